@@ -1,0 +1,69 @@
+"""A small, clearly labelled demo so that a new instance shows something at once."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from checkins.models import Mode, Purpose, Visibility
+from checkins.services import checkin_create
+from feed.models import User
+
+DEMO_USERNAME = "demo"
+DEMO_PASSWORD = "demo"
+
+# (line, mode, operator, origin, (lat, lon), destination, (lat, lon), days ago, hour, minutes,
+#  purpose, message)
+DEMO_JOURNEYS = [
+    ("ICE 1601", Mode.LONG_DISTANCE, "DB Fernverkehr", "Berlin Hbf", (52.5251, 13.3694),
+     "Hamburg Hbf", (53.5530, 10.0069), 1, 8, 111, Purpose.BUSINESS, "Demo data: off to a meeting."),
+    ("RE 1", Mode.REGIONAL, "ODEG", "Berlin Ostbahnhof", (52.5104, 13.4350),
+     "Frankfurt (Oder)", (52.3367, 14.5466), 3, 17, 75, Purpose.PRIVATE, "Demo data: weekend trip."),
+    ("S7", Mode.SUBURBAN, "S-Bahn Berlin", "Alexanderplatz", (52.5215, 13.4113),
+     "Potsdam Hbf", (52.3917, 13.0670), 6, 7, 52, Purpose.COMMUTE, "Demo data."),
+    ("A", Mode.SUBWAY, "MTA New York City Transit", "Times Sq-42 St", (40.7573, -73.9898),
+     "Fulton St", (40.7102, -74.0076), 9, 12, 16, Purpose.PRIVATE, "Demo data: downtown."),
+]
+
+
+class Command(BaseCommand):
+    help = "Create the demo traveller (demo / demo) and a few demo journeys, once."
+
+    @transaction.atomic
+    def handle(self, *args: object, **options: object) -> None:
+        if User.objects.filter(username=DEMO_USERNAME).exists():
+            self.stdout.write("Demo data is already loaded (user 'demo').")
+            return
+        user = User(username=DEMO_USERNAME, display_name="Demo Traveller (demo data)")
+        user.set_password(DEMO_PASSWORD)
+        user.save()
+        today = timezone.localdate()
+        for (line, mode, operator, origin, origin_at, destination, destination_at, days_ago,
+             hour, minutes, purpose, message) in DEMO_JOURNEYS:
+            departure = timezone.make_aware(
+                timezone.datetime.combine(today - timedelta(days=days_ago), timezone.datetime.min.time())
+            ) + timedelta(hours=hour)
+            checkin_create(
+                user=user,
+                line_name=line,
+                mode=mode,
+                operator_name=operator,
+                origin_name=origin,
+                origin_coordinates=origin_at,
+                destination_name=destination,
+                destination_coordinates=destination_at,
+                departure_planned=departure,
+                arrival_planned=departure + timedelta(minutes=minutes),
+                message=message,
+                visibility=Visibility.PUBLIC,
+                purpose=purpose,
+            )
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo data loaded: user '{DEMO_USERNAME}' (password '{DEMO_PASSWORD}') "
+                f"with {len(DEMO_JOURNEYS)} journeys."
+            )
+        )

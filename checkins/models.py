@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Length
+from django.db.models.lookups import LessThanOrEqual
+
+from trainy.models import TimeStampedModel
+
+MESSAGE_MAX_LENGTH = 280
+
+
+class Mode(models.TextChoices):
+    """The small set of modes every GTFS route_type maps to."""
+
+    LONG_DISTANCE = "long_distance", "Long-distance rail"
+    REGIONAL = "regional", "Regional rail"
+    SUBURBAN = "suburban", "Suburban rail"
+    SUBWAY = "subway", "Subway"
+    TRAM = "tram", "Tram"
+    BUS = "bus", "Bus"
+    FERRY = "ferry", "Ferry"
+    OTHER = "other", "Other"
+
+
+class Visibility(models.TextChoices):
+    PUBLIC = "public", "Public"
+    UNLISTED = "unlisted", "Unlisted (anyone with the link)"
+    FOLLOWERS = "followers", "Followers only"
+    AUTHENTICATED = "authenticated", "Signed-in users only"
+    PRIVATE = "private", "Private"
+
+
+class Purpose(models.TextChoices):
+    PRIVATE = "private", "Private"
+    BUSINESS = "business", "Business"
+    COMMUTE = "commute", "Commute"
+
+
+class CheckIn(TimeStampedModel):
+    """One journey of one traveller: the system of record (the detail is in the document store)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="checkins"
+    )
+    mode = models.CharField(max_length=20, choices=Mode.choices, default=Mode.OTHER)
+    line_name = models.CharField(max_length=100)
+    operator_name = models.CharField(max_length=200, blank=True)
+    origin_name = models.CharField(max_length=200)
+    origin_lat = models.FloatField(null=True, blank=True)
+    origin_lon = models.FloatField(null=True, blank=True)
+    destination_name = models.CharField(max_length=200)
+    destination_lat = models.FloatField(null=True, blank=True)
+    destination_lon = models.FloatField(null=True, blank=True)
+    departure_planned = models.DateTimeField()
+    arrival_planned = models.DateTimeField()
+    message = models.CharField(max_length=MESSAGE_MAX_LENGTH, blank=True)
+    visibility = models.CharField(
+        max_length=20, choices=Visibility.choices, default=Visibility.PUBLIC
+    )
+    purpose = models.CharField(max_length=20, choices=Purpose.choices, default=Purpose.PRIVATE)
+
+    # Written back by enrichment (checkins.services.journey_enrich).
+    distance_m = models.PositiveIntegerField(null=True, blank=True)
+    duration_s = models.PositiveIntegerField(null=True, blank=True)
+    distance_method = models.CharField(max_length=30, blank=True)
+    enriched_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(arrival_planned__gt=F("departure_planned")),
+                name="checkin_arrival_after_departure",
+                violation_error_message="The arrival must be after the departure.",
+            ),
+            models.CheckConstraint(
+                condition=Q(visibility__in=Visibility.values),
+                name="checkin_visibility_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(purpose__in=Purpose.values), name="checkin_purpose_valid"
+            ),
+            models.CheckConstraint(condition=Q(mode__in=Mode.values), name="checkin_mode_valid"),
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("message"), MESSAGE_MAX_LENGTH),
+                name="checkin_message_length",
+            ),
+        ]
+        indexes = [
+            # "My journeys" and personal statistics: one traveller's journeys by time.
+            models.Index(fields=["user", "-departure_planned", "-id"], name="checkin_user_time"),
+            # The global feed: public journeys, newest first.
+            models.Index(
+                fields=["-departure_planned", "-id"],
+                condition=Q(visibility="public"),
+                name="checkin_public_feed",
+            ),
+            # The sweeper looks for journeys that enrichment has not reached yet.
+            models.Index(
+                fields=["created_at"], condition=Q(enriched_at__isnull=True), name="checkin_unenriched"
+            ),
+        ]
+        ordering = ["-departure_planned", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.line_name}: {self.origin_name} → {self.destination_name}"
+
+    @property
+    def planned_duration_s(self) -> int:
+        return int((self.arrival_planned - self.departure_planned).total_seconds())
+
+
+class JourneyDocument(models.Model):
+    """Journey documents for the embedded default, when no MongoDB is configured.
+
+    Only trainy.documents.SqlJourneyStore reads or writes this table; it is keyed by check-in
+    id without a foreign key, exactly like the MongoDB collection it stands in for.
+    """
+
+    checkin_id = models.BigIntegerField(primary_key=True)
+    document = models.JSONField()
+    version = models.IntegerField(null=True, blank=True)
+    stored_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    def __str__(self) -> str:
+        return f"journey document {self.checkin_id}"

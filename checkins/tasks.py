@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from celery import shared_task
+from django.db import DatabaseError
+
+from checkins.services import journey_enrich
+from trainy.documents import DocumentStoreUnavailable
+
+
+@shared_task(
+    autoretry_for=(DocumentStoreUnavailable, DatabaseError),
+    retry_backoff=2,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=12,
+    acks_late=True,
+)
+def enrich_journey(checkin_id: int) -> None:
+    journey_enrich(checkin_id=checkin_id)

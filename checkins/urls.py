@@ -1,0 +1,11 @@
+from django.urls import path
+
+from checkins import views
+
+app_name = "checkins"
+
+urlpatterns = [
+    path("new/", views.checkin_new, name="new"),
+    path("", views.journey_list, name="list"),
+    path("<int:checkin_id>/", views.journey_detail, name="detail"),
+]

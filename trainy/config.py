@@ -1,0 +1,139 @@
+"""Reading Trainy's configuration from the environment.
+
+Every value comes from an environment variable; every secret may instead come from a file named
+by ``<NAME>_FILE`` (how Kubernetes mounts secrets). A missing or malformed value stops start-up
+with one line that names the variable, never a traceback: settings are read by every entry
+point (manage.py, gunicorn, celery), and a stack trace there hides the one thing an operator
+needs to know.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from urllib.parse import SplitResult, urlsplit
+
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+FALSE_WORDS = frozenset({"0", "false", "no", "off"})
+
+
+class ConfigurationError(SystemExit):
+    """A configuration value is missing or malformed; the message names the variable.
+
+    A SystemExit, so that raising it while settings are imported ends the process with exit
+    status 1 and this one line on stderr, and no ``except Exception`` on the way swallows it.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(f"trainy: configuration error: {message}")
+        self.message = message
+
+
+class Environment:
+    """Typed access to environment variables, with ``_FILE`` indirection for every name."""
+
+    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
+        self.environ = os.environ if environ is None else environ
+
+    def raw(self, name: str) -> str | None:
+        file_name = self.environ.get(f"{name}_FILE")
+        if file_name:
+            try:
+                with open(file_name, encoding="utf-8") as handle:
+                    # Files written by `echo` or editors end with a newline that is not part of
+                    # the secret.
+                    return handle.read().rstrip("\r\n")
+            except OSError as exc:
+                raise ConfigurationError(
+                    f"{name}_FILE points to {file_name!r}, which cannot be read ({exc.strerror})"
+                ) from None
+        value = self.environ.get(name)
+        return value if value != "" else None
+
+    def str(self, name: str, default: str | None = None) -> str | None:
+        value = self.raw(name)
+        return default if value is None else value
+
+    def required(self, name: str, why: str) -> str:
+        value = self.raw(name)
+        if value is None:
+            raise ConfigurationError(f"{name} is required {why} (set {name} or {name}_FILE)")
+        return value
+
+    def bool(self, name: str, default: bool) -> bool:
+        value = self.raw(name)
+        if value is None:
+            return default
+        word = value.strip().lower()
+        if word in TRUE_WORDS:
+            return True
+        if word in FALSE_WORDS:
+            return False
+        raise ConfigurationError(
+            f"{name} must be true or false (or 1/0, yes/no, on/off), got {value!r}"
+        )
+
+    def int(self, name: str, default: int, *, minimum: int | None = None) -> int:
+        value = self.raw(name)
+        if value is None:
+            return default
+        try:
+            number = int(value.strip())
+        except ValueError:
+            raise ConfigurationError(f"{name} must be a whole number, got {value!r}") from None
+        if minimum is not None and number < minimum:
+            raise ConfigurationError(f"{name} must be at least {minimum}, got {number}")
+        return number
+
+    def list(self, name: str, default: list[str] | None = None) -> list[str]:
+        value = self.raw(name)
+        if value is None:
+            return list(default or [])
+        return [item.strip() for item in value.split(",") if item.strip()]
+
+    def choice(self, name: str, default: str, choices: tuple[str, ...]) -> str:
+        value = self.raw(name)
+        if value is None:
+            return default
+        word = value.strip().lower()
+        if word not in choices:
+            raise ConfigurationError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+        return word
+
+    def url(self, name: str, *, schemes: tuple[str, ...], example: str) -> SplitResult | None:
+        """Parse a service URL, or None when unset; malformed URLs name the variable."""
+        value = self.raw(name)
+        if value is None:
+            return None
+        return parse_url(name, value, schemes=schemes, example=example)
+
+
+def redact(url: str) -> str:
+    """The URL with its password replaced, so an error message never prints a secret."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparseable>"
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return parts._replace(netloc=netloc).geturl()
+
+
+def parse_url(name: str, value: str, *, schemes: tuple[str, ...], example: str) -> SplitResult:
+    def malformed(reason: str) -> ConfigurationError:
+        return ConfigurationError(
+            f"{name} is not a valid URL ({reason}): got {redact(value)!r}, expected e.g. {example!r}"
+        )
+
+    try:
+        parts = urlsplit(value.strip())
+        parts.port  # noqa: B018 -- reading it raises ValueError for a bad port
+    except ValueError as exc:
+        raise malformed(str(exc)) from None
+    if parts.scheme not in schemes:
+        scheme = parts.scheme or "none"
+        raise malformed(f"scheme {scheme!r} is not one of {', '.join(schemes)}")
+    if parts.scheme != "sqlite" and not parts.hostname:
+        raise malformed("no host")
+    return parts

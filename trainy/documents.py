@@ -1,0 +1,289 @@
+"""The journey-document store: one schemaless document per check-in.
+
+MongoDB holds the enriched detail of each journey (stopovers, route geometry, realtime snapshots,
+provenance). It is derived data: losing it loses no check-in, because enrichment can rebuild it
+from PostgreSQL and the timetable. This is the only module that imports pymongo.
+
+With ``MONGO_URL`` unset (the embedded default) the same interface stores documents in the SQL
+database, so the rest of Trainy never asks which backend it has.
+
+Documents are JSON objects (dicts of str, int, float, bool, None, lists and dicts) keyed by the
+check-in id. Both backends reject anything else the same way, so code that works on the embedded
+default works on MongoDB.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from django.conf import settings
+
+Document = dict[str, Any]
+
+COLLECTION = "journeys"
+
+
+class DocumentStoreError(Exception):
+    """Base class of the store's errors."""
+
+
+class DocumentStoreUnavailable(DocumentStoreError):
+    """The document server cannot be reached; the caller may retry later."""
+
+
+class InvalidDocument(DocumentStoreError, ValueError):
+    """The document is not a JSON object the store can keep."""
+
+
+class JourneyDocumentStore(Protocol):
+    backend: str
+
+    def put(self, checkin_id: int, document: Document) -> None:
+        """Store ``document`` for the check-in, replacing any previous one."""
+
+    def get(self, checkin_id: int) -> Document | None:
+        """The document of the check-in, or None."""
+
+    def get_many(self, checkin_ids: Iterable[int]) -> dict[int, Document]:
+        """The documents of the check-ins that have one, by check-in id, in one round trip."""
+
+    def delete(self, checkin_id: int) -> bool:
+        """Remove the check-in's document; True if there was one."""
+
+    def ensure_indexes(self) -> None:
+        """Create the store's indexes if they are missing (idempotent)."""
+
+    def ping(self) -> None:
+        """Raise DocumentStoreUnavailable unless the backend answers."""
+
+
+def validate_document(document: Any) -> Document:
+    """Check that the document is a JSON object with keys MongoDB accepts; return a copy.
+
+    The copy goes through JSON so that both backends store, and give back, exactly the same
+    values (tuples become lists, no datetimes or Decimals sneak in).
+    """
+    if not isinstance(document, dict):
+        raise InvalidDocument(f"a journey document must be a dict, got {type(document).__name__}")
+    try:
+        copy = json.loads(json.dumps(document, allow_nan=False))
+    except (TypeError, ValueError) as exc:
+        raise InvalidDocument(f"a journey document must be JSON-serialisable: {exc}") from None
+    _check_keys(copy, path="")
+    return copy
+
+
+def _check_keys(value: Any, *, path: str) -> None:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            where = f"{path}.{key}" if path else key
+            if key.startswith("$") or "." in key or "\x00" in key:
+                raise InvalidDocument(f"key {where!r} may not start with '$' or contain '.'")
+            _check_keys(item, path=where)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_keys(item, path=f"{path}[{index}]")
+
+
+def _check_id(checkin_id: Any) -> int:
+    if isinstance(checkin_id, bool) or not isinstance(checkin_id, int) or checkin_id <= 0:
+        raise InvalidDocument(f"a check-in id must be a positive int, got {checkin_id!r}")
+    return checkin_id
+
+
+class MongoJourneyStore:
+    """Documents in a MongoDB collection, ``_id`` = check-in id."""
+
+    backend = "mongodb"
+
+    def __init__(self, url: str, database: str, *, timeout_ms: int) -> None:
+        # Imported here so that the embedded default does not need pymongo's server bits loaded.
+        import pymongo
+        from pymongo.errors import ConfigurationError, PyMongoError
+
+        self._pymongo = pymongo
+        self._errors = PyMongoError
+        try:
+            self._client: Any = pymongo.MongoClient(
+                url,
+                # Short timeouts: a request must not hang for 30 s (pymongo's default) when the
+                # server is away; enrichment retries later instead.
+                serverSelectionTimeoutMS=timeout_ms,
+                connectTimeoutMS=timeout_ms,
+                socketTimeoutMS=timeout_ms * 5,
+                retryWrites=True,
+                appname="trainy",
+                tz_aware=True,
+            )
+        except ConfigurationError as exc:
+            raise DocumentStoreError(f"MONGO_URL is not usable: {exc}") from None
+        self._collection = self._client[database][COLLECTION]
+        self._indexed = False
+        self._index_lock = threading.Lock()
+
+    def _unavailable(self, exc: Exception) -> DocumentStoreUnavailable:
+        return DocumentStoreUnavailable(f"MongoDB is unavailable: {exc.__class__.__name__}: {exc}")
+
+    def _ensure_indexes_once(self) -> None:
+        if not self._indexed:
+            self.ensure_indexes()
+
+    def ensure_indexes(self) -> None:
+        with self._index_lock:
+            try:
+                # The sweeper and re-enrichment look for documents built before a given time
+                # or by an older enrichment version.
+                self._collection.create_index(
+                    [("stored_at", self._pymongo.ASCENDING)], name="stored_at"
+                )
+                self._collection.create_index(
+                    [("version", self._pymongo.ASCENDING)], name="version"
+                )
+            except self._errors as exc:
+                raise self._unavailable(exc) from exc
+            self._indexed = True
+
+    def put(self, checkin_id: int, document: Document) -> None:
+        checkin_id = _check_id(checkin_id)
+        body = validate_document(document)
+        self._ensure_indexes_once()
+        record = {
+            "_id": checkin_id,
+            "doc": body,
+            "version": body.get("version"),
+            "stored_at": datetime.now(UTC),
+        }
+        try:
+            # A whole-document upsert by _id: re-running enrichment replaces, never duplicates.
+            self._collection.replace_one({"_id": checkin_id}, record, upsert=True)
+        except self._errors as exc:
+            raise self._unavailable(exc) from exc
+
+    def get(self, checkin_id: int) -> Document | None:
+        checkin_id = _check_id(checkin_id)
+        try:
+            record = self._collection.find_one({"_id": checkin_id}, {"doc": 1})
+        except self._errors as exc:
+            raise self._unavailable(exc) from exc
+        return None if record is None else record["doc"]
+
+    def get_many(self, checkin_ids: Iterable[int]) -> dict[int, Document]:
+        ids = sorted({_check_id(checkin_id) for checkin_id in checkin_ids})
+        if not ids:
+            return {}
+        try:
+            cursor = self._collection.find({"_id": {"$in": ids}}, {"doc": 1})
+            return {record["_id"]: record["doc"] for record in cursor}
+        except self._errors as exc:
+            raise self._unavailable(exc) from exc
+
+    def delete(self, checkin_id: int) -> bool:
+        checkin_id = _check_id(checkin_id)
+        try:
+            return self._collection.delete_one({"_id": checkin_id}).deleted_count == 1
+        except self._errors as exc:
+            raise self._unavailable(exc) from exc
+
+    def ping(self) -> None:
+        try:
+            self._client.admin.command("ping")
+        except self._errors as exc:
+            raise self._unavailable(exc) from exc
+
+    def drop_all(self) -> None:
+        """Remove every document (tests only)."""
+        try:
+            self._collection.delete_many({})
+        except self._errors as exc:
+            raise self._unavailable(exc) from exc
+
+
+class SqlJourneyStore:
+    """Documents in the SQL database (``checkins.JourneyDocument``), for the embedded default."""
+
+    backend = "sql"
+
+    @property
+    def _model(self) -> Any:
+        from checkins.models import JourneyDocument
+
+        return JourneyDocument
+
+    @contextmanager
+    def _database(self) -> Iterator[None]:
+        from django.db import DatabaseError
+
+        try:
+            yield
+        except DatabaseError as exc:
+            raise DocumentStoreUnavailable(f"the database is unavailable: {exc}") from exc
+
+    def ensure_indexes(self) -> None:
+        # The table's indexes are created by its migration.
+        return None
+
+    def put(self, checkin_id: int, document: Document) -> None:
+        checkin_id = _check_id(checkin_id)
+        body = validate_document(document)
+        with self._database():
+            self._model.objects.update_or_create(
+                checkin_id=checkin_id,
+                defaults={"document": body, "version": body.get("version")},
+            )
+
+    def get(self, checkin_id: int) -> Document | None:
+        checkin_id = _check_id(checkin_id)
+        with self._database():
+            rows = self._model.objects.filter(checkin_id=checkin_id).values_list(
+                "document", flat=True
+            )
+            return next(iter(rows), None)
+
+    def get_many(self, checkin_ids: Iterable[int]) -> dict[int, Document]:
+        ids = {_check_id(checkin_id) for checkin_id in checkin_ids}
+        if not ids:
+            return {}
+        with self._database():
+            rows = self._model.objects.filter(checkin_id__in=ids)
+            return dict(rows.values_list("checkin_id", "document"))
+
+    def delete(self, checkin_id: int) -> bool:
+        checkin_id = _check_id(checkin_id)
+        with self._database():
+            deleted, _ = self._model.objects.filter(checkin_id=checkin_id).delete()
+        return deleted == 1
+
+    def ping(self) -> None:
+        from django.db import connection
+
+        with self._database():
+            connection.ensure_connection()
+
+    def drop_all(self) -> None:
+        """Remove every document (tests only)."""
+        with self._database():
+            self._model.objects.all().delete()
+
+
+_store: JourneyDocumentStore | None = None
+_store_lock = threading.Lock()
+
+
+def journey_store() -> JourneyDocumentStore:
+    """The configured store, built once per process on first use."""
+    global _store
+    if _store is None:
+        with _store_lock:
+            if _store is None:
+                if settings.MONGO_URL:
+                    _store = MongoJourneyStore(
+                        settings.MONGO_URL, settings.MONGO_DB, timeout_ms=settings.MONGO_TIMEOUT_MS
+                    )
+                else:
+                    _store = SqlJourneyStore()
+    return _store

@@ -1,0 +1,143 @@
+"""Liveness and readiness.
+
+``/healthz`` answers as long as the process can serve a request; it touches no dependency, so a
+database outage never makes Kubernetes restart healthy pods. ``/readyz`` checks every backing
+service and answers 503 when a required one (settings.READYZ_REQUIRED) is down.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection, connections
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from trainy.celery import app as celery_app
+from trainy.documents import journey_store
+
+
+@dataclass(frozen=True)
+class ComponentStatus:
+    status: str  # "ok", "down" or "embedded"
+    backend: str
+    latency_ms: float
+    error: str = ""
+
+    def as_dict(self) -> dict[str, object]:
+        data: dict[str, object] = {
+            "status": self.status,
+            "backend": self.backend,
+            "latency_ms": round(self.latency_ms, 1),
+        }
+        if self.error:
+            data["error"] = self.error
+        return data
+
+
+def _timed(backend: str, probe: Callable[[], str | None]) -> ComponentStatus:
+    started = time.perf_counter()
+    try:
+        status = probe() or "ok"
+    except Exception as exc:  # noqa: BLE001 -- any failure of a probe means "down"
+        elapsed = (time.perf_counter() - started) * 1000
+        return ComponentStatus("down", backend, elapsed, f"{exc.__class__.__name__}: {exc}"[:300])
+    return ComponentStatus(status, backend, (time.perf_counter() - started) * 1000)
+
+
+def check_database() -> ComponentStatus:
+    def probe() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+
+    return _timed(connection.vendor, probe)
+
+
+def check_cache() -> ComponentStatus:
+    backend = settings.CACHES["default"]["BACKEND"]
+    if backend.startswith("django_redis"):
+        # The cache API swallows Redis errors by design (DJANGO_REDIS_IGNORE_EXCEPTIONS), so ask
+        # the client directly.
+        from django_redis import get_redis_connection
+
+        return _timed("redis", lambda: get_redis_connection("default").ping() and None)
+
+    def probe() -> str:
+        cache.set("trainy:readyz", "1", 5)
+        return "embedded"
+
+    return _timed("locmem", probe)
+
+
+def check_broker() -> ComponentStatus:
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        return ComponentStatus("embedded", "eager (tasks run in-process)", 0.0)
+
+    def probe() -> None:
+        with celery_app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+
+    return _timed("amqp", probe)
+
+
+def check_documents() -> ComponentStatus:
+    store = journey_store()
+
+    def probe() -> str | None:
+        store.ping()
+        return "embedded" if store.backend == "sql" else None
+
+    return _timed(store.backend, probe)
+
+
+CHECKS: dict[str, Callable[[], ComponentStatus]] = {
+    "database": check_database,
+    "cache": check_cache,
+    "broker": check_broker,
+    "documents": check_documents,
+}
+
+
+def _in_thread(check: Callable[[], ComponentStatus]) -> ComponentStatus:
+    try:
+        return check()
+    finally:
+        # Django connections are per thread; one opened here (the SQL document store) would
+        # otherwise outlive the pool's thread.
+        connections.close_all()
+
+
+def readiness() -> tuple[bool, dict[str, ComponentStatus]]:
+    """Run every check at once (each has a short timeout), database in this thread."""
+    others = {name: check for name, check in CHECKS.items() if name != "database"}
+    with ThreadPoolExecutor(max_workers=len(others)) as pool:
+        futures = {name: pool.submit(_in_thread, check) for name, check in others.items()}
+        results = {"database": check_database()}
+        results |= {name: future.result() for name, future in futures.items()}
+    ready = all(results[name].status != "down" for name in settings.READYZ_REQUIRED)
+    return ready, results
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"status": "ok"})
+
+
+@never_cache
+@require_GET
+def readyz(request: HttpRequest) -> JsonResponse:
+    ready, results = readiness()
+    down = sorted(name for name, result in results.items() if result.status == "down")
+    body = {
+        "status": "ok" if not down else ("degraded" if ready else "unavailable"),
+        "down": down,
+        "components": {name: result.as_dict() for name, result in results.items()},
+    }
+    return JsonResponse(body, status=200 if ready else 503)

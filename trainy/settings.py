@@ -1,0 +1,352 @@
+"""Trainy's one settings module.
+
+Everything is read from the environment (see the table in README.md). When a service URL is
+absent, Trainy falls back to its embedded default: SQLite, a local-memory cache, Celery tasks run
+eagerly in-process and journey documents kept in the SQL database. That is what `make run` uses;
+tests and production set every URL.
+"""
+
+from pathlib import Path
+
+import environ
+from kombu import Queue
+
+from trainy.config import ConfigurationError, Environment, redact
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+env = Environment()
+
+# --- Core --------------------------------------------------------------------------------------
+
+DEBUG = env.bool("DEBUG", False)
+
+if DEBUG:
+    SECRET_KEY = env.str("SECRET_KEY", "django-insecure-development-only-never-use-in-production")
+    ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+else:
+    SECRET_KEY = env.required("SECRET_KEY", "when DEBUG is off")
+    ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
+    if not ALLOWED_HOSTS:
+        raise ConfigurationError(
+            "ALLOWED_HOSTS is required when DEBUG is off "
+            "(a comma-separated list of host names, e.g. trainy.example.org)"
+        )
+
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS")
+# Where the TLS-terminating proxy says the original scheme was https (Traefik, nginx: the
+# X-Forwarded-Proto header). Only set this behind a proxy that overwrites the header.
+_proxy_ssl_header = env.str("TRAINY_PROXY_SSL_HEADER")
+if _proxy_ssl_header:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https")
+USE_X_FORWARDED_HOST = env.bool("TRAINY_USE_X_FORWARDED_HOST", False)
+
+# HTTPS hardening is on whenever DEBUG is off; TRAINY_HTTPS=false serves plain HTTP (a test
+# server, or a private network without TLS).
+HTTPS = env.bool("TRAINY_HTTPS", not DEBUG)
+SECURE_SSL_REDIRECT = HTTPS
+# Kubernetes probes and metrics scrapers talk plain HTTP to the pod.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_HSTS_SECONDS = env.int("TRAINY_HSTS_SECONDS", 31_536_000 if HTTPS else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("TRAINY_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env.bool("TRAINY_HSTS_PRELOAD", False)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.gitlab",
+    "feed",
+    "checkins",
+    "stats",
+]
+
+MIDDLEWARE = [
+    "trainy.middleware.RequestIdMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+]
+
+ROOT_URLCONF = "trainy.urls"
+WSGI_APPLICATION = "trainy.wsgi.application"
+AUTH_USER_MODEL = "feed.User"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "trainy.context_processors.site",
+            ],
+        },
+    },
+]
+
+LANGUAGE_CODE = "en"
+TIME_ZONE = env.str("TIME_ZONE", "Europe/Berlin")
+USE_I18N = True
+USE_TZ = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Database ----------------------------------------------------------------------------------
+
+DATA_DIR = Path(env.str("TRAINY_DATA_DIR", str(BASE_DIR / "var")))
+_database_url = env.url(
+    "DATABASE_URL",
+    schemes=("postgres", "postgresql", "pgsql", "sqlite"),
+    example="postgres://trainy:secret@127.0.0.1:5432/trainy",
+)
+if _database_url is None:
+    # The embedded default keeps its file next to the code, so `make run` needs no setup.
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": DATA_DIR / "trainy.sqlite3",
+            "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
+        }
+    }
+else:
+    if _database_url.scheme != "sqlite" and not _database_url.path.strip("/"):
+        raise ConfigurationError(
+            f"DATABASE_URL names no database: got {redact(_database_url.geturl())!r}, "
+            "expected e.g. 'postgres://trainy:secret@127.0.0.1:5432/trainy'"
+        )
+    DATABASES = {"default": environ.Env.db_url_config(_database_url.geturl())}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["default"].update(
+            # Persistent connections, checked before reuse so a database restart costs one
+            # reconnect instead of a failed request.
+            CONN_MAX_AGE=env.int("DATABASE_CONN_MAX_AGE", 60, minimum=0),
+            CONN_HEALTH_CHECKS=True,
+        )
+        DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.int(
+            "DATABASE_CONNECT_TIMEOUT", 5, minimum=1
+        )
+
+# --- Cache -------------------------------------------------------------------------------------
+
+_redis_url = env.url(
+    "REDIS_URL", schemes=("redis", "rediss", "unix"), example="redis://127.0.0.1:6379/0"
+)
+if _redis_url is None:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": _redis_url.geturl(),
+            "KEY_PREFIX": "trainy",
+            "OPTIONS": {
+                "CLIENT_CLASS": "django_redis.client.DefaultClient",
+                # Redis is a cache only: a slow or dead one must cost milliseconds, not a page.
+                "SOCKET_CONNECT_TIMEOUT": 0.5,
+                "SOCKET_TIMEOUT": 0.5,
+            },
+        }
+    }
+    # A cache outage is logged (logger "django_redis.cache") and treated as a miss.
+    DJANGO_REDIS_IGNORE_EXCEPTIONS = True
+    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+
+# Sessions live in the database so that signing in keeps working while the cache is down.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+
+# --- Celery ------------------------------------------------------------------------------------
+
+_broker_url = env.url(
+    "CELERY_BROKER_URL",
+    schemes=("amqp", "amqps", "pyamqp", "redis", "rediss"),
+    example="amqp://trainy:secret@127.0.0.1:5672/trainy",
+)
+if _broker_url is None:
+    # Embedded default: tasks run in-process when they are queued, so `make run` needs no broker.
+    CELERY_BROKER_URL = "memory://localhost/"
+    CELERY_TASK_ALWAYS_EAGER = True
+    CELERY_TASK_EAGER_PROPAGATES = True
+else:
+    CELERY_BROKER_URL = _broker_url.geturl()
+    CELERY_TASK_ALWAYS_EAGER = False
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_IGNORE_RESULT = True
+# A task is acknowledged when it has finished, so a worker killed mid-task hands it to another.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", 240, minimum=1)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", 300, minimum=1)
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_QUEUES = (Queue("default"), Queue("enrichment"), Queue("exports"))
+CELERY_TASK_ROUTES = {
+    "checkins.tasks.enrich_journey": {"queue": "enrichment"},
+    "stats.tasks.*": {"queue": "exports"},
+}
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+
+# --- Journey documents (MongoDB) ----------------------------------------------------------------
+
+_mongo_url = env.url(
+    "MONGO_URL", schemes=("mongodb", "mongodb+srv"), example="mongodb://127.0.0.1:27017/"
+)
+MONGO_URL = _mongo_url.geturl() if _mongo_url else None
+MONGO_DB = env.str("MONGO_DB", "trainy")
+MONGO_TIMEOUT_MS = env.int("MONGO_TIMEOUT_MS", 2000, minimum=100)
+
+# --- Accounts ----------------------------------------------------------------------------------
+
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "feed:home"
+ACCOUNT_LOGOUT_REDIRECT_URL = "feed:home"
+ACCOUNT_LOGIN_METHODS = {"username", "email"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "email*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "optional"
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_LOGIN_ON_PASSWORD_RESET = True
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if HTTPS else "http"
+TRAINY_LOCAL_ACCOUNTS = env.bool("TRAINY_LOCAL_ACCOUNTS", True)
+
+GITLAB_URL = env.str("GITLAB_URL", "https://gitlab.com").rstrip("/")
+GITLAB_CLIENT_ID = env.str("GITLAB_CLIENT_ID")
+GITLAB_CLIENT_SECRET = env.str("GITLAB_CLIENT_SECRET")
+GITLAB_SCOPES = env.list("GITLAB_SCOPES", ["read_user", "openid", "profile", "email"])
+if GITLAB_CLIENT_ID and not GITLAB_CLIENT_SECRET:
+    raise ConfigurationError("GITLAB_CLIENT_SECRET is required when GITLAB_CLIENT_ID is set")
+SOCIALACCOUNT_PROVIDERS = {
+    "gitlab": {
+        "GITLAB_URL": GITLAB_URL,
+        "SCOPE": GITLAB_SCOPES,
+        # Configured from the environment, not the database, so a deployment is one Secret.
+        "APPS": (
+            [{"client_id": GITLAB_CLIENT_ID, "secret": GITLAB_CLIENT_SECRET, "key": ""}]
+            if GITLAB_CLIENT_ID
+            else []
+        ),
+    }
+}
+SOCIALACCOUNT_ONLY = not TRAINY_LOCAL_ACCOUNTS
+
+# Mail: printed to the console unless an SMTP server is configured.
+_email_url = env.url(
+    "EMAIL_URL",
+    schemes=("smtp", "smtps", "submission", "consolemail"),
+    example="smtp://user:secret@mail.example.org:587",
+)
+if _email_url is None or _email_url.scheme == "consolemail":
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = _email_url.hostname
+    EMAIL_PORT = _email_url.port or (465 if _email_url.scheme == "smtps" else 587)
+    EMAIL_HOST_USER = _email_url.username or ""
+    EMAIL_HOST_PASSWORD = _email_url.password or ""
+    EMAIL_USE_SSL = _email_url.scheme == "smtps"
+    EMAIL_USE_TLS = not EMAIL_USE_SSL
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", "Trainy <trainy@localhost>")
+
+# --- Static files ------------------------------------------------------------------------------
+
+STATIC_URL = "static/"
+STATIC_ROOT = Path(env.str("STATIC_ROOT", str(DATA_DIR / "static")))
+STATICFILES_DIRS = [BASE_DIR / "static"]
+# Hashed, compressed files need `collectstatic` first (the container build runs it).
+_static_manifest = env.bool("TRAINY_STATIC_MANIFEST", not DEBUG)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if _static_manifest
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+
+# --- Health checks -----------------------------------------------------------------------------
+
+# Components whose outage makes /readyz answer 503. Only the database by default: without the
+# cache, the broker or the document store Trainy still serves and records check-ins, and taking
+# every pod out of service for a shared outage would turn degraded into down.
+READYZ_REQUIRED = env.list("TRAINY_READYZ_REQUIRED", ["database"])
+_known_components = {"database", "cache", "broker", "documents"}
+if not set(READYZ_REQUIRED) <= _known_components:
+    raise ConfigurationError(
+        "TRAINY_READYZ_REQUIRED may list only "
+        f"{', '.join(sorted(_known_components))}, got {', '.join(READYZ_REQUIRED)!r}"
+    )
+
+# --- Logging -----------------------------------------------------------------------------------
+
+LOG_FORMAT = env.choice("LOG_FORMAT", "text" if DEBUG else "json", ("json", "text"))
+LOG_LEVEL = env.choice(
+    "LOG_LEVEL", "INFO", ("debug", "info", "warning", "error", "critical")
+).upper()
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_context": {"()": "trainy.logging.RequestContextFilter"}},
+    "formatters": {
+        "json": {"()": "trainy.logging.JsonFormatter"},
+        "text": {
+            "format": "%(asctime)s %(levelname)-7s %(name)s [%(request_id)s] %(message)s",
+        },
+    },
+    "handlers": {
+        "stdout": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_context"],
+        }
+    },
+    "root": {"handlers": ["stdout"], "level": LOG_LEVEL},
+    "loggers": {
+        # Request errors are logged by django.request already; the server's own copy is noise.
+        "django.server": {"level": "WARNING"},
+    },
+}
+
+# --- Trainy ------------------------------------------------------------------------------------
+
+TRAINY_SITE_NAME = env.str("TRAINY_SITE_NAME", "Trainy")
+# A path of its own keeps the admin's login page away from scanners that try /admin/.
+TRAINY_ADMIN_PATH = env.str("TRAINY_ADMIN_PATH", "admin/").strip("/") + "/"
