@@ -1,0 +1,158 @@
+"""Shared fixtures: travellers, the real services and their control, a real Celery worker."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from django.db import connections
+
+from tests.factories import UserFactory
+
+ROOT = Path(__file__).resolve().parent.parent
+SERVICES_SCRIPT = ROOT / "scripts" / "services"
+SERVICE_URLS = {
+    "postgres": "DATABASE_URL",
+    "redis": "REDIS_URL",
+    "rabbitmq": "CELERY_BROKER_URL",
+    "ferretdb": "MONGO_URL",
+}
+
+
+# --- Travellers (alice owns, bob is another signed-in user, charlie is a third) ------------------
+
+
+@pytest.fixture
+def alice(db):
+    return UserFactory(username="alice", display_name="Alice")
+
+
+@pytest.fixture
+def bob(db):
+    return UserFactory(username="bob", display_name="Bob")
+
+
+@pytest.fixture
+def charlie(db):
+    return UserFactory(username="charlie", display_name="Charlie")
+
+
+# --- The real services ---------------------------------------------------------------------------
+
+
+def require_service(name: str) -> str:
+    """The URL of a real service; a test that needs it fails (never skips) when it is unset."""
+    variable = SERVICE_URLS[name]
+    url = os.environ.get(variable)
+    if not url:
+        pytest.fail(
+            f"{variable} is not set: this test needs the real {name} server "
+            "(run it through `make test`, or `eval \"$(scripts/services env)\"` first)"
+        )
+    return url
+
+
+@pytest.fixture
+def full_stack() -> dict[str, str]:
+    return {name: require_service(name) for name in SERVICE_URLS}
+
+
+class ServiceControl:
+    """Stops and starts the real services through the harness, restoring them afterwards."""
+
+    def __init__(self) -> None:
+        self.stopped: list[str] = []
+
+    def _run(self, *args: str) -> None:
+        subprocess.run([str(SERVICES_SCRIPT), *args], check=True, capture_output=True, timeout=180)
+
+    def stop(self, name: str) -> None:
+        require_service(name)
+        self.stopped.append(name)
+        self._run("stop", name)
+
+    def start(self, name: str) -> None:
+        self._run("start", name)
+        if name in self.stopped:
+            self.stopped.remove(name)
+        if name == "postgres":
+            # The test process's own connections died with the server.
+            for connection in connections.all():
+                connection.close()
+
+    def restore(self) -> None:
+        for name in list(self.stopped):
+            self.start(name)
+
+
+@pytest.fixture
+def services() -> Iterator[ServiceControl]:
+    control = ServiceControl()
+    try:
+        yield control
+    finally:
+        control.restore()
+
+
+def wait_for(predicate: Callable[[], object], *, timeout: float, message: str) -> object:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(0.2)
+    pytest.fail(f"timed out after {timeout:.0f} s waiting for {message}")
+
+
+# --- A real Celery worker on the test database ------------------------------------------------
+
+
+def _test_database_url() -> str:
+    parts = urlsplit(require_service("postgres"))
+    test_name = connections["default"].settings_dict["NAME"]
+    return parts._replace(path=f"/{test_name}").geturl()
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[subprocess.Popen]:
+    """A worker process consuming every queue, connected to the test database.
+
+    Tests that use it must be transactional (`django_db(transaction=True)`): the worker only
+    sees committed rows.
+    """
+    require_service("rabbitmq")
+    from trainy.celery import app
+
+    with django_db_blocker.unblock():
+        env = {**os.environ, "DATABASE_URL": _test_database_url()}
+    with app.connection_for_write() as conn:
+        for queue in ("default", "enrichment", "exports"):
+            conn.default_channel.queue_declare(queue=queue, durable=True)
+            conn.default_channel.queue_purge(queue)
+    log = tmp_path_factory.mktemp("celery") / "worker.log"
+    with log.open("w") as output:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "trainy", "worker",
+             "-Q", "default,enrichment,exports", "--concurrency", "1",
+             "--without-gossip", "--without-mingle", "-l", "info", "-n", "tests@%h"],
+            cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_for(lambda: "ready" in log.read_text() or worker.poll() is not None,
+                 timeout=60, message="the Celery worker to start")
+        if worker.poll() is not None:
+            pytest.fail(f"the Celery worker exited:\n{log.read_text()[-3000:]}")
+        yield worker
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
