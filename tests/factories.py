@@ -19,7 +19,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     username = factory.Sequence(lambda n: f"traveller{n}")
     email = factory.LazyAttribute(lambda user: f"{user.username}@example.org")
     display_name = factory.LazyAttribute(lambda user: user.username.title())
-    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+    password = factory.django.Password(PASSWORD)
 
 
 class CheckInFactory(factory.django.DjangoModelFactory):

@@ -59,9 +59,8 @@ class JsonFormatter(BaseJsonFormatter):
     ) -> None:
         super().add_fields(log_data, record, message_dict)
         log_data["request_id"] = getattr(record, "request_id", "-")
-        user_id = getattr(record, "user_id", None)
-        if user_id is not None:
-            log_data["user_id"] = user_id
+        if log_data.get("user_id") is None:
+            log_data.pop("user_id", None)
         # The request object Django attaches to request errors is not serialisable and the
         # request id already identifies it.
         log_data.pop("request", None)

@@ -291,6 +291,8 @@ STATIC_ROOT = Path(env.str("STATIC_ROOT", str(DATA_DIR / "static")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Hashed, compressed files need `collectstatic` first (the container build runs it).
 _static_manifest = env.bool("TRAINY_STATIC_MANIFEST", not DEBUG)
+# Without the manifest (DEBUG, tests) files are served straight from static/.
+WHITENOISE_USE_FINDERS = not _static_manifest
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

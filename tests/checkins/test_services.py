@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError
+from django.utils import timezone
+
+from checkins.models import CheckIn, Visibility
+from checkins.services import checkin_create, journey_enrich
+from tests.factories import CheckInFactory
+from trainy.documents import journey_store
+
+pytestmark = pytest.mark.django_db
+
+
+def manual(user, **overrides):
+    departure = timezone.now() - timedelta(hours=1)
+    values = {
+        "user": user,
+        "line_name": "RE 1",
+        "origin_name": "Berlin Ostbahnhof",
+        "destination_name": "Frankfurt (Oder)",
+        "departure_planned": departure,
+        "arrival_planned": departure + timedelta(minutes=75),
+    } | overrides
+    return checkin_create(**values)
+
+
+def test_it_records_a_manual_journey(alice, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as callbacks:
+        checkin = manual(alice, message="Off we go", visibility=Visibility.PRIVATE)
+    assert CheckIn.objects.get(id=checkin.id).message == "Off we go"
+    assert len(callbacks) == 1, "enrichment is queued once, after the commit"
+
+
+def test_it_rejects_an_arrival_before_the_departure(alice):
+    departure = timezone.now()
+    with pytest.raises(ValidationError) as error:
+        manual(alice, departure_planned=departure, arrival_planned=departure - timedelta(minutes=1))
+    assert "The arrival must be after the departure." in str(error.value)
+    assert not CheckIn.objects.exists()
+
+
+def test_it_rejects_a_message_of_281_characters(alice):
+    with pytest.raises(ValidationError) as error:
+        manual(alice, message="x" * 281)
+    assert "message" in error.value.message_dict
+
+
+def test_it_rejects_an_unknown_visibility(alice):
+    with pytest.raises(ValidationError) as error:
+        manual(alice, visibility="everyone")
+    assert "visibility" in error.value.message_dict
+
+
+def test_the_database_enforces_the_rules_too(alice):
+    now = timezone.now()
+    with pytest.raises(IntegrityError):
+        CheckInFactory(user=alice, departure_planned=now, arrival_planned=now)
+
+
+def test_enrichment_is_idempotent(alice):
+    checkin = CheckInFactory(user=alice)
+    first = journey_enrich(checkin_id=checkin.id)
+    document = journey_store().get(checkin.id)
+    second = journey_enrich(checkin_id=checkin.id)
+    assert journey_store().get(checkin.id) == document
+    assert first.distance_m == second.distance_m
+    assert document["distance"]["method"] == "stop_to_stop"
+
+
+def test_enrichment_without_coordinates_leaves_the_distance_unknown(alice):
+    checkin = CheckInFactory(user=alice, origin_lat=None, origin_lon=None)
+    enriched = journey_enrich(checkin_id=checkin.id)
+    assert enriched.distance_m is None
+    assert enriched.distance_method == "unknown"
+    assert enriched.duration_s == checkin.planned_duration_s
+
+
+def test_enrichment_of_a_deleted_checkin_does_nothing(alice):
+    assert journey_enrich(checkin_id=123456) is None

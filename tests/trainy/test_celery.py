@@ -1,0 +1,57 @@
+"""Celery's wiring, and a real worker consuming from RabbitMQ."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from checkins.models import CheckIn, Mode
+from checkins.services import checkin_create
+from tests.conftest import wait_for
+from trainy.celery import app
+from trainy.documents import journey_store
+
+
+def test_the_app_is_configured_for_reliable_json_tasks():
+    conf = app.conf
+    assert conf.task_serializer == "json"
+    assert conf.accept_content == ["json"]
+    assert conf.task_acks_late is True
+    assert conf.task_reject_on_worker_lost is True
+    assert conf.worker_prefetch_multiplier == 1
+    assert conf.task_time_limit and conf.task_soft_time_limit < conf.task_time_limit
+    assert {queue.name for queue in conf.task_queues} >= {"default", "enrichment"}
+
+
+def test_enrichment_is_routed_to_its_own_queue():
+    route = app.amqp.router.route({}, "checkins.tasks.enrich_journey")
+    assert route["queue"].name == "enrichment"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_enriches_a_checkin_through_rabbitmq(full_stack, celery_worker, alice):
+    departure = timezone.now() - timedelta(hours=2)
+    checkin = checkin_create(
+        user=alice,
+        line_name="ICE 1601",
+        mode=Mode.LONG_DISTANCE,
+        origin_name="Berlin Hbf",
+        origin_coordinates=(52.5251, 13.3694),
+        destination_name="Hamburg Hbf",
+        destination_coordinates=(53.5530, 10.0069),
+        departure_planned=departure,
+        arrival_planned=departure + timedelta(minutes=111),
+    )
+    # The row is committed at once; enrichment happens in the worker process.
+    enriched = wait_for(
+        lambda: CheckIn.objects.filter(id=checkin.id, enriched_at__isnull=False).first(),
+        timeout=60,
+        message="the worker to enrich the check-in",
+    )
+    assert enriched.duration_s == 111 * 60
+    assert 250_000 < enriched.distance_m < 260_000
+    document = journey_store().get(checkin.id)
+    assert document["distance"]["meters"] == enriched.distance_m
+    assert [stop["name"] for stop in document["stopovers"]] == ["Berlin Hbf", "Hamburg Hbf"]
