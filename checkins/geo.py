@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 
@@ -19,6 +20,4 @@ def great_circle_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 def path_length_m(points: Sequence[tuple[float, float]]) -> float:
     """Length of a polyline of (lat, lon) points, as the sum of its great-circle segments."""
-    return sum(
-        great_circle_m(a[0], a[1], b[0], b[1]) for a, b in zip(points, points[1:], strict=False)
-    )
+    return sum(great_circle_m(a[0], a[1], b[0], b[1]) for a, b in itertools.pairwise(points))

@@ -98,7 +98,9 @@ class CheckIn(TimeStampedModel):
             ),
             # The sweeper looks for journeys that enrichment has not reached yet.
             models.Index(
-                fields=["created_at"], condition=Q(enriched_at__isnull=True), name="checkin_unenriched"
+                fields=["created_at"],
+                condition=Q(enriched_at__isnull=True),
+                name="checkin_unenriched",
             ),
         ]
         ordering = ["-departure_planned", "-id"]

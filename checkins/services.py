@@ -90,7 +90,11 @@ def journey_document_build(*, checkin: CheckIn) -> dict:
     return {
         "version": DOCUMENT_VERSION,
         "checkin_id": checkin.id,
-        "line": {"name": checkin.line_name, "mode": checkin.mode, "operator": checkin.operator_name},
+        "line": {
+            "name": checkin.line_name,
+            "mode": checkin.mode,
+            "operator": checkin.operator_name,
+        },
         "stopovers": stops,
         "geometry": (
             {"type": "LineString", "coordinates": [[lon, lat] for lat, lon in points]}

@@ -54,7 +54,7 @@ def require_service(name: str) -> str:
     if not url:
         pytest.fail(
             f"{variable} is not set: this test needs the real {name} server "
-            "(run it through `make test`, or `eval \"$(scripts/services env)\"` first)"
+            '(run it through `make test`, or `eval "$(scripts/services env)"` first)'
         )
     return url
 
@@ -121,7 +121,9 @@ def _test_database_url() -> str:
 
 
 @pytest.fixture(scope="session")
-def celery_worker(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[subprocess.Popen]:
+def celery_worker(
+    django_db_setup, django_db_blocker, tmp_path_factory
+) -> Iterator[subprocess.Popen]:
     """A worker process consuming every queue, connected to the test database.
 
     Tests that use it must be transactional (`django_db(transaction=True)`): the worker only
@@ -133,20 +135,43 @@ def celery_worker(django_db_setup, django_db_blocker, tmp_path_factory) -> Itera
     with django_db_blocker.unblock():
         env = {**os.environ, "DATABASE_URL": _test_database_url()}
     with app.connection_for_write() as conn:
-        for queue in ("default", "enrichment", "exports"):
-            conn.default_channel.queue_declare(queue=queue, durable=True)
-            conn.default_channel.queue_purge(queue)
+        # Declared exactly as the worker declares them, then emptied of earlier runs' messages.
+        for queue in app.amqp.queues.values():
+            bound = queue(conn.default_channel)
+            bound.declare()
+            bound.purge()
     log = tmp_path_factory.mktemp("celery") / "worker.log"
     with log.open("w") as output:
         worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "trainy", "worker",
-             "-Q", "default,enrichment,exports", "--concurrency", "1",
-             "--without-gossip", "--without-mingle", "-l", "info", "-n", "tests@%h"],
-            cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "trainy",
+                "worker",
+                "-Q",
+                "default,enrichment,exports",
+                "--concurrency",
+                "1",
+                "--without-gossip",
+                "--without-mingle",
+                "-l",
+                "info",
+                "-n",
+                "tests@%h",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
         )
     try:
-        wait_for(lambda: "ready" in log.read_text() or worker.poll() is not None,
-                 timeout=60, message="the Celery worker to start")
+        wait_for(
+            lambda: "ready" in log.read_text() or worker.poll() is not None,
+            timeout=60,
+            message="the Celery worker to start",
+        )
         if worker.poll() is not None:
             pytest.fail(f"the Celery worker exited:\n{log.read_text()[-3000:]}")
         yield worker

@@ -123,7 +123,8 @@ def redact(url: str) -> str:
 def parse_url(name: str, value: str, *, schemes: tuple[str, ...], example: str) -> SplitResult:
     def malformed(reason: str) -> ConfigurationError:
         return ConfigurationError(
-            f"{name} is not a valid URL ({reason}): got {redact(value)!r}, expected e.g. {example!r}"
+            f"{name} is not a valid URL ({reason}): "
+            f"got {redact(value)!r}, expected e.g. {example!r}"
         )
 
     try:

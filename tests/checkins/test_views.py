@@ -56,8 +56,13 @@ def test_bad_input_is_shown_next_to_its_field(client, alice, change, field, mess
 
 def test_my_journeys_lists_only_mine_with_totals(client, alice, bob):
     CheckInFactory(user=alice, line_name="ICE 1", distance_m=100_000, duration_s=3600)
-    CheckInFactory(user=alice, line_name="ICE 2", distance_m=50_000, duration_s=1800,
-                   visibility=Visibility.PRIVATE)
+    CheckInFactory(
+        user=alice,
+        line_name="ICE 2",
+        distance_m=50_000,
+        duration_s=1800,
+        visibility=Visibility.PRIVATE,
+    )
     CheckInFactory(user=bob, line_name="BOB 1")
     client.force_login(alice)
     response = client.get(reverse("checkins:list"))
@@ -78,8 +83,9 @@ def test_my_journeys_lists_only_mine_with_totals(client, alice, bob):
         (Visibility.PRIVATE, False, False),
     ],
 )
-def test_the_journey_page_follows_visibility(client, alice, bob, visibility, outsider_sees,
-                                             anonymous_sees):
+def test_the_journey_page_follows_visibility(
+    client, alice, bob, visibility, outsider_sees, anonymous_sees
+):
     checkin = CheckInFactory(user=alice, visibility=visibility)
     url = reverse("checkins:detail", args=[checkin.id])
     assert client.get(url).status_code == (200 if anonymous_sees else 404)

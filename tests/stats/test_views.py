@@ -14,12 +14,19 @@ def test_statistics_require_signing_in(client):
 
 
 def test_statistics_sum_only_the_travellers_own_journeys(client, alice, bob):
-    CheckInFactory(user=alice, mode=Mode.LONG_DISTANCE, purpose=Purpose.BUSINESS,
-                   distance_m=255_000, duration_s=6660)
-    CheckInFactory(user=alice, mode=Mode.SUBWAY, purpose=Purpose.PRIVATE,
-                   distance_m=5_500, duration_s=960)
-    CheckInFactory(user=alice, mode=Mode.SUBWAY, purpose=Purpose.COMMUTE,
-                   distance_m=4_500, duration_s=840)
+    CheckInFactory(
+        user=alice,
+        mode=Mode.LONG_DISTANCE,
+        purpose=Purpose.BUSINESS,
+        distance_m=255_000,
+        duration_s=6660,
+    )
+    CheckInFactory(
+        user=alice, mode=Mode.SUBWAY, purpose=Purpose.PRIVATE, distance_m=5_500, duration_s=960
+    )
+    CheckInFactory(
+        user=alice, mode=Mode.SUBWAY, purpose=Purpose.COMMUTE, distance_m=4_500, duration_s=840
+    )
     CheckInFactory(user=bob, distance_m=999_000, duration_s=99_000)
     client.force_login(alice)
     stats = client.get("/stats/").context["stats"]
@@ -28,6 +35,7 @@ def test_statistics_sum_only_the_travellers_own_journeys(client, alice, bob):
     assert stats.totals.distance_km == round(direct / 1000, 1) == 265.0
     assert stats.totals.hours == round((6660 + 960 + 840) / 3600, 1)
     assert [(row.key, row.journeys, row.distance_km) for row in stats.by_mode] == [
-        ("subway", 2, 10.0), ("long_distance", 1, 255.0),
+        ("subway", 2, 10.0),
+        ("long_distance", 1, 255.0),
     ]
     assert {row.key for row in stats.by_purpose} == {"business", "private", "commute"}

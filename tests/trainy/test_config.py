@@ -41,7 +41,11 @@ def run_python(code: str, env: dict[str, str]) -> subprocess.CompletedProcess[st
     """Run code in a fresh interpreter with only ``env`` (plus PATH) as its environment."""
     clean = {"PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": "trainy.settings", **env}
     return subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True,
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
         timeout=60,
     )
 
@@ -72,13 +76,15 @@ def test_embedded_defaults_need_no_service(tmp_path):
 
 
 def test_full_stack_urls_select_the_real_services():
-    config = settings_with({
-        **PRODUCTION,
-        "DATABASE_URL": "postgres://trainy:pw@db.internal:5433/trainy",
-        "REDIS_URL": "redis://cache.internal:6379/1",
-        "CELERY_BROKER_URL": "amqp://trainy:pw@mq.internal:5672/trainy",
-        "MONGO_URL": "mongodb://docs.internal:27017/",
-    })
+    config = settings_with(
+        {
+            **PRODUCTION,
+            "DATABASE_URL": "postgres://trainy:pw@db.internal:5433/trainy",
+            "REDIS_URL": "redis://cache.internal:6379/1",
+            "CELERY_BROKER_URL": "amqp://trainy:pw@mq.internal:5672/trainy",
+            "MONGO_URL": "mongodb://docs.internal:27017/",
+        }
+    )
     assert config["engine"] == "django.db.backends.postgresql"
     assert config["db"] == "trainy"
     assert config["conn_max_age"] == 60
@@ -133,16 +139,22 @@ def test_error_messages_never_print_the_password():
 def test_secrets_can_come_from_files(tmp_path):
     secret_file = tmp_path / "secret_key"
     secret_file.write_text("a-secret-from-a-mounted-file-0123456789-abcdefghijklmnopqrstuv\n")
-    config = settings_with({
-        "SECRET_KEY_FILE": str(secret_file), "ALLOWED_HOSTS": "trainy.example.org",
-    })
+    config = settings_with(
+        {
+            "SECRET_KEY_FILE": str(secret_file),
+            "ALLOWED_HOSTS": "trainy.example.org",
+        }
+    )
     assert config["secret"] == "a-secret-from-a-mounted-file-0123456789-abcdefghijklmnopqrstuv"
 
 
 def test_an_unreadable_secret_file_names_the_variable(tmp_path):
-    message = failure_of({
-        "SECRET_KEY_FILE": str(tmp_path / "missing"), "ALLOWED_HOSTS": "trainy.example.org",
-    })
+    message = failure_of(
+        {
+            "SECRET_KEY_FILE": str(tmp_path / "missing"),
+            "ALLOWED_HOSTS": "trainy.example.org",
+        }
+    )
     assert "SECRET_KEY_FILE points to" in message
     assert "cannot be read" in message
 
@@ -151,7 +163,11 @@ def test_check_deploy_is_clean_with_production_settings():
     env = {"PATH": os.environ["PATH"], **PRODUCTION, "TRAINY_PROXY_SSL_HEADER": "X-Forwarded-Proto"}
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout

@@ -31,9 +31,7 @@ JOURNEY = {
 @pytest.fixture(params=["mongodb", "sql"])
 def store(request):
     if request.param == "mongodb":
-        mongo = MongoJourneyStore(
-            require_service("ferretdb"), settings.MONGO_DB, timeout_ms=3000
-        )
+        mongo = MongoJourneyStore(require_service("ferretdb"), settings.MONGO_DB, timeout_ms=3000)
         mongo.drop_all()
         yield mongo
         mongo.drop_all()

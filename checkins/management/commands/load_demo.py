@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -13,19 +13,68 @@ from checkins.services import checkin_create
 from feed.models import User
 
 DEMO_USERNAME = "demo"
-DEMO_PASSWORD = "demo"
+# Shown on the feed page on purpose: the demo account exists to be tried.
+DEMO_PASSWORD = "demo"  # noqa: S105
 
 # (line, mode, operator, origin, (lat, lon), destination, (lat, lon), days ago, hour, minutes,
 #  purpose, message)
 DEMO_JOURNEYS = [
-    ("ICE 1601", Mode.LONG_DISTANCE, "DB Fernverkehr", "Berlin Hbf", (52.5251, 13.3694),
-     "Hamburg Hbf", (53.5530, 10.0069), 1, 8, 111, Purpose.BUSINESS, "Demo data: off to a meeting."),
-    ("RE 1", Mode.REGIONAL, "ODEG", "Berlin Ostbahnhof", (52.5104, 13.4350),
-     "Frankfurt (Oder)", (52.3367, 14.5466), 3, 17, 75, Purpose.PRIVATE, "Demo data: weekend trip."),
-    ("S7", Mode.SUBURBAN, "S-Bahn Berlin", "Alexanderplatz", (52.5215, 13.4113),
-     "Potsdam Hbf", (52.3917, 13.0670), 6, 7, 52, Purpose.COMMUTE, "Demo data."),
-    ("A", Mode.SUBWAY, "MTA New York City Transit", "Times Sq-42 St", (40.7573, -73.9898),
-     "Fulton St", (40.7102, -74.0076), 9, 12, 16, Purpose.PRIVATE, "Demo data: downtown."),
+    (
+        "ICE 1601",
+        Mode.LONG_DISTANCE,
+        "DB Fernverkehr",
+        "Berlin Hbf",
+        (52.5251, 13.3694),
+        "Hamburg Hbf",
+        (53.5530, 10.0069),
+        1,
+        8,
+        111,
+        Purpose.BUSINESS,
+        "Demo data: off to a meeting.",
+    ),
+    (
+        "RE 1",
+        Mode.REGIONAL,
+        "ODEG",
+        "Berlin Ostbahnhof",
+        (52.5104, 13.4350),
+        "Frankfurt (Oder)",
+        (52.3367, 14.5466),
+        3,
+        17,
+        75,
+        Purpose.PRIVATE,
+        "Demo data: weekend trip.",
+    ),
+    (
+        "S7",
+        Mode.SUBURBAN,
+        "S-Bahn Berlin",
+        "Alexanderplatz",
+        (52.5215, 13.4113),
+        "Potsdam Hbf",
+        (52.3917, 13.0670),
+        6,
+        7,
+        52,
+        Purpose.COMMUTE,
+        "Demo data.",
+    ),
+    (
+        "A",
+        Mode.SUBWAY,
+        "MTA New York City Transit",
+        "Times Sq-42 St",
+        (40.7573, -73.9898),
+        "Fulton St",
+        (40.7102, -74.0076),
+        9,
+        12,
+        16,
+        Purpose.PRIVATE,
+        "Demo data: downtown.",
+    ),
 ]
 
 
@@ -41,11 +90,22 @@ class Command(BaseCommand):
         user.set_password(DEMO_PASSWORD)
         user.save()
         today = timezone.localdate()
-        for (line, mode, operator, origin, origin_at, destination, destination_at, days_ago,
-             hour, minutes, purpose, message) in DEMO_JOURNEYS:
-            departure = timezone.make_aware(
-                timezone.datetime.combine(today - timedelta(days=days_ago), timezone.datetime.min.time())
-            ) + timedelta(hours=hour)
+        for (
+            line,
+            mode,
+            operator,
+            origin,
+            origin_at,
+            destination,
+            destination_at,
+            days_ago,
+            hour,
+            minutes,
+            purpose,
+            message,
+        ) in DEMO_JOURNEYS:
+            day = today - timedelta(days=days_ago)
+            departure = timezone.make_aware(datetime.combine(day, time(hour)))
             checkin_create(
                 user=user,
                 line_name=line,
