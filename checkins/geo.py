@@ -6,6 +6,8 @@ import itertools
 import math
 from collections.abc import Sequence
 
+import polyline
+
 EARTH_RADIUS_M = 6_371_008.8  # mean radius (IUGG)
 
 
@@ -21,3 +23,15 @@ def great_circle_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 def path_length_m(points: Sequence[tuple[float, float]]) -> float:
     """Length of a polyline of (lat, lon) points, as the sum of its great-circle segments."""
     return sum(great_circle_m(a[0], a[1], b[0], b[1]) for a, b in itertools.pairwise(points))
+
+
+POLYLINE_PRECISION = 6
+
+
+def encode_path(points: Sequence[tuple[float, float]]) -> str:
+    """(lat, lon) points as an encoded polyline (precision 6): compact, and no nested lists."""
+    return polyline.encode(points, POLYLINE_PRECISION)
+
+
+def decode_path(encoded: str) -> list[tuple[float, float]]:
+    return polyline.decode(encoded, POLYLINE_PRECISION)

@@ -7,7 +7,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from checkins.geo import path_length_m
+from checkins.geo import encode_path, path_length_m
 from checkins.models import CheckIn, Mode, Purpose, Visibility
 from feed.models import User
 from trainy.documents import journey_store
@@ -97,7 +97,7 @@ def journey_document_build(*, checkin: CheckIn) -> dict:
         },
         "stopovers": stops,
         "geometry": (
-            {"type": "LineString", "coordinates": [[lon, lat] for lat, lon in points]}
+            {"encoding": "polyline6", "path": encode_path(points), "points": len(points)}
             if located
             else None
         ),

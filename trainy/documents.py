@@ -8,8 +8,10 @@ With ``MONGO_URL`` unset (the embedded default) the same interface stores docume
 database, so the rest of Trainy never asks which backend it has.
 
 Documents are JSON objects (dicts of str, int, float, bool, None, lists and dicts) keyed by the
-check-in id. Both backends reject anything else the same way, so code that works on the embedded
-default works on MongoDB.
+check-in id, without lists directly inside lists: FerretDB, the MongoDB server of the test
+harness, rejects nested arrays, so geometries are stored as encoded polylines (checkins.geo).
+Both backends reject anything else the same way, so code that works on the embedded default
+works on every MongoDB server.
 """
 
 from __future__ import annotations
@@ -87,6 +89,11 @@ def _check_keys(value: Any, *, path: str) -> None:
             _check_keys(item, path=where)
     elif isinstance(value, list):
         for index, item in enumerate(value):
+            if isinstance(item, list):
+                raise InvalidDocument(
+                    f"{path}[{index}] is a list inside a list, which FerretDB cannot store; "
+                    "encode it (e.g. coordinates as a polyline string) or wrap it in an object"
+                )
             _check_keys(item, path=f"{path}[{index}]")
 
 

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 from django.utils import timezone
 
+from checkins.geo import decode_path
 from checkins.models import CheckIn, Visibility
 from checkins.services import checkin_create, journey_enrich
 from tests.factories import CheckInFactory
@@ -69,6 +70,7 @@ def test_enrichment_is_idempotent(alice):
     assert journey_store().get(checkin.id) == document
     assert first.distance_m == second.distance_m
     assert document["distance"]["method"] == "stop_to_stop"
+    assert decode_path(document["geometry"]["path"]) == [(52.5251, 13.3694), (53.553, 10.0069)]
 
 
 def test_enrichment_without_coordinates_leaves_the_distance_unknown(alice):

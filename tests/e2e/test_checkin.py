@@ -10,6 +10,10 @@ from tests.factories import PASSWORD, UserFactory
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+def field(page: Page, label: str):
+    return page.get_by_label(f"{label}:", exact=True)
+
+
 def sign_in(page: Page, username: str) -> None:
     page.goto("/accounts/login/")
     page.get_by_label("Username or email").fill(username)
@@ -22,18 +26,18 @@ def test_a_traveller_checks_in_by_hand_and_sees_the_journey_everywhere(page: Pag
     UserFactory(username="ada", display_name="Ada")
     sign_in(page, "ada")
     page.get_by_role("link", name="Check in").first.click()
-    page.get_by_label("Line").fill("RE 1")
-    page.get_by_label("Mode").select_option("regional")
-    page.get_by_label("From").fill("Berlin Ostbahnhof")
-    page.get_by_label("To").fill("Frankfurt (Oder)")
-    page.get_by_label("Departure").fill("2026-11-20T17:00")
-    page.get_by_label("Arrival").fill("2026-11-20T16:00")
-    page.get_by_label("Status message").fill("Weekend <b>trip</b>")
+    field(page, "Line").fill("RE 1")
+    field(page, "Mode").select_option("regional")
+    field(page, "From").fill("Berlin Ostbahnhof")
+    field(page, "To").fill("Frankfurt (Oder)")
+    field(page, "Departure").fill("2026-11-20T17:00")
+    field(page, "Arrival").fill("2026-11-20T16:00")
+    field(page, "Status message").fill("Weekend <b>trip</b>")
     page.get_by_role("button", name="Check in").click()
     # An arrival before the departure is refused next to the field, nothing is saved.
     expect(page.get_by_role("alert")).to_contain_text("The arrival must be after the departure.")
 
-    page.get_by_label("Arrival").fill("2026-11-20T18:15")
+    field(page, "Arrival").fill("2026-11-20T18:15")
     page.get_by_role("button", name="Check in").click()
     heading = page.get_by_role("heading", level=1)
     expect(heading).to_contain_text("Berlin Ostbahnhof → Frankfurt (Oder)")
