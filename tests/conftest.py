@@ -181,3 +181,21 @@ def celery_worker(
             worker.wait(timeout=20)
         except subprocess.TimeoutExpired:
             worker.kill()
+        with django_db_blocker.unblock():
+            _wait_for_other_sessions_to_leave()
+
+
+def _wait_for_other_sessions_to_leave() -> None:
+    """PostgreSQL ends a dead client's backend asynchronously; dropping the test database at
+    the end of the session fails while the worker's backend is still on its way out."""
+    from django.db import connection
+
+    def alone() -> bool:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            return cursor.fetchone()[0] == 0
+
+    wait_for(alone, timeout=15, message="the worker's database session to end")
