@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 from checkins.models import MESSAGE_MAX_LENGTH, Mode, Purpose, Visibility
@@ -28,8 +30,8 @@ class ManualCheckInForm(forms.Form):
     visibility = forms.ChoiceField(choices=Visibility.choices, initial=Visibility.PUBLIC)
     purpose = forms.ChoiceField(choices=Purpose.choices, initial=Purpose.PRIVATE)
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
         departure, arrival = data.get("departure_planned"), data.get("arrival_planned")
         if departure and arrival and arrival <= departure:
             self.add_error("arrival_planned", "The arrival must be after the departure.")

@@ -30,7 +30,7 @@ POLYLINE_PRECISION = 6
 
 def encode_path(points: Sequence[tuple[float, float]]) -> str:
     """(lat, lon) points as an encoded polyline (precision 6): compact, and no nested lists."""
-    return polyline.encode(points, POLYLINE_PRECISION)
+    return polyline.encode(list(points), POLYLINE_PRECISION)
 
 
 def decode_path(encoded: str) -> list[tuple[float, float]]:

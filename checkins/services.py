@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -69,7 +70,7 @@ def _enqueue_enrichment(checkin_id: int) -> None:
     transaction.on_commit(lambda: enrich_journey.delay(checkin_id), robust=True)
 
 
-def journey_document_build(*, checkin: CheckIn) -> dict:
+def journey_document_build(*, checkin: CheckIn) -> dict[str, Any]:
     """The journey document of a check-in, computed from its row alone (no side effects)."""
     stops = [
         {
@@ -85,8 +86,12 @@ def journey_document_build(*, checkin: CheckIn) -> dict:
             "arrival_planned": checkin.arrival_planned.isoformat(),
         },
     ]
-    points = [(stop["lat"], stop["lon"]) for stop in stops]
-    located = all(lat is not None and lon is not None for lat, lon in points)
+    coordinates = [
+        (checkin.origin_lat, checkin.origin_lon),
+        (checkin.destination_lat, checkin.destination_lon),
+    ]
+    points = [(lat, lon) for lat, lon in coordinates if lat is not None and lon is not None]
+    located = len(points) == len(coordinates)
     return {
         "version": DOCUMENT_VERSION,
         "checkin_id": checkin.id,

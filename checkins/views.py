@@ -10,10 +10,11 @@ from checkins.forms import ManualCheckInForm
 from checkins.selectors import checkin_get, checkin_list_for_owner, checkin_totals
 from checkins.services import checkin_create
 from trainy.documents import DocumentStoreError, journey_store
+from trainy.http import AuthenticatedRequest
 
 
 @login_required
-def checkin_new(request: HttpRequest) -> HttpResponse:
+def checkin_new(request: AuthenticatedRequest) -> HttpResponse:
     form = ManualCheckInForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -28,7 +29,7 @@ def checkin_new(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def journey_list(request: HttpRequest) -> HttpResponse:
+def journey_list(request: AuthenticatedRequest) -> HttpResponse:
     journeys = checkin_list_for_owner(owner=request.user)
     totals = checkin_totals(request.user.checkins.all())
     return render(request, "checkins/list.html", {"journeys": journeys, "totals": totals})

@@ -198,4 +198,7 @@ def _wait_for_other_sessions_to_leave() -> None:
             )
             return cursor.fetchone()[0] == 0
 
-    wait_for(alone, timeout=15, message="the worker's database session to end")
+    try:
+        wait_for(alone, timeout=15, message="the worker's database session to end")
+    finally:
+        connection.close()

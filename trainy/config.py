@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from typing import overload
 from urllib.parse import SplitResult, urlsplit
 
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
@@ -50,7 +51,13 @@ class Environment:
         value = self.environ.get(name)
         return value if value != "" else None
 
-    def str(self, name: str, default: str | None = None) -> str | None:
+    @overload
+    def string(self, name: str) -> str | None: ...
+
+    @overload
+    def string(self, name: str, default: str) -> str: ...
+
+    def string(self, name: str, default: str | None = None) -> str | None:
         value = self.raw(name)
         return default if value is None else value
 
@@ -60,7 +67,7 @@ class Environment:
             raise ConfigurationError(f"{name} is required {why} (set {name} or {name}_FILE)")
         return value
 
-    def bool(self, name: str, default: bool) -> bool:
+    def boolean(self, name: str, default: bool) -> bool:
         value = self.raw(name)
         if value is None:
             return default
@@ -73,7 +80,7 @@ class Environment:
             f"{name} must be true or false (or 1/0, yes/no, on/off), got {value!r}"
         )
 
-    def int(self, name: str, default: int, *, minimum: int | None = None) -> int:
+    def integer(self, name: str, default: int, *, minimum: int | None = None) -> int:
         value = self.raw(name)
         if value is None:
             return default
@@ -85,7 +92,7 @@ class Environment:
             raise ConfigurationError(f"{name} must be at least {minimum}, got {number}")
         return number
 
-    def list(self, name: str, default: list[str] | None = None) -> list[str]:
+    def strings(self, name: str, default: list[str] | None = None) -> list[str]:
         value = self.raw(name)
         if value is None:
             return list(default or [])

@@ -287,9 +287,10 @@ def journey_store() -> JourneyDocumentStore:
     if _store is None:
         with _store_lock:
             if _store is None:
-                if settings.MONGO_URL:
+                url: str | None = settings.MONGO_URL
+                if url:
                     _store = MongoJourneyStore(
-                        settings.MONGO_URL, settings.MONGO_DB, timeout_ms=settings.MONGO_TIMEOUT_MS
+                        url, settings.MONGO_DB, timeout_ms=settings.MONGO_TIMEOUT_MS
                     )
                 else:
                     _store = SqlJourneyStore()

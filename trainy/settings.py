@@ -7,6 +7,7 @@ tests and production set every URL.
 """
 
 from pathlib import Path
+from typing import Any
 
 import environ
 from kombu import Queue
@@ -18,40 +19,42 @@ env = Environment()
 
 # --- Core --------------------------------------------------------------------------------------
 
-DEBUG = env.bool("DEBUG", False)
+DEBUG = env.boolean("DEBUG", False)
 
 if DEBUG:
-    SECRET_KEY = env.str("SECRET_KEY", "django-insecure-development-only-never-use-in-production")
-    ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+    SECRET_KEY = env.string(
+        "SECRET_KEY", "django-insecure-development-only-never-use-in-production"
+    )
+    ALLOWED_HOSTS = env.strings("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 else:
     SECRET_KEY = env.required("SECRET_KEY", "when DEBUG is off")
-    ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
+    ALLOWED_HOSTS = env.strings("ALLOWED_HOSTS")
     if not ALLOWED_HOSTS:
         raise ConfigurationError(
             "ALLOWED_HOSTS is required when DEBUG is off "
             "(a comma-separated list of host names, e.g. trainy.example.org)"
         )
 
-CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS")
+CSRF_TRUSTED_ORIGINS = env.strings("CSRF_TRUSTED_ORIGINS")
 # Where the TLS-terminating proxy says the original scheme was https (Traefik, nginx: the
 # X-Forwarded-Proto header). Only set this behind a proxy that overwrites the header.
-_proxy_ssl_header = env.str("TRAINY_PROXY_SSL_HEADER")
+_proxy_ssl_header = env.string("TRAINY_PROXY_SSL_HEADER")
 if _proxy_ssl_header:
     SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https")
-USE_X_FORWARDED_HOST = env.bool("TRAINY_USE_X_FORWARDED_HOST", False)
+USE_X_FORWARDED_HOST = env.boolean("TRAINY_USE_X_FORWARDED_HOST", False)
 
 # HTTPS hardening is on whenever DEBUG is off; TRAINY_HTTPS=false serves plain HTTP (a test
 # server, or a private network without TLS).
-HTTPS = env.bool("TRAINY_HTTPS", not DEBUG)
+HTTPS = env.boolean("TRAINY_HTTPS", not DEBUG)
 SECURE_SSL_REDIRECT = HTTPS
 # Kubernetes probes and metrics scrapers talk plain HTTP to the pod.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
-SECURE_HSTS_SECONDS = env.int("TRAINY_HSTS_SECONDS", 31_536_000 if HTTPS else 0, minimum=0)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("TRAINY_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_SECONDS = env.integer("TRAINY_HSTS_SECONDS", 31_536_000 if HTTPS else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.boolean("TRAINY_HSTS_INCLUDE_SUBDOMAINS", True)
 # The preload flag only permits submitting the domain to browsers' preload lists.
-SECURE_HSTS_PRELOAD = env.bool("TRAINY_HSTS_PRELOAD", HTTPS)
+SECURE_HSTS_PRELOAD = env.boolean("TRAINY_HSTS_PRELOAD", HTTPS)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
@@ -109,14 +112,15 @@ TEMPLATES = [
 ]
 
 LANGUAGE_CODE = "en"
-TIME_ZONE = env.str("TIME_ZONE", "Europe/Berlin")
+TIME_ZONE = env.string("TIME_ZONE", "Europe/Berlin")
 USE_I18N = True
 USE_TZ = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Database ----------------------------------------------------------------------------------
 
-DATA_DIR = Path(env.str("TRAINY_DATA_DIR", str(BASE_DIR / "var")))
+DATA_DIR = Path(env.string("TRAINY_DATA_DIR", str(BASE_DIR / "var")))
+DATABASES: dict[str, dict[str, Any]]
 _database_url = env.url(
     "DATABASE_URL",
     schemes=("postgres", "postgresql", "pgsql", "sqlite"),
@@ -143,15 +147,16 @@ else:
         DATABASES["default"].update(
             # Persistent connections, checked before reuse so a database restart costs one
             # reconnect instead of a failed request.
-            CONN_MAX_AGE=env.int("DATABASE_CONN_MAX_AGE", 60, minimum=0),
+            CONN_MAX_AGE=env.integer("DATABASE_CONN_MAX_AGE", 60, minimum=0),
             CONN_HEALTH_CHECKS=True,
         )
-        DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.int(
+        DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.integer(
             "DATABASE_CONNECT_TIMEOUT", 5, minimum=1
         )
 
 # --- Cache -------------------------------------------------------------------------------------
 
+CACHES: dict[str, dict[str, Any]]
 _redis_url = env.url(
     "REDIS_URL", schemes=("redis", "rediss", "unix"), example="redis://127.0.0.1:6379/0"
 )
@@ -203,8 +208,8 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", 240, minimum=1)
-CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", 300, minimum=1)
+CELERY_TASK_SOFT_TIME_LIMIT = env.integer("CELERY_TASK_SOFT_TIME_LIMIT", 240, minimum=1)
+CELERY_TASK_TIME_LIMIT = env.integer("CELERY_TASK_TIME_LIMIT", 300, minimum=1)
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_QUEUES = (Queue("default"), Queue("enrichment"), Queue("exports"))
 CELERY_TASK_ROUTES = {
@@ -220,8 +225,8 @@ _mongo_url = env.url(
     "MONGO_URL", schemes=("mongodb", "mongodb+srv"), example="mongodb://127.0.0.1:27017/"
 )
 MONGO_URL = _mongo_url.geturl() if _mongo_url else None
-MONGO_DB = env.str("MONGO_DB", "trainy")
-MONGO_TIMEOUT_MS = env.int("MONGO_TIMEOUT_MS", 2000, minimum=100)
+MONGO_DB = env.string("MONGO_DB", "trainy")
+MONGO_TIMEOUT_MS = env.integer("MONGO_TIMEOUT_MS", 2000, minimum=100)
 
 # --- Accounts ----------------------------------------------------------------------------------
 
@@ -245,12 +250,12 @@ ACCOUNT_FORMS = {"login": "feed.forms.LoginForm"}
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = True
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if HTTPS else "http"
-TRAINY_LOCAL_ACCOUNTS = env.bool("TRAINY_LOCAL_ACCOUNTS", True)
+TRAINY_LOCAL_ACCOUNTS = env.boolean("TRAINY_LOCAL_ACCOUNTS", True)
 
-GITLAB_URL = env.str("GITLAB_URL", "https://gitlab.com").rstrip("/")
-GITLAB_CLIENT_ID = env.str("GITLAB_CLIENT_ID")
-GITLAB_CLIENT_SECRET = env.str("GITLAB_CLIENT_SECRET")
-GITLAB_SCOPES = env.list("GITLAB_SCOPES", ["read_user", "openid", "profile", "email"])
+GITLAB_URL = env.string("GITLAB_URL", "https://gitlab.com").rstrip("/")
+GITLAB_CLIENT_ID = env.string("GITLAB_CLIENT_ID")
+GITLAB_CLIENT_SECRET = env.string("GITLAB_CLIENT_SECRET")
+GITLAB_SCOPES = env.strings("GITLAB_SCOPES", ["read_user", "openid", "profile", "email"])
 if GITLAB_CLIENT_ID and not GITLAB_CLIENT_SECRET:
     raise ConfigurationError("GITLAB_CLIENT_SECRET is required when GITLAB_CLIENT_ID is set")
 SOCIALACCOUNT_PROVIDERS = {
@@ -283,15 +288,15 @@ else:
     EMAIL_HOST_PASSWORD = _email_url.password or ""
     EMAIL_USE_SSL = _email_url.scheme == "smtps"
     EMAIL_USE_TLS = not EMAIL_USE_SSL
-DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", "Trainy <trainy@localhost>")
+DEFAULT_FROM_EMAIL = env.string("DEFAULT_FROM_EMAIL", "Trainy <trainy@localhost>")
 
 # --- Static files ------------------------------------------------------------------------------
 
 STATIC_URL = "static/"
-STATIC_ROOT = Path(env.str("STATIC_ROOT", str(DATA_DIR / "static")))
+STATIC_ROOT = Path(env.string("STATIC_ROOT", str(DATA_DIR / "static")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Hashed, compressed files need `collectstatic` first (the container build runs it).
-_static_manifest = env.bool("TRAINY_STATIC_MANIFEST", not DEBUG)
+_static_manifest = env.boolean("TRAINY_STATIC_MANIFEST", not DEBUG)
 # Without the manifest (DEBUG, tests) files are served straight from static/.
 WHITENOISE_USE_FINDERS = not _static_manifest
 STORAGES = {
@@ -310,7 +315,7 @@ STORAGES = {
 # Components whose outage makes /readyz answer 503. Only the database by default: without the
 # cache, the broker or the document store Trainy still serves and records check-ins, and taking
 # every pod out of service for a shared outage would turn degraded into down.
-READYZ_REQUIRED = env.list("TRAINY_READYZ_REQUIRED", ["database"])
+READYZ_REQUIRED = env.strings("TRAINY_READYZ_REQUIRED", ["database"])
 _known_components = {"database", "cache", "broker", "documents"}
 if not set(READYZ_REQUIRED) <= _known_components:
     raise ConfigurationError(
@@ -351,6 +356,6 @@ LOGGING = {
 
 # --- Trainy ------------------------------------------------------------------------------------
 
-TRAINY_SITE_NAME = env.str("TRAINY_SITE_NAME", "Trainy")
+TRAINY_SITE_NAME = env.string("TRAINY_SITE_NAME", "Trainy")
 # A path of its own keeps the admin's login page away from scanners that try /admin/.
-TRAINY_ADMIN_PATH = env.str("TRAINY_ADMIN_PATH", "admin/").strip("/") + "/"
+TRAINY_ADMIN_PATH = env.string("TRAINY_ADMIN_PATH", "admin/").strip("/") + "/"

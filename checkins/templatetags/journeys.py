@@ -20,3 +20,16 @@ def duration(seconds: int | None) -> str:
         return "–"
     hours, minutes = divmod(round(seconds / 60), 60)
     return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
+
+
+DISTANCE_METHODS = {
+    "shape": "along the route's shape",
+    "stop_to_stop": "straight lines between stops",
+    "unknown": "unknown",
+}
+
+
+@register.filter
+def distance_method(method: str) -> str:
+    """How a distance was computed, in words."""
+    return DISTANCE_METHODS.get(method, method)

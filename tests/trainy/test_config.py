@@ -176,17 +176,17 @@ def test_check_deploy_is_clean_with_production_settings():
 class TestEnvironment:
     def test_it_reads_booleans_strictly(self):
         env = Environment({"A": "yes", "B": "OFF", "C": "nope"})
-        assert env.bool("A", False) is True
-        assert env.bool("B", True) is False
-        assert env.bool("MISSING", True) is True
+        assert env.boolean("A", False) is True
+        assert env.boolean("B", True) is False
+        assert env.boolean("MISSING", True) is True
         with pytest.raises(ConfigurationError, match="C must be true or false"):
-            env.bool("C", False)
+            env.boolean("C", False)
 
     def test_it_treats_an_empty_value_as_unset(self):
-        assert Environment({"A": ""}).str("A", "fallback") == "fallback"
+        assert Environment({"A": ""}).string("A", "fallback") == "fallback"
 
     def test_it_splits_lists(self):
-        assert Environment({"HOSTS": "a.org, b.org,,"}).list("HOSTS") == ["a.org", "b.org"]
+        assert Environment({"HOSTS": "a.org, b.org,,"}).strings("HOSTS") == ["a.org", "b.org"]
 
     def test_redact_hides_only_the_password(self):
         assert redact("amqp://user:secret@host:5672/vh") == "amqp://user:***@host:5672/vh"

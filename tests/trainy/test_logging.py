@@ -70,3 +70,19 @@ def test_records_logged_during_a_request_carry_its_id_and_user(client, alice, ca
     line = format_json(record)
     assert line["request_id"] == "request-for-a-404"
     assert line["user_id"] == alice.id
+
+
+def test_production_logs_are_json_lines_on_stdout():
+    from tests.trainy.test_config import PRODUCTION, run_python
+
+    result = run_python(
+        "import django, logging; django.setup();"
+        "logging.getLogger('trainy.audit').warning('checked %s', 'in')",
+        PRODUCTION,
+    )
+    assert result.returncode == 0, result.stderr
+    line = json.loads(result.stdout.strip().splitlines()[-1])
+    assert line["message"] == "checked in"
+    assert line["level"] == "WARNING"
+    assert line["logger"] == "trainy.audit"
+    assert line["request_id"] == "-"
