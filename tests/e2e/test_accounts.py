@@ -42,3 +42,26 @@ def test_a_traveller_signs_up_signs_out_and_signs_in(page: Page):
     page.get_by_role("button", name="Sign In").click()
     expect(account).to_contain_text("Signed in as rosa")
     expect(page).to_have_url(re.compile(r"^http://[^/]+/$"))  # back on the feed
+
+
+def test_a_traveller_resets_a_forgotten_password_through_the_emailed_link(page: Page):
+    from django.core import mail
+
+    from tests.factories import UserFactory
+
+    UserFactory(username="milan", email="milan@example.org")
+    page.goto("/accounts/login/")
+    page.get_by_role("link", name="Forgot your password?").click()
+    page.get_by_label("Email").fill("milan@example.org")
+    page.get_by_role("button", name="Reset My Password").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Password Reset")
+
+    # Mail goes to the console in development; the test server keeps it in memory.
+    link = re.search(r"https?://\S+/accounts/password/reset/key/\S+", mail.outbox[-1].body)
+    assert link, mail.outbox[-1].body
+    page.goto(link.group(0))
+    new_password = "another-long-travel-password-9"
+    page.get_by_label("New Password:", exact=True).fill(new_password)
+    page.get_by_label("New Password (again):", exact=True).fill(new_password)
+    page.get_by_role("button", name="Change Password").click()
+    expect(page.get_by_test_id("account")).to_contain_text("Signed in as Milan")
