@@ -127,3 +127,9 @@ class JourneyDocument(models.Model):
 
     def __str__(self) -> str:
         return f"journey document {self.checkin_id}"
+
+
+# The timetable's models live in their own module; importing them here registers them.
+from checkins.timetable.models import Feed, FeedVersion  # noqa: E402
+
+__all__ = ["CheckIn", "Feed", "FeedVersion", "JourneyDocument", "Mode", "Purpose", "Visibility"]

@@ -1,0 +1,1 @@
+"""The timetable: GTFS feeds imported into versioned tables, station search and departures."""

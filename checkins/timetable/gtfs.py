@@ -1,0 +1,265 @@
+"""Reading GTFS files: sources (zip, folder), CSV by header name, values with their errors.
+
+Pure Python, no database: the importer (checkins.timetable.importer) drives it. Problems are
+collected with file, line and column so that a bad feed is described, not just refused.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import unicodedata
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import IO, Any
+
+# Real feeds put several MB into one field (shapes as WKT, long descriptions).
+csv.field_size_limit(64 * 1024 * 1024)
+
+MAX_LISTED_PROBLEMS = 10
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    line: int | None
+    column: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.line is not None:
+            where += f", line {self.line}"
+        if self.column:
+            where += f", column {self.column}"
+        return f"{where}: {self.message}"
+
+
+class FeedError(Exception):
+    """The feed cannot be imported; ``problems`` lists the first few, ``count`` all of them."""
+
+    def __init__(self, problems: list[Problem], count: int | None = None) -> None:
+        self.problems = problems
+        self.count = count if count is not None else len(problems)
+        super().__init__(self.describe())
+
+    def describe(self) -> str:
+        lines = [str(problem) for problem in self.problems[:MAX_LISTED_PROBLEMS]]
+        if self.count > len(lines):
+            lines.append(f"… and {self.count - len(lines)} more problems")
+        return "\n".join(lines)
+
+
+@dataclass
+class Problems:
+    """Collects problems while a feed is read; raises once at the end (or at a fatal one)."""
+
+    listed: list[Problem] = field(default_factory=list)
+    count: int = 0
+
+    def add(self, file: str, line: int | None, column: str | None, message: str) -> None:
+        self.count += 1
+        if len(self.listed) < MAX_LISTED_PROBLEMS:
+            self.listed.append(Problem(file, line, column, message))
+
+    def fatal(self, file: str, line: int | None, column: str | None, message: str) -> FeedError:
+        self.add(file, line, column, message)
+        return FeedError(self.listed, self.count)
+
+    def raise_if_any(self) -> None:
+        if self.count:
+            raise FeedError(self.listed, self.count)
+
+
+class GtfsSource:
+    """A GTFS feed as a zip file or a folder; files are found at the root or in one subfolder."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._zip: zipfile.ZipFile | None = None
+        self._members: dict[str, str] = {}
+        if path.is_dir():
+            folder = path
+            if not (folder / "stops.txt").exists():
+                nested = [child for child in folder.iterdir() if (child / "stops.txt").exists()]
+                if len(nested) == 1:
+                    folder = nested[0]
+            self._folder = folder
+        elif path.is_file():
+            try:
+                self._zip = zipfile.ZipFile(path)
+            except zipfile.BadZipFile:
+                raise FeedError(
+                    [
+                        Problem(
+                            path.name, None, None, "not a valid zip archive (truncated or corrupt)"
+                        )
+                    ]
+                ) from None
+            for info in self._zip.infolist():
+                base = info.filename.rsplit("/", 1)[-1]
+                if base.endswith(".txt") and base not in self._members and not info.is_dir():
+                    self._members[base] = info.filename
+        else:
+            raise FeedError([Problem(str(path), None, None, "no such file or folder")])
+
+    def close(self) -> None:
+        if self._zip is not None:
+            self._zip.close()
+
+    def __enter__(self) -> GtfsSource:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def has(self, name: str) -> bool:
+        if self._zip is not None:
+            return name in self._members
+        return (self._folder / name).is_file()
+
+    def size(self, name: str) -> int:
+        if self._zip is not None:
+            return self._zip.getinfo(self._members[name]).file_size
+        return (self._folder / name).stat().st_size
+
+    def open_binary(self, name: str) -> IO[bytes]:
+        if self._zip is not None:
+            return self._zip.open(self._members[name])
+        return (self._folder / name).open("rb")
+
+
+class CountingReader(io.RawIOBase):
+    """Passes bytes through and reports how many went by (for the progress bar)."""
+
+    def __init__(self, raw: IO[bytes], on_read: Callable[[int], None]) -> None:
+        self._raw = raw
+        self._on_read = on_read
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        data = self._raw.read(len(buffer))
+        count = len(data)
+        buffer[:count] = data
+        if count:
+            self._on_read(count)
+        return count
+
+
+@dataclass
+class Table:
+    """One GTFS file being read: its columns by name and its rows as lists of strings."""
+
+    file: str
+    columns: dict[str, int]
+    rows: Iterator[list[str]]
+    reader: Any  # a csv reader; its line_num is the physical line of the last row read
+
+    @property
+    def line(self) -> int:
+        return self.reader.line_num
+
+    def index(self, column: str) -> int | None:
+        return self.columns.get(column)
+
+
+def open_table(
+    source: GtfsSource,
+    name: str,
+    *,
+    required: tuple[str, ...],
+    problems: Problems,
+    on_read: Callable[[int], None] | None = None,
+) -> Table:
+    """Open a file, check its header. Raises FeedError for problems that make it unreadable."""
+    raw: IO[bytes] = source.open_binary(name)
+    if on_read is not None:
+        raw = io.BufferedReader(CountingReader(raw, on_read), buffer_size=1 << 20)
+    # utf-8-sig: a BOM is allowed and dropped. Strict: anything else must be UTF-8 (GTFS says so).
+    text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="strict", newline="")
+    reader = csv.reader(text)
+    try:
+        header = next(reader, None)
+    except UnicodeDecodeError as exc:
+        raise problems.fatal(name, 1, None, _not_utf8(exc)) from None
+    except (csv.Error, zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise problems.fatal(name, 1, None, f"cannot be read: {exc}") from None
+    if header is None:
+        raise problems.fatal(name, None, None, "the file is empty (a header line is required)")
+    columns = {column.strip(): position for position, column in enumerate(header)}
+    missing = [column for column in required if column not in columns]
+    if missing:
+        raise problems.fatal(
+            name, 1, missing[0], f"required column {', '.join(missing)} missing from the header"
+        )
+    return Table(name, columns, _rows(name, reader, len(header), problems), reader)
+
+
+def _not_utf8(exc: UnicodeDecodeError) -> str:
+    byte = exc.object[exc.start : exc.start + 1].hex()
+    return f"not UTF-8 (byte 0x{byte}); GTFS files must be UTF-8 encoded"
+
+
+def _rows(name: str, reader: Any, width: int, problems: Problems) -> Iterator[list[str]]:
+    try:
+        for row in reader:
+            if len(row) < width:
+                if not row or row == [""]:
+                    continue  # blank lines, common at the end of files
+                # Short rows happen when trailing optional fields are left out.
+                row = row + [""] * (width - len(row))
+            yield row
+    except UnicodeDecodeError as exc:
+        raise problems.fatal(name, reader.line_num + 1, None, _not_utf8(exc)) from None
+    except csv.Error as exc:
+        raise problems.fatal(name, reader.line_num, None, f"malformed CSV: {exc}") from None
+    except (zipfile.BadZipFile, EOFError, OSError) as exc:
+        message = f"the archive is damaged (truncated?): {exc}"
+        raise problems.fatal(name, reader.line_num, None, message) from None
+
+
+def parse_time(text: str) -> int:
+    """GTFS time (H:MM:SS, hours may pass 24) to seconds after noon minus 12 h. ValueError."""
+    hours, minutes, seconds = text.split(":")
+    if len(minutes) != 2 or len(seconds) != 2 or not hours:
+        raise ValueError(text)
+    hour, minute, second = int(hours), int(minutes), int(seconds)
+    if hour < 0 or not 0 <= minute <= 59 or not 0 <= second <= 59:
+        raise ValueError(text)
+    return hour * 3600 + minute * 60 + second
+
+
+def parse_date(text: str) -> date:
+    """GTFS date YYYYMMDD. ValueError."""
+    if len(text) != 8 or not text.isdigit():
+        raise ValueError(text)
+    return date(int(text[:4]), int(text[4:6]), int(text[6:]))
+
+
+def search_form(name: str) -> str:
+    """A stop name as search sees it: lower case, no accents, punctuation as spaces.
+
+    "Frankfurt(Main)Hbf" -> "frankfurt main hbf", "München Hbf" -> "munchen hbf". German
+    transliterations ("muenchen") are added after the plain form, so either spelling matches.
+    """
+    lowered = name.casefold()
+    plain = _fold(lowered)
+    german = _fold(
+        lowered.replace("ä", "ae").replace("ö", "oe").replace("ü", "ue").replace("ß", "ss")
+    )
+    return plain if german == plain else f"{plain} {german}"
+
+
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    kept = [
+        character if character.isalnum() else " "
+        for character in decomposed
+        if not unicodedata.combining(character)
+    ]
+    return " ".join("".join(kept).split())

@@ -1,0 +1,444 @@
+"""Reads of the timetable: active feeds, station search, departure boards, trips.
+
+These are SQL over the tt_* tables (see checkins.timetable.schema), written to use their
+indexes: every query names its versions (partition pruning on PostgreSQL) and the board query
+walks the (stop, departure time) index of each platform.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from functools import cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.db import connection
+
+from checkins.geo import great_circle_m
+from checkins.timetable.gtfs import _fold
+from checkins.timetable.models import FeedVersion
+
+DAY_S = 86_400
+# A first look ahead that fills most boards; quiet stations get a second, day-long look.
+FIRST_WINDOW_S = 2 * 3600
+FULL_WINDOW_S = DAY_S
+
+
+@dataclass(frozen=True)
+class ActiveVersion:
+    id: int
+    feed: str
+    timezone: ZoneInfo
+    start_date: date | None
+    end_date: date | None
+    max_departure_s: int
+
+
+@dataclass(frozen=True)
+class Station:
+    feed: str
+    version_id: int
+    stop_pk: int
+    stop_id: str
+    name: str
+    lat: float | None
+    lon: float | None
+    location_type: int
+    departures: int
+
+
+@dataclass(frozen=True)
+class Departure:
+    feed: str
+    trip_id: str
+    route_id: str
+    line: str
+    mode: str
+    headsign: str
+    stop_id: str
+    stop_name: str
+    platform: str | None
+    departure: datetime  # aware, in the feed's time zone
+    service_date: date
+    route_color: str | None
+    route_text_color: str | None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "feed": self.feed,
+            "trip_id": self.trip_id,
+            "route_id": self.route_id,
+            "line": self.line,
+            "mode": self.mode,
+            "headsign": self.headsign,
+            "stop_id": self.stop_id,
+            "stop_name": self.stop_name,
+            "platform": self.platform,
+            "departure": self.departure.isoformat(),
+            "service_date": self.service_date.isoformat(),
+        }
+
+
+@dataclass(frozen=True)
+class TripStop:
+    seq: int
+    stop_id: str
+    name: str
+    platform: str | None
+    lat: float | None
+    lon: float | None
+    arrival: datetime | None
+    departure: datetime | None
+    parent_stop_id: str | None
+
+    @property
+    def station_id(self) -> str:
+        return self.parent_stop_id or self.stop_id
+
+
+@dataclass(frozen=True)
+class Trip:
+    feed: str
+    version_id: int
+    trip_id: str
+    route_id: str
+    line: str
+    mode: str
+    headsign: str
+    agency: str
+    service_date: date
+    stops: list[TripStop]
+    shape_pk: int | None
+
+
+def active_versions(feed: str | None = None) -> list[ActiveVersion]:
+    versions = FeedVersion.objects.filter(status=FeedVersion.Status.ACTIVE).select_related("feed")
+    if feed is not None:
+        versions = versions.filter(feed__name=feed)
+    return [
+        ActiveVersion(
+            id=version.id,
+            feed=version.feed.name,
+            timezone=_zone(version.timezone),
+            start_date=version.start_date,
+            end_date=version.end_date,
+            max_departure_s=version.max_departure_s,
+        )
+        for version in versions.order_by("feed__name")
+    ]
+
+
+@cache
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def _placeholders(values: Sequence[Any]) -> str:
+    return ", ".join(["%s"] * len(values))
+
+
+def _fetch(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+# --- Stations ------------------------------------------------------------------------------
+
+STATION_COLUMNS = "stop_pk, stop_id, name, lat, lon, location_type, departures, version_id"
+
+
+def _station(row: tuple[Any, ...], feeds: dict[int, str]) -> Station:
+    stop_pk, stop_id, name, lat, lon, location_type, departures, version_id = row
+    return Station(
+        feed=feeds[version_id],
+        version_id=version_id,
+        stop_pk=stop_pk,
+        stop_id=stop_id,
+        name=name,
+        lat=lat,
+        lon=lon,
+        location_type=location_type,
+        departures=departures,
+    )
+
+
+def normalise_query(text: str) -> str:
+    return _fold(text.casefold())
+
+
+def station_search(query: str, limit: int = 10) -> list[Station]:
+    """Stations whose name contains every word of the query (case, accents and punctuation
+    ignored), names starting with the query first, then the busiest."""
+    words = normalise_query(query).split()
+    versions = active_versions()
+    if not words or not versions:
+        return []
+    feeds = {version.id: version.feed for version in versions}
+    phrase = " ".join(words)
+    conditions = " AND ".join(["search_name LIKE %s"] * len(words))
+    sql = f"""
+        SELECT {STATION_COLUMNS} FROM tt_stop
+        WHERE version_id IN ({_placeholders(versions)})
+          AND parent_pk IS NULL AND location_type IN (0, 1)
+          AND {conditions}
+        ORDER BY
+          CASE WHEN search_name LIKE %s THEN 0
+               WHEN search_name LIKE %s THEN 1 ELSE 2 END,
+          departures DESC, name
+        LIMIT %s
+    """
+    params = [
+        *feeds,
+        *(f"%{word}%" for word in words),
+        f"{phrase}%",
+        f"% {phrase}%",
+        limit,
+    ]
+    return [_station(row, feeds) for row in _fetch(sql, params)]
+
+
+def stations_nearby(
+    lat: float, lon: float, *, radius_m: float = 1500, limit: int = 10
+) -> list[tuple[Station, float]]:
+    """Stations within ``radius_m`` of a point, nearest first, with their distance in metres."""
+    versions = active_versions()
+    if not versions:
+        return []
+    feeds = {version.id: version.feed for version in versions}
+    dlat = radius_m / 111_195
+    dlon = dlat / max(math.cos(math.radians(lat)), 0.01)
+    sql = f"""
+        SELECT {STATION_COLUMNS} FROM tt_stop
+        WHERE lat BETWEEN %s AND %s AND lon BETWEEN %s AND %s
+          AND version_id IN ({_placeholders(versions)})
+          AND parent_pk IS NULL AND location_type IN (0, 1)
+    """
+    rows = _fetch(sql, [lat - dlat, lat + dlat, lon - dlon, lon + dlon, *feeds])
+    found = []
+    for row in rows:
+        station = _station(row, feeds)
+        distance = great_circle_m(lat, lon, station.lat or 0.0, station.lon or 0.0)
+        if distance <= radius_m:
+            found.append((station, distance))
+    found.sort(key=lambda pair: pair[1])
+    return found[:limit]
+
+
+def station_get(*, feed: str, stop_id: str) -> Station | None:
+    versions = active_versions(feed)
+    if not versions:
+        return None
+    version = versions[0]
+    rows = _fetch(
+        f"SELECT {STATION_COLUMNS} FROM tt_stop WHERE version_id = %s AND stop_id = %s",
+        [version.id, stop_id],
+    )
+    return _station(rows[0], {version.id: version.feed}) if rows else None
+
+
+def version_of_stop(stop_id: str, feed: str | None = None) -> ActiveVersion | None:
+    """The first active version (by feed name) that has this stop id."""
+    for version in active_versions(feed):
+        if _fetch(
+            "SELECT 1 FROM tt_stop WHERE version_id = %s AND stop_id = %s", [version.id, stop_id]
+        ):
+            return version
+    return None
+
+
+def _board_stop_pks(version_id: int, stop_pk: int) -> list[int]:
+    """The stop itself and, for a station, all its platforms."""
+    rows = _fetch(
+        "SELECT stop_pk FROM tt_stop WHERE version_id = %s AND parent_pk = %s",
+        [version_id, stop_pk],
+    )
+    return [stop_pk, *(row[0] for row in rows)]
+
+
+# --- Departures ----------------------------------------------------------------------------
+
+
+def _day_start(day: date, zone: ZoneInfo) -> datetime:
+    """GTFS's zero for a service day: noon local time minus 12 h (midnight but on DST days)."""
+    return datetime(day.year, day.month, day.day, 12, tzinfo=zone).astimezone(UTC) - timedelta(
+        hours=12
+    )
+
+
+def departures(
+    *,
+    stop_id: str,
+    at: datetime,
+    limit: int = 20,
+    feed: str | None = None,
+    modes: Sequence[str] | None = None,
+    before: bool = False,
+) -> list[Departure]:
+    """The next ``limit`` departures at or after ``at`` (or the ``limit`` before it, when
+    ``before``) at the stop or station ``stop_id`` and all its platforms, in every active feed
+    that has that stop (or only ``feed``). Trips ending there and stops without pick-up are
+    not departures. Services from earlier days running past midnight are included.
+    """
+    if at.tzinfo is None:
+        raise ValueError("departures() needs an aware datetime")
+    found: list[tuple[int, Departure]] = []
+    for version in active_versions(feed):
+        station = _fetch(
+            "SELECT stop_pk FROM tt_stop WHERE version_id = %s AND stop_id = %s",
+            [version.id, stop_id],
+        )
+        if not station:
+            continue
+        stop_pks = _board_stop_pks(version.id, station[0][0])
+        for window in (FIRST_WINDOW_S, FULL_WINDOW_S):
+            rows = _board_rows(version, stop_pks, at, window, limit, modes, before)
+            if len(rows) >= limit or window == FULL_WINDOW_S:
+                break
+        found.extend(rows)
+    found.sort(key=lambda pair: (pair[0], pair[1].trip_id), reverse=before)
+    chosen = [departure for _, departure in found[:limit]]
+    return chosen[::-1] if before else chosen
+
+
+def _board_rows(
+    version: ActiveVersion,
+    stop_pks: list[int],
+    at: datetime,
+    window_s: int,
+    limit: int,
+    modes: Sequence[str] | None,
+    before: bool,
+) -> list[tuple[int, Departure]]:
+    at_epoch = int(at.timestamp())
+    # Earliest and latest instants of the window, as epoch seconds.
+    low, high = (at_epoch - window_s, at_epoch) if before else (at_epoch, at_epoch + window_s)
+    zone = version.timezone
+    first_day = datetime.fromtimestamp(low - version.max_departure_s, zone).date()
+    last_day = datetime.fromtimestamp(high, zone).date()
+    branches = []
+    params: list[Any] = []
+    day = first_day - timedelta(days=1)  # one more for DST days
+    while day <= last_day:
+        if (version.start_date is None or day >= version.start_date) and (
+            version.end_date is None or day <= version.end_date
+        ):
+            base = int(_day_start(day, zone).timestamp())
+            lo, hi = low - base, high - base
+            if hi >= 0 and lo <= version.max_departure_s:
+                mode_filter = f"AND r.mode IN ({_placeholders(modes)})" if modes else ""
+                branches.append(f"""
+                    SELECT %s + st.departure_s AS instant, %s AS service_date, t.trip_id,
+                           r.route_id, r.short_name, r.long_name, t.short_name, r.mode,
+                           COALESCE(st.headsign, t.headsign, ''), s.stop_id, s.name,
+                           s.platform_code, r.color, r.text_color
+                    FROM tt_stop_time st
+                    JOIN tt_trip t ON t.version_id = st.version_id AND t.trip_pk = st.trip_pk
+                    JOIN tt_service_date sd ON sd.version_id = t.version_id
+                         AND sd.service_pk = t.service_pk AND sd.date = %s
+                    JOIN tt_route r ON r.version_id = t.version_id AND r.route_pk = t.route_pk
+                    JOIN tt_stop s ON s.version_id = st.version_id AND s.stop_pk = st.stop_pk
+                    WHERE st.version_id = %s AND st.stop_pk IN ({_placeholders(stop_pks)})
+                      AND st.departure_s >= %s AND st.departure_s < %s
+                      AND st.seq < t.last_seq AND st.pickup_type <> 1 {mode_filter}
+                """)
+                params += [base, day.isoformat(), day, version.id, *stop_pks]
+                params += [lo, hi]
+                params += list(modes or [])
+        day += timedelta(days=1)
+    if not branches:
+        return []
+    order = "DESC" if before else "ASC"
+    sql = " UNION ALL ".join(branches) + f" ORDER BY 1 {order}, 3 {order} LIMIT %s"
+    rows = _fetch(sql, [*params, limit])
+    result = []
+    for row in rows:
+        (instant, service_date, trip_id, route_id, short_name, long_name, trip_short_name,
+         mode, headsign, board_stop_id, stop_name, platform, color, text_color) = row  # fmt: skip
+        departure = Departure(
+            feed=version.feed,
+            trip_id=trip_id,
+            route_id=route_id,
+            line=short_name or long_name or trip_short_name or route_id,
+            mode=mode,
+            headsign=headsign,
+            stop_id=board_stop_id,
+            stop_name=stop_name,
+            platform=platform,
+            departure=datetime.fromtimestamp(instant, zone),
+            service_date=date.fromisoformat(str(service_date)),
+            route_color=color,
+            route_text_color=text_color,
+        )
+        result.append((instant, departure))
+    return result
+
+
+# --- Trips ---------------------------------------------------------------------------------
+
+
+def trip_get(*, feed: str, trip_id: str, service_date: date) -> Trip | None:
+    """A trip on a service day with all its stops and their times, or None if the trip does
+    not exist in the feed's active version or does not run that day."""
+    versions = active_versions(feed)
+    if not versions:
+        return None
+    version = versions[0]
+    head = _fetch(
+        """
+        SELECT t.trip_pk, t.trip_id, r.route_id, r.short_name, r.long_name, t.short_name,
+               r.mode, COALESCE(t.headsign, ''), COALESCE(a.name, ''), t.shape_pk
+        FROM tt_trip t
+        JOIN tt_route r ON r.version_id = t.version_id AND r.route_pk = t.route_pk
+        LEFT JOIN tt_agency a ON a.version_id = r.version_id AND a.agency_pk = r.agency_pk
+        JOIN tt_service_date sd ON sd.version_id = t.version_id
+             AND sd.service_pk = t.service_pk AND sd.date = %s
+        WHERE t.version_id = %s AND t.trip_id = %s
+        """,
+        [service_date, version.id, trip_id],
+    )
+    if not head:
+        return None
+    (trip_pk, trip_id, route_id, short_name, long_name, trip_short_name, mode, headsign,
+     agency, shape_pk) = head[0]  # fmt: skip
+    base = _day_start(service_date, version.timezone)
+    zone = version.timezone
+
+    def instant(seconds: int | None) -> datetime | None:
+        return None if seconds is None else (base + timedelta(seconds=seconds)).astimezone(zone)
+
+    rows = _fetch(
+        """
+        SELECT st.seq, s.stop_id, s.name, s.platform_code, s.lat, s.lon, st.arrival_s,
+               st.departure_s, p.stop_id
+        FROM tt_stop_time st
+        JOIN tt_stop s ON s.version_id = st.version_id AND s.stop_pk = st.stop_pk
+        LEFT JOIN tt_stop p ON p.version_id = s.version_id AND p.stop_pk = s.parent_pk
+        WHERE st.version_id = %s AND st.trip_pk = %s
+        ORDER BY st.seq
+        """,
+        [version.id, trip_pk],
+    )
+    stops = [
+        TripStop(
+            seq=seq, stop_id=stop_id, name=name, platform=platform, lat=lat, lon=lon,
+            arrival=instant(arrival_s), departure=instant(departure_s), parent_stop_id=parent,
+        )
+        for seq, stop_id, name, platform, lat, lon, arrival_s, departure_s, parent in rows
+    ]  # fmt: skip
+    return Trip(
+        feed=version.feed,
+        version_id=version.id,
+        trip_id=trip_id,
+        route_id=route_id,
+        line=short_name or long_name or trip_short_name or route_id,
+        mode=mode,
+        headsign=headsign or (stops[-1].name if stops else ""),
+        agency=agency,
+        service_date=service_date,
+        stops=stops,
+        shape_pk=shape_pk,
+    )
