@@ -125,6 +125,7 @@ def feed_import(
         if previous is not None:
             progress.phase(f"dropping version {previous}")
             schema.drop_version(connection, previous)
+        schema.vacuum_version(connection, version.id)
     except FeedError as error:
         FeedVersion.objects.filter(id=version.id).update(
             status=FeedVersion.Status.FAILED, error=error.describe()
@@ -696,6 +697,7 @@ class _Loader:
                 trip.pk,
                 seq,
                 stop_pk,
+                trip.service_pk,
                 arrival,
                 departure,
                 pickup,

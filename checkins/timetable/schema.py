@@ -140,6 +140,9 @@ STOP_TIME = Table(
         ("trip_pk", "integer", False),
         ("seq", "integer", False),
         ("stop_pk", "integer", False),
+        # The trip's service, copied here so that the board can drop trips not running that
+        # day straight from its index, before joining anything.
+        ("service_pk", "integer", False),
         ("arrival_s", "integer"),
         ("departure_s", "integer"),
         ("pickup_type", "smallint", False),
@@ -153,7 +156,7 @@ STOP_TIME = Table(
         # in the index itself (index-only scans).
         Index(
             "tt_stop_time_board",
-            "(version_id, stop_pk, departure_s) INCLUDE (trip_pk, seq, pickup_type)",
+            "(version_id, stop_pk, departure_s) INCLUDE (trip_pk, seq, pickup_type, service_pk)",
             sqlite_definition="(version_id, stop_pk, departure_s)",
         ),
     ),
@@ -284,3 +287,11 @@ def drop_version(connection: BaseDatabaseWrapper, version_id: int) -> None:
                 cursor.execute(f"DROP TABLE IF EXISTS {partition_name(table, version_id)}")
             else:
                 cursor.execute(f"DELETE FROM {table.name} WHERE version_id = %s", [version_id])
+
+
+def vacuum_version(connection: BaseDatabaseWrapper, version_id: int) -> None:
+    """PostgreSQL: mark the new stop times all-visible, so the board's index-only scans need
+    no heap visits. Outside any transaction (VACUUM cannot run in one)."""
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute(f"VACUUM (ANALYZE) {partition_name(STOP_TIME, version_id)}")

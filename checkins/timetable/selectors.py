@@ -319,6 +319,10 @@ def _board_rows(
     zone = version.timezone
     first_day = datetime.fromtimestamp(low - version.max_departure_s, zone).date()
     last_day = datetime.fromtimestamp(high, zone).date()
+    # Candidates first, straight from the (stop, departure time, service) index: one time range
+    # per service day, only trips whose service runs that day. Only these few rows are then
+    # joined to their trips and routes. (Left to itself, PostgreSQL starts from the day's trips
+    # and probes thousands of them.)
     branches = []
     params: list[Any] = []
     day = first_day - timedelta(days=1)  # one more for DST days
@@ -329,30 +333,36 @@ def _board_rows(
             base = int(_day_start(day, zone).timestamp())
             lo, hi = low - base, high - base
             if hi >= 0 and lo <= version.max_departure_s:
-                mode_filter = f"AND r.mode IN ({_placeholders(modes)})" if modes else ""
                 branches.append(f"""
-                    SELECT %s + st.departure_s AS instant, %s AS service_date, t.trip_id,
-                           r.route_id, r.short_name, r.long_name, t.short_name, r.mode,
-                           COALESCE(st.headsign, t.headsign, ''), s.stop_id, s.name,
-                           s.platform_code, r.color, r.text_color
-                    FROM tt_stop_time st
-                    JOIN tt_trip t ON t.version_id = st.version_id AND t.trip_pk = st.trip_pk
-                    JOIN tt_service_date sd ON sd.version_id = t.version_id
-                         AND sd.service_pk = t.service_pk AND sd.date = %s
-                    JOIN tt_route r ON r.version_id = t.version_id AND r.route_pk = t.route_pk
-                    JOIN tt_stop s ON s.version_id = st.version_id AND s.stop_pk = st.stop_pk
-                    WHERE st.version_id = %s AND st.stop_pk IN ({_placeholders(stop_pks)})
-                      AND st.departure_s >= %s AND st.departure_s < %s
-                      AND st.seq < t.last_seq AND st.pickup_type <> 1 {mode_filter}
+                    SELECT %s AS base, %s AS day, trip_pk, seq, stop_pk, departure_s, headsign
+                    FROM tt_stop_time
+                    WHERE version_id = %s AND stop_pk IN ({_placeholders(stop_pks)})
+                      AND departure_s >= %s AND departure_s < %s AND pickup_type <> 1
+                      AND service_pk IN (
+                        SELECT service_pk FROM tt_service_date WHERE version_id = %s AND date = %s
+                      )
                 """)
-                params += [base, day.isoformat(), day, version.id, *stop_pks]
-                params += [lo, hi]
-                params += list(modes or [])
+                params += [base, day, version.id, *stop_pks, lo, hi, version.id, day]
         day += timedelta(days=1)
     if not branches:
         return []
     order = "DESC" if before else "ASC"
-    sql = " UNION ALL ".join(branches) + f" ORDER BY 1 {order}, 3 {order} LIMIT %s"
+    materialized = "MATERIALIZED" if connection.vendor == "postgresql" else ""
+    mode_filter = f"AND r.mode IN ({_placeholders(modes)})" if modes else ""
+    sql = f"""
+        WITH candidate AS {materialized} ({" UNION ALL ".join(branches)})
+        SELECT c.base + c.departure_s AS instant, c.day, t.trip_id, r.route_id, r.short_name,
+               r.long_name, t.short_name, r.mode, COALESCE(c.headsign, t.headsign, ''),
+               s.stop_id, s.name, s.platform_code, r.color, r.text_color
+        FROM candidate c
+        JOIN tt_trip t ON t.version_id = %s AND t.trip_pk = c.trip_pk
+        JOIN tt_route r ON r.version_id = %s AND r.route_pk = t.route_pk
+        JOIN tt_stop s ON s.version_id = %s AND s.stop_pk = c.stop_pk
+        WHERE c.seq < t.last_seq {mode_filter}
+        ORDER BY 1 {order}, 3 {order}
+        LIMIT %s
+    """
+    params += [version.id] * 3 + list(modes or [])
     rows = _fetch(sql, [*params, limit])
     result = []
     for row in rows:
