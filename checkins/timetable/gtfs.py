@@ -185,8 +185,8 @@ def open_table(
     reader = csv.reader(text)
     try:
         header = next(reader, None)
-    except UnicodeDecodeError as exc:
-        raise problems.fatal(name, 1, None, _not_utf8(exc)) from None
+    except UnicodeDecodeError:
+        raise _encoding_problem(source, name, problems) from None
     except (csv.Error, zipfile.BadZipFile, OSError, EOFError) as exc:
         raise problems.fatal(name, 1, None, f"cannot be read: {exc}") from None
     if header is None:
@@ -197,7 +197,20 @@ def open_table(
         raise problems.fatal(
             name, 1, missing[0], f"required column {', '.join(missing)} missing from the header"
         )
-    return Table(name, columns, _rows(name, reader, len(header), problems), reader)
+    rows = _rows(name, reader, len(header), problems, lambda: source)
+    return Table(name, columns, rows, reader)
+
+
+def _encoding_problem(source: GtfsSource, name: str, problems: Problems) -> FeedError:
+    """Name the first line that is not UTF-8. The decoder reads ahead in large blocks, so the
+    line the CSV reader had reached says nothing; the file is scanned again, line by line."""
+    with source.open_binary(name) as raw:
+        for number, line in enumerate(raw, start=1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                return problems.fatal(name, number, None, _not_utf8(exc))
+    return problems.fatal(name, None, None, "not UTF-8; GTFS files must be UTF-8 encoded")
 
 
 def _not_utf8(exc: UnicodeDecodeError) -> str:
@@ -205,7 +218,13 @@ def _not_utf8(exc: UnicodeDecodeError) -> str:
     return f"not UTF-8 (byte 0x{byte}); GTFS files must be UTF-8 encoded"
 
 
-def _rows(name: str, reader: Any, width: int, problems: Problems) -> Iterator[list[str]]:
+def _rows(
+    name: str,
+    reader: Any,
+    width: int,
+    problems: Problems,
+    source: Callable[[], GtfsSource],
+) -> Iterator[list[str]]:
     try:
         for row in reader:
             if len(row) < width:
@@ -214,8 +233,8 @@ def _rows(name: str, reader: Any, width: int, problems: Problems) -> Iterator[li
                 # Short rows happen when trailing optional fields are left out.
                 row = row + [""] * (width - len(row))
             yield row
-    except UnicodeDecodeError as exc:
-        raise problems.fatal(name, reader.line_num + 1, None, _not_utf8(exc)) from None
+    except UnicodeDecodeError:
+        raise _encoding_problem(source(), name, problems) from None
     except csv.Error as exc:
         raise problems.fatal(name, reader.line_num, None, f"malformed CSV: {exc}") from None
     except (zipfile.BadZipFile, EOFError, OSError) as exc:
