@@ -1,10 +1,23 @@
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django import forms
 
 from checkins.models import MESSAGE_MAX_LENGTH, Mode, Purpose, Visibility
+
+HIDDEN = forms.HiddenInput
+
+
+def zone_named(name: str | None) -> ZoneInfo | None:
+    """The time zone of that IANA name, or None for an empty or unknown one."""
+    if not name:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
 
 
 class ManualCheckInForm(forms.Form):
@@ -29,6 +42,23 @@ class ManualCheckInForm(forms.Form):
     )
     visibility = forms.ChoiceField(choices=Visibility.choices, initial=Visibility.PUBLIC)
     purpose = forms.ChoiceField(choices=Purpose.choices, initial=Purpose.PRIVATE)
+    # Filled in when the form comes from a trip page: where the stops are, and the time zone
+    # the times are written in (the feed's, not necessarily the site's).
+    origin_lat = forms.FloatField(required=False, min_value=-90, max_value=90, widget=HIDDEN)
+    origin_lon = forms.FloatField(required=False, min_value=-180, max_value=180, widget=HIDDEN)
+    destination_lat = forms.FloatField(required=False, min_value=-90, max_value=90, widget=HIDDEN)
+    destination_lon = forms.FloatField(required=False, min_value=-180, max_value=180, widget=HIDDEN)
+    time_zone = forms.CharField(required=False, max_length=64, widget=HIDDEN)
+
+    def checkin_fields(self) -> dict[str, Any]:
+        """The cleaned data as checkin_create's keyword arguments."""
+        data = dict(self.cleaned_data)
+        data.pop("time_zone", None)
+        origin = (data.pop("origin_lat"), data.pop("origin_lon"))
+        destination = (data.pop("destination_lat"), data.pop("destination_lon"))
+        data["origin_coordinates"] = origin if None not in origin else None
+        data["destination_coordinates"] = destination if None not in destination else None
+        return data
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

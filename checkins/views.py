@@ -5,8 +5,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 
-from checkins.forms import ManualCheckInForm
+from checkins.forms import ManualCheckInForm, zone_named
 from checkins.selectors import checkin_get, checkin_list_for_owner, checkin_totals
 from checkins.services import checkin_create
 from trainy.documents import DocumentStoreError, journey_store
@@ -15,10 +16,14 @@ from trainy.http import AuthenticatedRequest
 
 @login_required
 def checkin_new(request: AuthenticatedRequest) -> HttpResponse:
-    form = ManualCheckInForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    form = ManualCheckInForm(request.POST or None, initial=request.GET.dict())
+    # Times typed or prefilled in a trip's own time zone are read in that zone.
+    zone = zone_named(request.POST.get("time_zone") or request.GET.get("time_zone"))
+    with timezone.override(zone or timezone.get_current_timezone()):
+        valid = request.method == "POST" and form.is_valid()
+    if valid:
         try:
-            checkin = checkin_create(user=request.user, **form.cleaned_data)
+            checkin = checkin_create(user=request.user, **form.checkin_fields())
         except ValidationError as error:
             for field, field_errors in error.message_dict.items():
                 form.add_error(field if field in form.fields else None, field_errors)

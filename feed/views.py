@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from checkins.timetable.forms import StationSearchForm
 from feed.models import User
 from feed.selectors import global_feed
 
@@ -10,4 +11,9 @@ from feed.selectors import global_feed
 def home(request: HttpRequest) -> HttpResponse:
     journeys = list(global_feed(viewer=request.user))
     demo_loaded = User.objects.filter(username="demo").exists()
-    return render(request, "feed/home.html", {"journeys": journeys, "demo_loaded": demo_loaded})
+    context = {
+        "journeys": journeys,
+        "demo_loaded": demo_loaded,
+        "search_form": StationSearchForm(),
+    }
+    return render(request, "feed/home.html", context)

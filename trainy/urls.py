@@ -9,6 +9,7 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("", include("feed.urls")),
     path("journeys/", include("checkins.urls")),
+    path("", include("checkins.timetable.urls")),
     path("stats/", include("stats.urls")),
     path("accounts/", include("allauth.urls")),
     path(settings.TRAINY_ADMIN_PATH, admin.site.urls),

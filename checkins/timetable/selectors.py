@@ -186,14 +186,16 @@ def station_search(query: str, limit: int = 10) -> list[Station]:
           AND parent_pk IS NULL AND location_type IN (0, 1)
           AND {conditions}
         ORDER BY
-          CASE WHEN search_name LIKE %s THEN 0
-               WHEN search_name LIKE %s THEN 1 ELSE 2 END,
+          CASE WHEN search_name = %s THEN 0
+               WHEN search_name LIKE %s THEN 1
+               WHEN search_name LIKE %s THEN 2 ELSE 3 END,
           departures DESC, name
         LIMIT %s
     """
     params = [
         *feeds,
         *(f"%{word}%" for word in words),
+        phrase,
         f"{phrase}%",
         f"% {phrase}%",
         limit,
