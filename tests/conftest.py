@@ -18,6 +18,10 @@ from tests.factories import UserFactory
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVICES_SCRIPT = ROOT / "scripts" / "services"
+# Real feeds staged beside the repository (never copied into it).
+GTFS_DATA = ROOT.parent / "shared" / "data" / "gtfs"
+DB_FEED = GTFS_DATA / "db-fv-2019" / "gtfs"
+MTA_FEED = GTFS_DATA / "mta-nyct-subway-2026" / "gtfs.zip"
 SERVICE_URLS = {
     "postgres": "DATABASE_URL",
     "redis": "REDIS_URL",

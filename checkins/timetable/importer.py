@@ -477,10 +477,11 @@ class _Loader:
                     continue
                 seen.add(service_id)
                 runs = []
-                for day in weekdays:
-                    flag = row[table.columns[day]].strip()
+                for weekday in weekdays:
+                    flag = row[table.columns[weekday]].strip()
                     if flag not in ("0", "1"):
-                        self.problems.add(table.file, table.line, day, f"{flag!r} is not 0 or 1")
+                        message = f"{flag!r} is not 0 or 1"
+                        self.problems.add(table.file, table.line, weekday, message)
                     runs.append(flag == "1")
                 first = self._date(table, row, "start_date")
                 last = self._date(table, row, "end_date")
@@ -501,21 +502,21 @@ class _Loader:
             for row in table.rows:
                 count += 1
                 service_id = row[table.columns["service_id"]].strip()
-                day = self._date(table, row, "date")
+                exception_day = self._date(table, row, "date")
                 kind = row[table.columns["exception_type"]].strip()
-                if day is None:
+                if exception_day is None:
                     continue
                 if kind == "1":
-                    dates[service_id].add(day)
+                    dates[service_id].add(exception_day)
                 elif kind == "2":
-                    dates[service_id].discard(day)
+                    dates[service_id].discard(exception_day)
                 else:
                     self.problems.add(
                         table.file, table.line, "exception_type", f"{kind!r} is not 1 or 2"
                     )
             self._finished(table.file, count, started)
-        service_rows = []
-        date_rows = []
+        service_rows: list[tuple[int, str]] = []
+        date_rows: list[tuple[int, date]] = []
         for service_id, days in dates.items():
             pk = self.services[service_id] = len(self.services) + 1
             service_rows.append((pk, service_id))

@@ -166,6 +166,18 @@ def _station(row: tuple[Any, ...], feeds: dict[int, str]) -> Station:
     )
 
 
+def line_name(route_short: str | None, route_long: str | None, trip_short: str | None,
+              route_id: str) -> str:  # fmt: skip
+    """What riders call the line: "ICE 1601", "S7", "A"; the trip's number joins the route's
+    name unless it already carries it."""
+    route = route_short or route_long or ""
+    if not trip_short:
+        return route or route_id
+    if not route or trip_short.startswith(route):
+        return trip_short
+    return f"{route} {trip_short}"
+
+
 def normalise_query(text: str) -> str:
     return _fold(text.casefold())
 
@@ -374,7 +386,7 @@ def _board_rows(
             feed=version.feed,
             trip_id=trip_id,
             route_id=route_id,
-            line=short_name or long_name or trip_short_name or route_id,
+            line=line_name(short_name, long_name, trip_short_name, route_id),
             mode=mode,
             headsign=headsign,
             stop_id=board_stop_id,
@@ -446,7 +458,7 @@ def trip_get(*, feed: str, trip_id: str, service_date: date) -> Trip | None:
         version_id=version.id,
         trip_id=trip_id,
         route_id=route_id,
-        line=short_name or long_name or trip_short_name or route_id,
+        line=line_name(short_name, long_name, trip_short_name, route_id),
         mode=mode,
         headsign=headsign or (stops[-1].name if stops else ""),
         agency=agency,

@@ -26,6 +26,7 @@ def test_a_traveller_checks_in_by_hand_and_sees_the_journey_everywhere(page: Pag
     UserFactory(username="ada", display_name="Ada")
     sign_in(page, "ada")
     page.get_by_role("link", name="Check in").first.click()
+    page.get_by_role("link", name="Check in by hand").click()
     field(page, "Line").fill("RE 1")
     field(page, "Mode").select_option("regional")
     field(page, "From").fill("Berlin Ostbahnhof")

@@ -66,6 +66,8 @@ class Command(BaseCommand):
         finally:
             progress._close()
         version = result.version
+        if options["verbosity"] < 1:
+            return
         for warning in result.warnings:
             self.stderr.write(self.style.WARNING(f"warning: {warning}"))
         counts = ", ".join(f"{table} {count:,}" for table, count in result.row_counts.items())

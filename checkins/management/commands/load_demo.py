@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import tempfile
 from datetime import datetime, time, timedelta
+from pathlib import Path
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -10,6 +12,9 @@ from django.utils import timezone
 
 from checkins.models import Mode, Purpose, Visibility
 from checkins.services import checkin_create
+from checkins.timetable.demo import DEMO_FEED_NAME, write_demo_feed
+from checkins.timetable.importer import feed_import
+from checkins.timetable.models import Feed
 from feed.models import User
 
 DEMO_USERNAME = "demo"
@@ -79,13 +84,23 @@ DEMO_JOURNEYS = [
 
 
 class Command(BaseCommand):
-    help = "Create the demo traveller (demo / demo) and a few demo journeys, once."
+    help = (
+        "Create the demo timetable (feed 'demo'), the demo traveller (demo / demo) and a few "
+        "demo journeys, once."
+    )
+
+    def handle(self, *args: object, **options: object) -> None:
+        if not Feed.objects.filter(name=DEMO_FEED_NAME, active_version__isnull=False).exists():
+            with tempfile.TemporaryDirectory() as folder:
+                feed_import(source=str(write_demo_feed(Path(folder))), name=DEMO_FEED_NAME)
+            self.stdout.write(self.style.SUCCESS("Demo timetable loaded (feed 'demo')."))
+        if User.objects.filter(username=DEMO_USERNAME).exists():
+            self.stdout.write("Demo journeys are already loaded (user 'demo').")
+            return
+        self._load_journeys()
 
     @transaction.atomic
-    def handle(self, *args: object, **options: object) -> None:
-        if User.objects.filter(username=DEMO_USERNAME).exists():
-            self.stdout.write("Demo data is already loaded (user 'demo').")
-            return
+    def _load_journeys(self) -> None:
         user = User(username=DEMO_USERNAME, display_name="Demo Traveller (demo data)")
         user.set_password(DEMO_PASSWORD)
         user.save()

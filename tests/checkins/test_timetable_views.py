@@ -1,0 +1,137 @@
+"""Station search, departure board and trip pages over a small imported feed."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from checkins.models import CheckIn
+from tests.checkins.feeds import FILES, write_feed
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def feed(tmp_path):
+    call_command("import_gtfs", str(write_feed(tmp_path)), name="test", verbosity=0)
+
+
+def board_url(stop_id="BER", **params):
+    url = reverse("timetable:board", args=["test", stop_id])
+    return url + ("?" + "&".join(f"{k}={v}" for k, v in params.items()) if params else "")
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("berlin", ["Berlin Hbf"]),
+        ("BERLIN hbf", ["Berlin Hbf"]),
+        ("munchen", ["München Hbf"]),
+        ("muenchen", ["München Hbf"]),
+        ("hamburg fernbahn", ["Hamburg Hbf, Fernbahn"]),
+        ("hbf", ["Berlin Hbf", "Hamburg Hbf, Fernbahn", "München Hbf"]),
+        ("gleis", []),  # platforms are found through their station, not on their own
+    ],
+)
+def test_search_ignores_case_accents_and_punctuation(client, feed, query, expected):
+    response = client.get(reverse("timetable:search"), {"q": query})
+    assert sorted(s.name for s in response.context["stations"]) == sorted(expected)
+
+
+def test_search_answers_htmx_with_the_results_only(client, feed):
+    response = client.get(reverse("timetable:search"), {"q": "berl"}, HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert "<html" not in html
+    assert reverse("timetable:board", args=["test", "BER"]) in html
+
+
+def test_stations_near_a_position(client, feed):
+    response = client.get(reverse("timetable:search"), {"lat": "52.52", "lon": "13.37"})
+    assert [(s.name, round(d, -2)) for s, d in response.context["nearby"]] == [("Berlin Hbf", 600)]
+
+
+def test_a_position_without_longitude_is_a_form_error(client, feed):
+    response = client.get(reverse("timetable:search"), {"lat": "52.52"})
+    assert response.status_code == 200
+    assert "needs both a latitude and a longitude" in response.content.decode()
+
+
+def test_the_board_lists_departures_in_the_feeds_time(client, feed):
+    response = client.get(board_url(at="2019-06-03T07:00"))
+    assert response.status_code == 200
+    board = response.context["board"]
+    assert [(d.trip_id, d.departure.strftime("%H:%M")) for d in board] == [
+        ("T1", "08:02"),
+        ("NIGHT", "00:30"),
+    ]
+    html = response.content.decode()
+    assert "08:02" in html and "ICE 1601" in html
+    trip_url = reverse("timetable:trip", args=["test", "T1", "2019-06-03"])
+    assert f"{trip_url}?from=BER%3A1" in html
+
+
+def test_the_board_filters_by_mode(client, feed):
+    response = client.get(board_url(at="2019-06-03T07:00", mode="suburban"))
+    assert response.context["board"] == []
+
+
+def test_earlier_departures_come_before_the_time(client, feed):
+    response = client.get(board_url(at="2019-06-03T09:00", earlier="on"))
+    assert [d.trip_id for d in response.context["board"]][-1] == "T1"
+
+
+def test_a_date_outside_the_timetable_says_which_dates_it_covers(client, feed):
+    html = client.get(board_url(at="2024-01-01T08:00")).content.decode()
+    assert "covers" in html and "1 January 2019" in html and "31 December 2019" in html
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        board_url("NOWHERE"),
+        reverse("timetable:board", args=["other-feed", "BER"]),
+        reverse("timetable:trip", args=["test", "T1", "2019-06-08"]),  # a Saturday
+        reverse("timetable:trip", args=["test", "T1", "someday"]),
+        reverse("timetable:trip", args=["test", "NO-SUCH-TRIP", "2019-06-03"]),
+    ],
+)
+def test_unknown_stations_trips_and_days_are_404(client, feed, url):
+    assert client.get(url).status_code == 404
+
+
+def test_a_malformed_time_is_a_form_error_not_a_crash(client, feed):
+    response = client.get(board_url(at="tomorrow-ish"))
+    assert response.status_code == 200
+    assert "Enter a valid date/time" in response.content.decode()
+
+
+def test_the_trip_page_offers_every_later_stop_as_an_exit(client, feed):
+    url = reverse("timetable:trip", args=["test", "NIGHT", "2019-06-07"]) + "?from=BER"
+    response = client.get(url)
+    assert response.context["boarding"].stop_id == "BER:2"
+    exits = response.context["exits"]
+    assert [stop.stop_id for stop, _ in exits] == ["MUC"]
+    prefill = parse_qs(urlsplit(exits[0][1]).query)
+    assert prefill["departure_planned"] == ["2019-06-08T00:30"]
+    assert prefill["arrival_planned"] == ["2019-06-08T07:10"]
+    assert prefill["time_zone"] == ["Europe/Berlin"]
+
+
+def test_checking_in_from_a_trip_keeps_the_feeds_time_zone_and_coordinates(client, tmp_path, alice):
+    new_york = {"agency.txt": FILES["agency.txt"].replace("Europe/Berlin", "America/New_York")}
+    call_command("import_gtfs", str(write_feed(tmp_path, new_york)), name="ny", verbosity=0)
+    trip = client.get(reverse("timetable:trip", args=["ny", "T1", "2019-06-03"]) + "?from=BER")
+    checkin_url = trip.context["exits"][0][1]
+    client.force_login(alice)
+    form_page = client.get(checkin_url)
+    data = {name: value for name, value in form_page.context["form"].initial.items()}
+    data |= {"visibility": "public", "purpose": "business", "message": ""}
+    response = client.post(reverse("checkins:new"), data)
+    assert response.status_code == 302, response.context["form"].errors
+    checkin = CheckIn.objects.get(user=alice)
+    assert checkin.departure_planned.isoformat() == "2019-06-03T12:02:00+00:00"  # 08:02 EDT
+    assert (checkin.origin_lat, checkin.destination_lat) == (52.5252, 53.553)
+    assert checkin.line_name == "ICE 1601"
