@@ -47,7 +47,6 @@ from tests.conftest import DB_FEED, MTA_FEED, require_service
 FEEDS = {"db-fv-2019": DB_FEED, "mta-nyct-subway-2026": MTA_FEED}
 LIMIT = 20
 HORIZON = timedelta(hours=24)
-DAY_S = 86_400
 CASES_PER_FEED = 60
 SEED = 20190603
 
@@ -214,10 +213,9 @@ class ReferenceFeed:
         stops = _frame(source, "stops.txt", **strings)
         assert stops is not None
         self.stop_ids = stops["stop_id"].to_numpy()
-        parents = stops["parent_station"] if "parent_station" in stops else pd.Series([""] * 0)
         self.children: dict[str, list[str]] = {}
-        if len(parents):
-            for stop_id, parent in zip(stops["stop_id"], parents, strict=True):
+        if "parent_station" in stops:
+            for stop_id, parent in zip(stops["stop_id"], stops["parent_station"], strict=True):
                 if parent:
                     self.children.setdefault(parent, []).append(stop_id)
         stop_index = pd.Index(stops["stop_id"])
@@ -230,14 +228,19 @@ class ReferenceFeed:
         self.trip_routes = trips["route_id"].to_numpy()
         trip_index = pd.Index(trips["trip_id"])
 
-        self._read_calendars(source, trips)
+        self._read_calendars(
+            trips,
+            _frame(source, "calendar.txt", **strings),
+            _frame(source, "calendar_dates.txt", **strings),
+        )
         self._read_stop_times(source, trip_index, stop_index)
 
-    def _read_calendars(self, source: Path, trips: pd.DataFrame) -> None:
-        calendar = _frame(source, "calendar.txt", **{"dtype": str, "keep_default_na": False})
-        calendar_dates = _frame(
-            source, "calendar_dates.txt", **{"dtype": str, "keep_default_na": False}
-        )
+    def _read_calendars(
+        self,
+        trips: pd.DataFrame,
+        calendar: pd.DataFrame | None,
+        calendar_dates: pd.DataFrame | None,
+    ) -> None:
         assert calendar is not None or calendar_dates is not None
         services: set[str] = set(trips["service_id"])
         ordinals: list[int] = []
@@ -624,6 +627,7 @@ def test_the_sample_exercises_what_it_is_meant_to(references: dict[str, Referenc
         seen[f"{case.feed} short"] += 0 < len(board) < LIMIT
         seen[f"{case.feed} earlier day"] += any(row[3] < case.at.date() for row in board)
         seen["dst"] += board != [] and case.at.date() in (date(2019, 3, 31), date(2019, 10, 27))
+    assert Counter(case.feed for case in CASES) == dict.fromkeys(FEEDS, CASES_PER_FEED)
     for feed in FEEDS:
         assert seen[f"{feed} full"] >= 20, seen
         assert seen[f"{feed} earlier day"] >= 5, seen
