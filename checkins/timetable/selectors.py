@@ -264,13 +264,21 @@ def version_of_stop(stop_id: str, feed: str | None = None) -> ActiveVersion | No
     return None
 
 
-def _board_stop_pks(version_id: int, stop_pk: int) -> list[int]:
-    """The stop itself and, for a station, all its platforms."""
+def _board_stop_pks(version_id: int, stop_id: str) -> list[int]:
+    """The stop itself (first) and, for a station, all its platforms; empty if the version has
+    no such stop. One round trip: boards are hot."""
     rows = _fetch(
-        "SELECT stop_pk FROM tt_stop WHERE version_id = %s AND parent_pk = %s",
-        [version_id, stop_pk],
+        """
+        SELECT 0, stop_pk FROM tt_stop WHERE version_id = %s AND stop_id = %s
+        UNION ALL
+        SELECT 1, c.stop_pk FROM tt_stop p
+        JOIN tt_stop c ON c.version_id = p.version_id AND c.parent_pk = p.stop_pk
+        WHERE p.version_id = %s AND p.stop_id = %s
+        ORDER BY 1, 2
+        """,
+        [version_id, stop_id, version_id, stop_id],
     )
-    return [stop_pk, *(row[0] for row in rows)]
+    return [stop_pk for _, stop_pk in rows]
 
 
 # --- Departures ----------------------------------------------------------------------------
@@ -301,13 +309,9 @@ def departures(
         raise ValueError("departures() needs an aware datetime")
     found: list[tuple[int, Departure]] = []
     for version in active_versions(feed):
-        station = _fetch(
-            "SELECT stop_pk FROM tt_stop WHERE version_id = %s AND stop_id = %s",
-            [version.id, stop_id],
-        )
-        if not station:
+        stop_pks = _board_stop_pks(version.id, stop_id)
+        if not stop_pks:
             continue
-        stop_pks = _board_stop_pks(version.id, station[0][0])
         for window in (FIRST_WINDOW_S, FULL_WINDOW_S):
             rows = _board_rows(version, stop_pks, at, window, limit, modes, before)
             if len(rows) >= limit or window == FULL_WINDOW_S:
