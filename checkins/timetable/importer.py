@@ -48,6 +48,7 @@ class Progress(Protocol):
 
     def file_started(self, name: str, size: int) -> None: ...
     def bytes_read(self, count: int) -> None: ...
+    def rows_read(self, count: int) -> None: ...
     def file_finished(self, name: str, rows: int, seconds: float) -> None: ...
     def phase(self, text: str) -> None: ...
 
@@ -57,6 +58,9 @@ class SilentProgress:
         pass
 
     def bytes_read(self, count: int) -> None:
+        pass
+
+    def rows_read(self, count: int) -> None:
         pass
 
     def file_finished(self, name: str, rows: int, seconds: float) -> None:
@@ -639,6 +643,8 @@ class _Loader:
         times: dict[str, int] = {}  # the same few thousand times repeat millions of times
         max_departure = 0
         file = table.file
+        rows_read = 0
+        report = self.progress.rows_read
 
         def seconds(text: str, column: str) -> int | None:
             text = text.strip()
@@ -654,6 +660,9 @@ class _Loader:
             return value
 
         for row in table.rows:
+            rows_read += 1
+            if not rows_read & 0xFFFF:
+                report(rows_read)
             trip = trips.get(row[trip_i])
             if trip is None:
                 trip_id = row[trip_i].strip()

@@ -29,6 +29,11 @@ class TerminalProgress:
         if self.bar is not None:
             self.bar.update(count)
 
+    def rows_read(self, count: int) -> None:
+        if self.bar is not None:
+            elapsed = self.bar.format_dict["elapsed"] or 1e-9
+            self.bar.set_postfix_str(f"{count:,} rows, {count / elapsed:,.0f} rows/s")
+
     def file_finished(self, name: str, rows: int, seconds: float) -> None:
         self._close()
         if self.enabled and rows:
