@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django import forms
 
 from checkins.models import MESSAGE_MAX_LENGTH, Mode, Purpose, Visibility
+from checkins.services import Place
 
 HIDDEN = forms.HiddenInput
 
@@ -49,15 +50,19 @@ class ManualCheckInForm(forms.Form):
     destination_lat = forms.FloatField(required=False, min_value=-90, max_value=90, widget=HIDDEN)
     destination_lon = forms.FloatField(required=False, min_value=-180, max_value=180, widget=HIDDEN)
     time_zone = forms.CharField(required=False, max_length=64, widget=HIDDEN)
+    idempotency_key = forms.UUIDField(required=False, widget=HIDDEN)
+    check_in_anyway = forms.BooleanField(required=False, widget=HIDDEN)
 
     def checkin_fields(self) -> dict[str, Any]:
         """The cleaned data as checkin_create's keyword arguments."""
         data = dict(self.cleaned_data)
-        data.pop("time_zone", None)
-        origin = (data.pop("origin_lat"), data.pop("origin_lon"))
-        destination = (data.pop("destination_lat"), data.pop("destination_lon"))
-        data["origin_coordinates"] = origin if None not in origin else None
-        data["destination_coordinates"] = destination if None not in destination else None
+        data["origin"] = Place(
+            data.pop("origin_name"), data.pop("origin_lat"), data.pop("origin_lon")
+        )
+        data["destination"] = Place(
+            data.pop("destination_name"), data.pop("destination_lat"), data.pop("destination_lon")
+        )
+        data["allow_overlap"] = data.pop("check_in_anyway", False)
         return data
 
     def clean(self) -> dict[str, Any]:
@@ -66,3 +71,68 @@ class ManualCheckInForm(forms.Form):
         if departure and arrival and arrival <= departure:
             self.add_error("arrival_planned", "The arrival must be after the departure.")
         return data
+
+
+class TripCheckInForm(forms.Form):
+    """Where the traveller gets off a timetable trip, and what to say about it."""
+
+    origin_seq = forms.IntegerField(widget=HIDDEN)
+    destination_seq = forms.IntegerField(label="Where do you get off?")
+    message = forms.CharField(
+        max_length=MESSAGE_MAX_LENGTH,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "maxlength": MESSAGE_MAX_LENGTH}),
+        label="Status message",
+    )
+    visibility = forms.ChoiceField(choices=Visibility.choices)
+    purpose = forms.ChoiceField(choices=Purpose.choices, initial=Purpose.PRIVATE)
+    idempotency_key = forms.UUIDField(widget=HIDDEN)
+    check_in_anyway = forms.BooleanField(required=False, widget=HIDDEN)
+
+
+class HistoryFilterForm(forms.Form):
+    start = forms.DateField(
+        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    end = forms.DateField(
+        required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    purpose = forms.MultipleChoiceField(
+        choices=Purpose.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    after = forms.CharField(required=False, widget=HIDDEN)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("start") and data.get("end") and data["end"] < data["start"]:
+            self.add_error("end", "The end of the range is before its start.")
+        return data
+
+
+class CheckInEditForm(forms.Form):
+    message = forms.CharField(
+        max_length=MESSAGE_MAX_LENGTH,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "maxlength": MESSAGE_MAX_LENGTH}),
+        label="Status message",
+    )
+    visibility = forms.ChoiceField(choices=Visibility.choices)
+    purpose = forms.ChoiceField(choices=Purpose.choices)
+    destination_seq = forms.TypedChoiceField(
+        coerce=int, required=False, label="Exit stop", empty_value=None
+    )
+    departure_planned = forms.DateTimeField(
+        label="Departure", widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    arrival_planned = forms.DateTimeField(
+        label="Arrival", widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+
+    def __init__(
+        self, *args: Any, exits: list[tuple[int, str]] | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        if exits:
+            self.fields["destination_seq"].choices = exits  # type: ignore[attr-defined]
+        else:
+            del self.fields["destination_seq"]

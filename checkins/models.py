@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -9,6 +11,7 @@ from django.db.models.lookups import LessThanOrEqual
 from trainy.models import TimeStampedModel
 
 MESSAGE_MAX_LENGTH = 280
+MAX_DURATION = timedelta(hours=72)
 
 
 class Mode(models.TextChoices):
@@ -61,6 +64,21 @@ class CheckIn(TimeStampedModel):
     )
     purpose = models.CharField(max_length=20, choices=Purpose.choices, default=Purpose.PRIVATE)
 
+    # Where a timetable journey came from. No foreign keys: feed versions are replaced and
+    # dropped, the journey stays. Empty for journeys typed in by hand.
+    feed_name = models.CharField(max_length=64, blank=True)
+    feed_version_id = models.PositiveIntegerField(null=True, blank=True)
+    trip_id = models.CharField(max_length=255, blank=True)
+    service_date = models.DateField(null=True, blank=True)
+    origin_stop_id = models.CharField(max_length=255, blank=True)
+    origin_seq = models.IntegerField(null=True, blank=True)
+    destination_stop_id = models.CharField(max_length=255, blank=True)
+    destination_seq = models.IntegerField(null=True, blank=True)
+    # The zone times are shown in: the feed's, or the traveller's for manual journeys.
+    time_zone = models.CharField(max_length=64, blank=True)
+    # One per form: a second submit of the same form finds the first journey.
+    idempotency_key = models.UUIDField(null=True, blank=True, editable=False)
+
     # Written back by enrichment (checkins.services.journey_enrich).
     distance_m = models.PositiveIntegerField(null=True, blank=True)
     duration_s = models.PositiveIntegerField(null=True, blank=True)
@@ -73,6 +91,23 @@ class CheckIn(TimeStampedModel):
                 condition=Q(arrival_planned__gt=F("departure_planned")),
                 name="checkin_arrival_after_departure",
                 violation_error_message="The arrival must be after the departure.",
+            ),
+            models.CheckConstraint(
+                condition=Q(arrival_planned__lt=F("departure_planned") + MAX_DURATION),
+                name="checkin_shorter_than_72h",
+                violation_error_message="A journey must be shorter than 72 hours.",
+            ),
+            models.CheckConstraint(
+                condition=Q(origin_seq__isnull=True)
+                | Q(destination_seq__isnull=True)
+                | Q(destination_seq__gt=F("origin_seq")),
+                name="checkin_exit_after_entry",
+                violation_error_message="The exit stop must come after the entry stop.",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "idempotency_key"],
+                name="checkin_once_per_form",
+                condition=Q(idempotency_key__isnull=False),
             ),
             models.CheckConstraint(
                 condition=Q(visibility__in=Visibility.values),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Count, Q, QuerySet, Sum
@@ -34,6 +35,60 @@ def checkin_get(*, viewer: Viewer, checkin_id: int) -> CheckIn | None:
 def checkin_list_for_owner(*, owner: User, limit: int = 50) -> list[CheckIn]:
     """The owner's own journeys, newest first."""
     return list(CheckIn.objects.filter(user=owner).select_related("user")[:limit])
+
+
+def checkin_owned(*, owner: User, checkin_id: int) -> CheckIn | None:
+    """The journey if ``owner`` owns it: editing and deleting never reach anyone else's."""
+    return CheckIn.objects.filter(id=checkin_id, user=owner).first()
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    journeys: list[CheckIn]
+    next_cursor: str | None
+    totals: Totals
+
+
+def _cursor(checkin: CheckIn) -> str:
+    return f"{int(checkin.departure_planned.timestamp() * 1_000_000)}-{checkin.id}"
+
+
+def parse_cursor(text: str) -> tuple[datetime, int] | None:
+    """A history cursor ("<microseconds since 1970>-<id>") or None if it is not one."""
+    try:
+        micros, checkin_id = (int(part) for part in text.split("-", 1))
+        return datetime.fromtimestamp(micros / 1_000_000, tz=UTC), checkin_id
+    except (ValueError, OverflowError, OSError):
+        return None
+
+
+def journey_history(
+    *,
+    owner: User,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    purposes: list[str] | None = None,
+    after: tuple[datetime, int] | None = None,
+    limit: int = 20,
+) -> HistoryPage:
+    """The owner's journeys newest first, one page after ``after`` (keyset: no OFFSET, so a
+    page costs the same at the end of a long history), with totals over the whole filter."""
+    journeys = CheckIn.objects.filter(user=owner)
+    if start is not None:
+        journeys = journeys.filter(departure_planned__gte=start)
+    if end is not None:
+        journeys = journeys.filter(departure_planned__lt=end)
+    if purposes:
+        journeys = journeys.filter(purpose__in=purposes)
+    page = journeys
+    if after is not None:
+        moment, checkin_id = after
+        page = page.filter(
+            Q(departure_planned__lt=moment) | Q(departure_planned=moment, id__lt=checkin_id)
+        )
+    rows = list(page.select_related("user").order_by("-departure_planned", "-id")[: limit + 1])
+    next_cursor = _cursor(rows[limit - 1]) if len(rows) > limit else None
+    return HistoryPage(rows[:limit], next_cursor, checkin_totals(journeys))
 
 
 @dataclass(frozen=True)

@@ -2,64 +2,267 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from checkins.geo import encode_path, path_length_m
-from checkins.models import CheckIn, Mode, Purpose, Visibility
+from checkins.enrichment import build_document
+from checkins.geo import great_circle_m
+from checkins.models import CheckIn, Mode, Purpose
+from checkins.timetable.selectors import trip_get
 from feed.models import User
-from trainy.documents import journey_store
+from trainy.documents import DocumentStoreError, journey_store
 
-# Bumped whenever the document's shape or the enrichment method changes, so old documents can
-# be found and rebuilt.
-DOCUMENT_VERSION = 1
+logger = logging.getLogger(__name__)
+
+# Faster than any train in service (the fastest scheduled run is about 350 km/h).
+MAX_SPEED_KMH = 500
+# Journeys not enriched this long after check-in are queued again by the sweeper.
+ENRICHMENT_GRACE = timedelta(minutes=3)
+
+
+class CheckInOverlap(Exception):
+    """The journey overlaps others of the traveller; pass ``allow_overlap=True`` to insist."""
+
+    def __init__(self, overlapping: list[CheckIn]) -> None:
+        self.overlapping = overlapping
+        super().__init__(f"overlaps {len(overlapping)} other journey(s)")
+
+
+@dataclass(frozen=True)
+class Place:
+    name: str
+    lat: float | None = None
+    lon: float | None = None
+    stop_id: str = ""
+    seq: int | None = None
+
+
+def _check_plausible(
+    *, origin: Place, destination: Place, departure: datetime, arrival: datetime
+) -> None:
+    seconds = (arrival - departure).total_seconds()
+    if seconds <= 0:
+        raise ValidationError({"arrival_planned": "The arrival must be after the departure."})
+    if seconds >= 72 * 3600:
+        raise ValidationError({"arrival_planned": "A journey must be shorter than 72 hours."})
+    if None not in (origin.lat, origin.lon, destination.lat, destination.lon):
+        km = great_circle_m(origin.lat, origin.lon, destination.lat, destination.lon) / 1000  # type: ignore[arg-type]
+        speed = km / (seconds / 3600)
+        if speed > MAX_SPEED_KMH:
+            raise ValidationError(
+                {
+                    "arrival_planned": (
+                        f"{km:,.0f} km in {seconds / 60:,.0f} minutes would be {speed:,.0f} km/h: "
+                        "please check the times."
+                    )
+                }
+            )
+
+
+def _overlapping(
+    user: User, departure: datetime, arrival: datetime, exclude: int | None
+) -> list[CheckIn]:
+    overlapping = CheckIn.objects.filter(
+        user=user, departure_planned__lt=arrival, arrival_planned__gt=departure
+    )
+    if exclude is not None:
+        overlapping = overlapping.exclude(id=exclude)
+    return list(overlapping.order_by("departure_planned")[:5])
 
 
 @transaction.atomic
 def checkin_create(
     *,
     user: User,
-    origin_name: str,
-    destination_name: str,
+    origin: Place,
+    destination: Place,
     departure_planned: datetime,
     arrival_planned: datetime,
     line_name: str,
     mode: str = Mode.OTHER,
     operator_name: str = "",
-    origin_coordinates: tuple[float, float] | None = None,
-    destination_coordinates: tuple[float, float] | None = None,
     message: str = "",
-    visibility: str = Visibility.PUBLIC,
+    visibility: str | None = None,
     purpose: str = Purpose.PRIVATE,
+    time_zone: str = "",
+    trip: tuple[str, int, str, date] | None = None,
+    idempotency_key: uuid.UUID | None = None,
+    allow_overlap: bool = False,
 ) -> CheckIn:
     """Record a journey and queue its enrichment once the transaction has committed.
 
-    Raises django.core.exceptions.ValidationError with per-field messages for bad input.
+    ``trip`` is (feed name, feed version id, trip id, service date) for timetable journeys.
+    The same ``idempotency_key`` twice (a double submit) returns the first journey. Raises
+    ValidationError with per-field messages for bad input, CheckInOverlap when the traveller
+    is already travelling then and ``allow_overlap`` is not set.
     """
+    if idempotency_key is not None:
+        existing = CheckIn.objects.filter(user=user, idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return existing
+    _check_plausible(
+        origin=origin, destination=destination, departure=departure_planned, arrival=arrival_planned
+    )
+    if not allow_overlap:
+        overlapping = _overlapping(user, departure_planned, arrival_planned, exclude=None)
+        if overlapping:
+            raise CheckInOverlap(overlapping)
     checkin = CheckIn(
         user=user,
         mode=mode,
         line_name=line_name,
         operator_name=operator_name,
-        origin_name=origin_name,
-        destination_name=destination_name,
+        origin_name=origin.name,
+        origin_lat=origin.lat,
+        origin_lon=origin.lon,
+        origin_stop_id=origin.stop_id,
+        origin_seq=origin.seq,
+        destination_name=destination.name,
+        destination_lat=destination.lat,
+        destination_lon=destination.lon,
+        destination_stop_id=destination.stop_id,
+        destination_seq=destination.seq,
         departure_planned=departure_planned,
         arrival_planned=arrival_planned,
         message=message,
-        visibility=visibility,
+        visibility=visibility or user.default_visibility,
         purpose=purpose,
+        time_zone=time_zone or timezone.get_current_timezone_name(),
+        idempotency_key=idempotency_key,
     )
-    if origin_coordinates:
-        checkin.origin_lat, checkin.origin_lon = origin_coordinates
-    if destination_coordinates:
-        checkin.destination_lat, checkin.destination_lon = destination_coordinates
-    checkin.full_clean()
-    checkin.save()
+    if trip is not None:
+        checkin.feed_name, checkin.feed_version_id, checkin.trip_id, checkin.service_date = trip
+    checkin.full_clean(exclude=["idempotency_key"])
+    try:
+        with transaction.atomic():
+            checkin.save()
+    except IntegrityError:
+        # Two submits of one form raced past the lookup above: the other one won.
+        existing = CheckIn.objects.filter(user=user, idempotency_key=idempotency_key).first()
+        if idempotency_key is None or existing is None:
+            raise
+        return existing
     _enqueue_enrichment(checkin.id)
     return checkin
+
+
+def checkin_from_trip(
+    *,
+    user: User,
+    feed: str,
+    trip_id: str,
+    service_date: date,
+    origin_seq: int,
+    destination_seq: int,
+    message: str = "",
+    visibility: str | None = None,
+    purpose: str = Purpose.PRIVATE,
+    idempotency_key: uuid.UUID | None = None,
+    allow_overlap: bool = False,
+) -> CheckIn:
+    """Check in to a timetable trip from one of its stops to a later one."""
+    trip = trip_get(feed=feed, trip_id=trip_id, service_date=service_date)
+    if trip is None:
+        raise ValidationError("This trip does not run on that day in the active timetable.")
+    stops = {stop.seq: stop for stop in trip.stops}
+    entry, exit_stop = stops.get(origin_seq), stops.get(destination_seq)
+    if entry is None or exit_stop is None:
+        raise ValidationError("The entry or exit stop is not a stop of this trip.")
+    if exit_stop.seq <= entry.seq:
+        raise ValidationError({"destination_seq": "The exit stop must come after the entry stop."})
+    departure = entry.departure or entry.arrival
+    arrival = exit_stop.arrival or exit_stop.departure
+    if departure is None or arrival is None:
+        raise ValidationError("The timetable has no times for these stops.")
+    return checkin_create(
+        user=user,
+        origin=Place(entry.name, entry.lat, entry.lon, entry.stop_id, entry.seq),
+        destination=Place(
+            exit_stop.name, exit_stop.lat, exit_stop.lon, exit_stop.stop_id, exit_stop.seq
+        ),
+        departure_planned=departure,
+        arrival_planned=arrival,
+        line_name=trip.line,
+        mode=trip.mode,
+        operator_name=trip.agency,
+        message=message,
+        visibility=visibility,
+        purpose=purpose,
+        time_zone=str(departure.tzinfo),
+        trip=(trip.feed, trip.version_id, trip.trip_id, trip.service_date),
+        idempotency_key=idempotency_key,
+        allow_overlap=allow_overlap,
+    )
+
+
+@transaction.atomic
+def checkin_update(
+    *,
+    checkin: CheckIn,
+    message: str,
+    visibility: str,
+    purpose: str,
+    destination_seq: int | None = None,
+    departure_planned: datetime | None = None,
+    arrival_planned: datetime | None = None,
+) -> CheckIn:
+    """Change what the traveller may change; re-enrich when the journey itself changed."""
+    moved = False
+    if destination_seq is not None and destination_seq != checkin.destination_seq:
+        trip = trip_get(
+            feed=checkin.feed_name, trip_id=checkin.trip_id, service_date=checkin.service_date
+        ) if checkin.trip_id and checkin.service_date else None  # fmt: skip
+        stop = next((s for s in trip.stops if s.seq == destination_seq), None) if trip else None
+        if stop is None or checkin.origin_seq is None or destination_seq <= checkin.origin_seq:
+            raise ValidationError({"destination_seq": "Pick a later stop of this trip."})
+        checkin.destination_seq, checkin.destination_stop_id = stop.seq, stop.stop_id
+        checkin.destination_name, checkin.destination_lat, checkin.destination_lon = (
+            stop.name, stop.lat, stop.lon,
+        )  # fmt: skip
+        checkin.arrival_planned = stop.arrival or stop.departure or checkin.arrival_planned
+        moved = True
+    if departure_planned is not None and departure_planned != checkin.departure_planned:
+        checkin.departure_planned, moved = departure_planned, True
+    if arrival_planned is not None and arrival_planned != checkin.arrival_planned:
+        checkin.arrival_planned, moved = arrival_planned, True
+    checkin.message, checkin.visibility, checkin.purpose = message, visibility, purpose
+    if moved:
+        _check_plausible(
+            origin=Place(checkin.origin_name, checkin.origin_lat, checkin.origin_lon),
+            destination=Place(
+                checkin.destination_name, checkin.destination_lat, checkin.destination_lon
+            ),
+            departure=checkin.departure_planned,
+            arrival=checkin.arrival_planned,
+        )
+        checkin.enriched_at = None
+    checkin.full_clean(exclude=["idempotency_key"])
+    checkin.save()
+    if moved:
+        _enqueue_enrichment(checkin.id)
+    return checkin
+
+
+@transaction.atomic
+def checkin_delete(*, checkin: CheckIn) -> None:
+    """Delete the journey; its document goes after the commit (or stays orphaned, harmlessly,
+    while the document store is down)."""
+    checkin_id = checkin.id
+    checkin.delete()
+
+    def forget() -> None:
+        try:
+            journey_store().delete(checkin_id)
+        except DocumentStoreError:
+            logger.warning("journey document %s not deleted: store unavailable", checkin_id)
+
+    transaction.on_commit(forget)
 
 
 def _enqueue_enrichment(checkin_id: int) -> None:
@@ -68,52 +271,6 @@ def _enqueue_enrichment(checkin_id: int) -> None:
     # robust: a broker outage is logged, not raised; the check-in is committed either way and
     # the enrichment sweeper queues it again later.
     transaction.on_commit(lambda: enrich_journey.delay(checkin_id), robust=True)
-
-
-def journey_document_build(*, checkin: CheckIn) -> dict[str, Any]:
-    """The journey document of a check-in, computed from its row alone (no side effects)."""
-    stops = [
-        {
-            "name": checkin.origin_name,
-            "lat": checkin.origin_lat,
-            "lon": checkin.origin_lon,
-            "departure_planned": checkin.departure_planned.isoformat(),
-        },
-        {
-            "name": checkin.destination_name,
-            "lat": checkin.destination_lat,
-            "lon": checkin.destination_lon,
-            "arrival_planned": checkin.arrival_planned.isoformat(),
-        },
-    ]
-    coordinates = [
-        (checkin.origin_lat, checkin.origin_lon),
-        (checkin.destination_lat, checkin.destination_lon),
-    ]
-    points = [(lat, lon) for lat, lon in coordinates if lat is not None and lon is not None]
-    located = len(points) == len(coordinates)
-    return {
-        "version": DOCUMENT_VERSION,
-        "checkin_id": checkin.id,
-        "line": {
-            "name": checkin.line_name,
-            "mode": checkin.mode,
-            "operator": checkin.operator_name,
-        },
-        "stopovers": stops,
-        "geometry": (
-            {"encoding": "polyline6", "path": encode_path(points), "points": len(points)}
-            if located
-            else None
-        ),
-        "distance": (
-            {"meters": round(path_length_m(points)), "method": "stop_to_stop"}
-            if located
-            else {"meters": None, "method": "unknown"}
-        ),
-        "duration_s": checkin.planned_duration_s,
-        "provenance": {"source": "manual"},
-    }
 
 
 def journey_enrich(*, checkin_id: int) -> CheckIn | None:
@@ -126,7 +283,7 @@ def journey_enrich(*, checkin_id: int) -> CheckIn | None:
     checkin = CheckIn.objects.filter(id=checkin_id).first()
     if checkin is None:
         return None
-    document = journey_document_build(checkin=checkin)
+    document = build_document(checkin)
     journey_store().put(checkin.id, document)
     CheckIn.objects.filter(id=checkin.id).update(
         distance_m=document["distance"]["meters"],
@@ -136,3 +293,20 @@ def journey_enrich(*, checkin_id: int) -> CheckIn | None:
     )
     checkin.refresh_from_db()
     return checkin
+
+
+def enrichment_sweep(*, older_than: timedelta = ENRICHMENT_GRACE, limit: int = 500) -> int:
+    """Queue enrichment again for journeys still unenriched ``older_than`` after check-in (a
+    broker, worker or document-store outage lost their task). Returns how many were queued."""
+    from checkins.tasks import enrich_journey
+
+    stale = (
+        CheckIn.objects.filter(enriched_at__isnull=True, created_at__lt=timezone.now() - older_than)
+        .order_by("created_at")
+        .values_list("id", flat=True)[:limit]
+    )
+    queued = 0
+    for checkin_id in stale:
+        enrich_journey.delay(checkin_id)
+        queued += 1
+    return queued

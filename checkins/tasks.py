@@ -3,7 +3,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import DatabaseError
 
-from checkins.services import journey_enrich
+from checkins.services import enrichment_sweep, journey_enrich
 from trainy.documents import DocumentStoreUnavailable
 
 
@@ -17,3 +17,9 @@ from trainy.documents import DocumentStoreUnavailable
 )
 def enrich_journey(checkin_id: int) -> None:
     journey_enrich(checkin_id=checkin_id)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def sweep_enrichment() -> int:
+    """Periodic (Celery beat): re-queue journeys whose enrichment got lost in an outage."""
+    return enrichment_sweep()

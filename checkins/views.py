@@ -1,43 +1,73 @@
 from __future__ import annotations
 
+import uuid
+from datetime import datetime, time, timedelta
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.http import require_http_methods
 
-from checkins.forms import ManualCheckInForm, zone_named
-from checkins.selectors import checkin_get, checkin_list_for_owner, checkin_totals
-from checkins.services import checkin_create
+from checkins.forms import CheckInEditForm, HistoryFilterForm, ManualCheckInForm, zone_named
+from checkins.models import CheckIn
+from checkins.selectors import checkin_get, checkin_owned, journey_history, parse_cursor
+from checkins.services import CheckInOverlap, checkin_create, checkin_delete, checkin_update
+from checkins.timetable.selectors import trip_get
 from trainy.documents import DocumentStoreError, journey_store
 from trainy.http import AuthenticatedRequest
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def checkin_new(request: AuthenticatedRequest) -> HttpResponse:
-    form = ManualCheckInForm(request.POST or None, initial=request.GET.dict())
+    initial = {"idempotency_key": uuid.uuid4(), "visibility": request.user.default_visibility}
+    form = ManualCheckInForm(request.POST or None, initial=initial | request.GET.dict())
     # Times typed or prefilled in a trip's own time zone are read in that zone.
     zone = zone_named(request.POST.get("time_zone") or request.GET.get("time_zone"))
+    overlap: list[CheckIn] = []
     with timezone.override(zone or timezone.get_current_timezone()):
         valid = request.method == "POST" and form.is_valid()
     if valid:
         try:
             checkin = checkin_create(user=request.user, **form.checkin_fields())
+        except CheckInOverlap as conflict:
+            overlap = conflict.overlapping
         except ValidationError as error:
             for field, field_errors in error.message_dict.items():
                 form.add_error(field if field in form.fields else None, field_errors)
         else:
             messages.success(request, "Checked in.")
             return redirect("checkins:detail", checkin_id=checkin.id)
-    return render(request, "checkins/new.html", {"form": form})
+    return render(request, "checkins/new.html", {"form": form, "overlap": overlap})
 
 
 @login_required
 def journey_list(request: AuthenticatedRequest) -> HttpResponse:
-    journeys = checkin_list_for_owner(owner=request.user)
-    totals = checkin_totals(request.user.checkins.all())
-    return render(request, "checkins/list.html", {"journeys": journeys, "totals": totals})
+    form = HistoryFilterForm(request.GET or None)
+    filters: dict = {}
+    if form.is_valid():
+        zone = timezone.get_current_timezone()
+        start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+        filters = {
+            "start": datetime.combine(start, time(), zone) if start else None,
+            # The range includes its last day.
+            "end": datetime.combine(end + timedelta(days=1), time(), zone) if end else None,
+            "purposes": form.cleaned_data["purpose"],
+            "after": parse_cursor(form.cleaned_data["after"] or ""),
+        }
+    page = journey_history(owner=request.user, **filters)
+    query = request.GET.copy()
+    query.pop("after", None)
+    return render(
+        request,
+        "checkins/list.html",
+        {"form": form, "page": page, "journeys": page.journeys, "totals": page.totals,
+         "filter_query": query.urlencode()},
+    )  # fmt: skip
 
 
 def journey_detail(request: HttpRequest, checkin_id: int) -> HttpResponse:
@@ -50,4 +80,70 @@ def journey_detail(request: HttpRequest, checkin_id: int) -> HttpResponse:
     except DocumentStoreError:
         # The page still shows what PostgreSQL knows while the document store is away.
         document = None
-    return render(request, "checkins/detail.html", {"checkin": checkin, "document": document})
+    context = {
+        "checkin": checkin,
+        "document": document,
+        "is_owner": checkin.user_id == request.user.id,
+        "map_tiles": settings.TRAINY_MAP_TILES,
+    }
+    return render(request, "checkins/detail.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def journey_edit(request: AuthenticatedRequest, checkin_id: int) -> HttpResponse:
+    checkin = checkin_owned(owner=request.user, checkin_id=checkin_id)
+    if checkin is None:
+        raise Http404("No such journey.")
+    exits: list[tuple[int, str]] = []
+    if checkin.trip_id and checkin.service_date and checkin.origin_seq is not None:
+        trip = trip_get(
+            feed=checkin.feed_name, trip_id=checkin.trip_id, service_date=checkin.service_date
+        )
+        if trip:
+            exits = [(s.seq, s.name) for s in trip.stops if s.seq > checkin.origin_seq]
+    zone = zone_named(checkin.time_zone) or timezone.get_current_timezone()
+    with timezone.override(zone):
+        form = CheckInEditForm(
+            request.POST or None,
+            exits=exits,
+            initial={
+                "message": checkin.message,
+                "visibility": checkin.visibility,
+                "purpose": checkin.purpose,
+                "destination_seq": checkin.destination_seq,
+                "departure_planned": timezone.localtime(checkin.departure_planned),
+                "arrival_planned": timezone.localtime(checkin.arrival_planned),
+            },
+        )
+        valid = request.method == "POST" and form.is_valid()
+    if valid:
+        # Only what the traveller changed: an unchanged arrival must not undo a new exit stop.
+        always = ("message", "visibility", "purpose")
+        data = {
+            name: value
+            for name, value in form.cleaned_data.items()
+            if name in always or name in form.changed_data
+        }
+        try:
+            checkin_update(checkin=checkin, **data)
+        except ValidationError as error:
+            for field, field_errors in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, field_errors)
+        else:
+            messages.success(request, "Journey updated.")
+            return redirect("checkins:detail", checkin_id=checkin.id)
+    return render(request, "checkins/edit.html", {"form": form, "checkin": checkin})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def journey_delete(request: AuthenticatedRequest, checkin_id: int) -> HttpResponse:
+    checkin = checkin_owned(owner=request.user, checkin_id=checkin_id)
+    if checkin is None:
+        raise Http404("No such journey.")
+    if request.method == "POST":
+        checkin_delete(checkin=checkin)
+        messages.success(request, "Journey deleted.")
+        return redirect("checkins:list")
+    return render(request, "checkins/delete.html", {"checkin": checkin})

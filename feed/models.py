@@ -10,6 +10,8 @@ class User(AbstractUser):
     display_name = models.CharField(max_length=150, blank=True)
     # Set from GitLab at sign-in; empty means initials are shown instead.
     avatar_url = models.URLField(max_length=500, blank=True)
+    # What a new check-in's visibility starts as (one of checkins.models.Visibility).
+    default_visibility = models.CharField(max_length=20, default="public")
 
     def __str__(self) -> str:
         return self.name

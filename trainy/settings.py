@@ -217,7 +217,10 @@ CELERY_TASK_ROUTES = {
     "stats.tasks.*": {"queue": "exports"},
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
+    # A check-in whose enrichment task was lost (broker, worker or MongoDB down) is queued again.
+    "enrichment-sweep": {"task": "checkins.tasks.sweep_enrichment", "schedule": 60.0},
+}
 
 # --- Journey documents (MongoDB) ----------------------------------------------------------------
 
@@ -357,5 +360,7 @@ LOGGING = {
 # --- Trainy ------------------------------------------------------------------------------------
 
 TRAINY_SITE_NAME = env.string("TRAINY_SITE_NAME", "Trainy")
+# Map tiles for journey maps (a Leaflet URL template); the browser fetches them, not the server.
+TRAINY_MAP_TILES = env.string("TRAINY_MAP_TILES", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
 # A path of its own keeps the admin's login page away from scanners that try /admin/.
 TRAINY_ADMIN_PATH = env.string("TRAINY_ADMIN_PATH", "admin/").strip("/") + "/"

@@ -277,7 +277,14 @@ class _Loader:
             if connection.vendor == "postgresql"
             else _SqliteWriter(self.version.id)
         )
-        self._load()
+        try:
+            self._load()
+        except IntegrityError as exc:
+            # The primary keys catch what reading did not: a stop_sequence repeated in a trip
+            # (on PostgreSQL when the key is built, on SQLite as the row goes in).
+            raise self.problems.fatal(
+                "stop_times.txt", None, "stop_sequence", f"duplicate key: {exc}".splitlines()[0]
+            ) from None
 
     # The order matters: each file refers to ids the files before it defined.
     def _load(self) -> None:
@@ -305,14 +312,7 @@ class _Loader:
         self._read_feed_info()
         self.problems.raise_if_any()
         self.progress.phase("indexing")
-        try:
-            with transaction.atomic():
-                self.writer.finish()
-        except IntegrityError as exc:
-            # The primary keys catch what the reading did not: repeated stop_sequence in a trip.
-            raise self.problems.fatal(
-                "stop_times.txt", None, "stop_sequence", f"duplicate key: {exc}".splitlines()[0]
-            ) from None
+        self.writer.finish()
 
     def _table(self, name: str, required: tuple[str, ...]) -> Table:
         self.progress.file_started(name, self.gtfs.size(name))

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from django.db import connection
 
-from checkins.geo import great_circle_m
+from checkins.geo import decode_path, great_circle_m
 from checkins.timetable.gtfs import _fold
 from checkins.timetable.models import FeedVersion
 
@@ -470,3 +470,11 @@ def trip_get(*, feed: str, trip_id: str, service_date: date) -> Trip | None:
         stops=stops,
         shape_pk=shape_pk,
     )
+
+
+def shape_path(version_id: int, shape_pk: int) -> list[tuple[float, float]]:
+    """A shape's points (lat, lon) in order; empty if the version has no such shape."""
+    rows = _fetch(
+        "SELECT path FROM tt_shape WHERE version_id = %s AND shape_pk = %s", [version_id, shape_pk]
+    )
+    return decode_path(rows[0][0]) if rows else []

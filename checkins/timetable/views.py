@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
-from urllib.parse import urlencode
+import uuid
+from datetime import date, timedelta
 
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.urls import reverse
+from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
+from checkins.forms import TripCheckInForm
+from checkins.models import CheckIn
+from checkins.services import CheckInOverlap, checkin_from_trip
 from checkins.timetable.forms import MIN_QUERY, BoardForm, StationSearchForm
 from checkins.timetable.selectors import (
-    Trip,
-    TripStop,
     active_versions,
     departures,
     station_get,
@@ -81,8 +84,9 @@ def departure_board(request: HttpRequest, feed: str, stop_id: str) -> HttpRespon
     return render(request, "timetable/board.html", context)
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 def trip_detail(request: HttpRequest, feed: str, trip_id: str, service_date: str) -> HttpResponse:
+    """A trip's stops; a signed-in traveller picks where they get off and checks in here."""
     try:
         day = date.fromisoformat(service_date)
     except ValueError:
@@ -96,38 +100,59 @@ def trip_detail(request: HttpRequest, feed: str, trip_id: str, service_date: str
         (i for i, stop in enumerate(trip.stops) if boarding in (stop.stop_id, stop.station_id)),
         0,
     )
+    overlap: list[CheckIn] = []
+    if request.method == "POST":
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        form = TripCheckInForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                checkin = checkin_from_trip(
+                    user=request.user,
+                    feed=feed,
+                    trip_id=trip_id,
+                    service_date=day,
+                    origin_seq=data["origin_seq"],
+                    destination_seq=data["destination_seq"],
+                    message=data["message"],
+                    visibility=data["visibility"],
+                    purpose=data["purpose"],
+                    idempotency_key=data["idempotency_key"],
+                    allow_overlap=data["check_in_anyway"],
+                )
+            except CheckInOverlap as conflict:
+                overlap = conflict.overlapping
+            except ValidationError as error:
+                for message in error.messages:
+                    form.add_error(None, message)
+            else:
+                messages.success(request, "Checked in. Have a good trip!")
+                return redirect("checkins:detail", checkin_id=checkin.id)
+        start = next(
+            (
+                i
+                for i, stop in enumerate(trip.stops)
+                if str(stop.seq) == form.data.get("origin_seq")
+            ),
+            start,
+        )
+    else:
+        user = request.user
+        form = TripCheckInForm(
+            initial={
+                "origin_seq": trip.stops[start].seq,
+                "visibility": getattr(user, "default_visibility", "public"),
+                "idempotency_key": uuid.uuid4(),
+            }
+        )
     boarding_stop = trip.stops[start]
     context = {
         "trip": trip,
         "boarding": boarding_stop,
         "earlier_stops": trip.stops[:start],
-        "exits": [
-            (stop, _checkin_url(trip, boarding_stop, stop)) for stop in trip.stops[start + 1 :]
-        ],
+        "later_stops": trip.stops[start + 1 :],
+        "form": form,
+        "overlap": overlap,
     }
     return render(request, "timetable/trip.html", context)
-
-
-def _local(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M") if moment else ""
-
-
-def _checkin_url(trip: Trip, boarding: TripStop, exit_stop: TripStop) -> str:
-    """The check-in form, filled in for this trip from ``boarding`` to ``exit_stop``."""
-    zone = (boarding.departure or exit_stop.arrival or timezone.now()).tzinfo
-    params = {
-        "line_name": trip.line,
-        "mode": trip.mode,
-        "operator_name": trip.agency,
-        "origin_name": boarding.name,
-        "origin_lat": boarding.lat,
-        "origin_lon": boarding.lon,
-        "destination_name": exit_stop.name,
-        "destination_lat": exit_stop.lat,
-        "destination_lon": exit_stop.lon,
-        "departure_planned": _local(boarding.departure),
-        "arrival_planned": _local(exit_stop.arrival),
-        "time_zone": getattr(zone, "key", ""),
-    }
-    query = urlencode({key: value for key, value in params.items() if value not in (None, "")})
-    return f"{reverse('checkins:new')}?{query}"

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from checkins.geo import decode_path
 from checkins.models import CheckIn, Visibility
-from checkins.services import checkin_create, journey_enrich
+from checkins.services import Place, checkin_create, journey_enrich
 from tests.factories import CheckInFactory
 from trainy.documents import journey_store
 
@@ -21,8 +21,8 @@ def manual(user, **overrides):
     values = {
         "user": user,
         "line_name": "RE 1",
-        "origin_name": "Berlin Ostbahnhof",
-        "destination_name": "Frankfurt (Oder)",
+        "origin": Place("Berlin Ostbahnhof", 52.5104, 13.4350),
+        "destination": Place("Frankfurt (Oder)", 52.3367, 14.5466),
         "departure_planned": departure,
         "arrival_planned": departure + timedelta(minutes=75),
     } | overrides

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs, urlsplit
-
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
@@ -112,26 +110,32 @@ def test_the_trip_page_offers_every_later_stop_as_an_exit(client, feed):
     url = reverse("timetable:trip", args=["test", "NIGHT", "2019-06-07"]) + "?from=BER"
     response = client.get(url)
     assert response.context["boarding"].stop_id == "BER:2"
-    exits = response.context["exits"]
-    assert [stop.stop_id for stop, _ in exits] == ["MUC"]
-    prefill = parse_qs(urlsplit(exits[0][1]).query)
-    assert prefill["departure_planned"] == ["2019-06-08T00:30"]
-    assert prefill["arrival_planned"] == ["2019-06-08T07:10"]
-    assert prefill["time_zone"] == ["Europe/Berlin"]
+    assert [stop.stop_id for stop in response.context["later_stops"]] == ["MUC"]
+    assert "Sign in to check in" in response.content.decode()
 
 
 def test_checking_in_from_a_trip_keeps_the_feeds_time_zone_and_coordinates(client, tmp_path, alice):
     new_york = {"agency.txt": FILES["agency.txt"].replace("Europe/Berlin", "America/New_York")}
     call_command("import_gtfs", str(write_feed(tmp_path, new_york)), name="ny", verbosity=0)
-    trip = client.get(reverse("timetable:trip", args=["ny", "T1", "2019-06-03"]) + "?from=BER")
-    checkin_url = trip.context["exits"][0][1]
+    url = reverse("timetable:trip", args=["ny", "T1", "2019-06-03"]) + "?from=BER"
     client.force_login(alice)
-    form_page = client.get(checkin_url)
-    data = {name: value for name, value in form_page.context["form"].initial.items()}
-    data |= {"visibility": "public", "purpose": "business", "message": ""}
-    response = client.post(reverse("checkins:new"), data)
-    assert response.status_code == 302, response.context["form"].errors
+    form = client.get(url).context["form"]
+    data = {
+        "origin_seq": form.initial["origin_seq"],
+        "destination_seq": 2,
+        "visibility": "public",
+        "purpose": "business",
+        "message": "To the meeting",
+        "idempotency_key": form.initial["idempotency_key"],
+    }
+    response = client.post(url, data)
     checkin = CheckIn.objects.get(user=alice)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("checkins:detail", args=[checkin.id])
     assert checkin.departure_planned.isoformat() == "2019-06-03T12:02:00+00:00"  # 08:02 EDT
     assert (checkin.origin_lat, checkin.destination_lat) == (52.5252, 53.553)
+    assert (checkin.feed_name, checkin.trip_id, checkin.origin_seq, checkin.destination_seq) == (
+        "ny", "T1", 1, 2,
+    )  # fmt: skip
+    assert checkin.time_zone == "America/New_York"
     assert checkin.line_name == "ICE 1601"

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from checkins.models import CheckIn, Mode
-from checkins.services import checkin_create
+from checkins.services import Place, checkin_create
 from tests.conftest import wait_for
 from trainy.celery import app
 from trainy.documents import journey_store
@@ -37,10 +37,8 @@ def test_a_real_worker_enriches_a_checkin_through_rabbitmq(full_stack, celery_wo
         user=alice,
         line_name="ICE 1601",
         mode=Mode.LONG_DISTANCE,
-        origin_name="Berlin Hbf",
-        origin_coordinates=(52.5251, 13.3694),
-        destination_name="Hamburg Hbf",
-        destination_coordinates=(53.5530, 10.0069),
+        origin=Place("Berlin Hbf", 52.5251, 13.3694),
+        destination=Place("Hamburg Hbf", 53.5530, 10.0069),
         departure_planned=departure,
         arrival_planned=departure + timedelta(minutes=111),
     )

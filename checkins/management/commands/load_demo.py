@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from checkins.models import Mode, Purpose, Visibility
-from checkins.services import checkin_create
+from checkins.services import Place, checkin_create
 from checkins.timetable.demo import DEMO_FEED_NAME, write_demo_feed
 from checkins.timetable.importer import feed_import
 from checkins.timetable.models import Feed
@@ -126,10 +126,8 @@ class Command(BaseCommand):
                 line_name=line,
                 mode=mode,
                 operator_name=operator,
-                origin_name=origin,
-                origin_coordinates=origin_at,
-                destination_name=destination,
-                destination_coordinates=destination_at,
+                origin=Place(origin, *origin_at),
+                destination=Place(destination, *destination_at),
                 departure_planned=departure,
                 arrival_planned=departure + timedelta(minutes=minutes),
                 message=message,

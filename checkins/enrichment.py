@@ -1,0 +1,168 @@
+"""Building a journey's document: its stopovers, its route geometry and how far it went.
+
+Pure computation over the check-in row and the timetable (no writes): checkins.services stores
+the result. A trip journey is looked up in its feed's active timetable by trip id and service
+day; its geometry is the trip's shape cut between the entry and exit stops when the feed has
+shapes, otherwise the line through its stops.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from checkins.geo import encode_path, path_length_m
+from checkins.models import CheckIn
+from checkins.timetable.selectors import Trip, TripStop, shape_path, trip_get
+
+# Bumped whenever the document's shape or the enrichment method changes, so old documents can
+# be found and rebuilt.
+DOCUMENT_VERSION = 2
+
+Point = tuple[float, float]
+
+
+def _stopover(stop: TripStop) -> dict[str, Any]:
+    return {
+        "stop_id": stop.stop_id,
+        "name": stop.name,
+        "platform": stop.platform,
+        "lat": stop.lat,
+        "lon": stop.lon,
+        "arrival_planned": stop.arrival.isoformat() if stop.arrival else None,
+        "departure_planned": stop.departure.isoformat() if stop.departure else None,
+    }
+
+
+def cut_shape(shape: list[Point], stops: list[Point]) -> list[Point]:
+    """The part of ``shape`` from the point nearest the first stop to the point nearest the
+    last, found in travel order (each stop is matched at or after the previous one, so a line
+    that passes a place twice is cut at the right pass)."""
+    start = 0
+    indexes = []
+    for lat, lon in stops:
+        # Nearest by a flat-earth distance: exact enough between a stop and its own line, and
+        # far cheaper than great circles over every shape point.
+        scale = math.cos(math.radians(lat)) ** 2
+        best = min(
+            range(start, len(shape)),
+            key=lambda i: (shape[i][0] - lat) ** 2 + scale * (shape[i][1] - lon) ** 2,
+        )
+        indexes.append(best)
+        start = best
+    first, last = indexes[0], indexes[-1]
+    piece = shape[first : last + 1]
+    # The stops themselves start and end the line, not the nearest shape points.
+    return [stops[0], *piece[1:-1], stops[-1]] if len(piece) >= 2 else [stops[0], stops[-1]]
+
+
+def _manual_document(checkin: CheckIn) -> dict[str, Any]:
+    stops = [
+        {"name": checkin.origin_name, "lat": checkin.origin_lat, "lon": checkin.origin_lon,
+         "departure_planned": checkin.departure_planned.isoformat()},
+        {"name": checkin.destination_name, "lat": checkin.destination_lat,
+         "lon": checkin.destination_lon, "arrival_planned": checkin.arrival_planned.isoformat()},
+    ]  # fmt: skip
+    points: list[Point] = [
+        (checkin.origin_lat, checkin.origin_lon),  # type: ignore[list-item]
+        (checkin.destination_lat, checkin.destination_lon),  # type: ignore[list-item]
+    ]
+    located = None not in (*points[0], *points[1])
+    return _document(
+        checkin,
+        stops,
+        points if located else None,
+        method="stop_to_stop" if located else "unknown",
+        provenance={"source": "manual"},
+    )
+
+
+def _document(
+    checkin: CheckIn,
+    stopovers: list[dict[str, Any]],
+    path: list[Point] | None,
+    *,
+    method: str,
+    provenance: dict[str, Any],
+) -> dict[str, Any]:
+    return {
+        "version": DOCUMENT_VERSION,
+        "checkin_id": checkin.id,
+        "line": {
+            "name": checkin.line_name,
+            "mode": checkin.mode,
+            "operator": checkin.operator_name,
+        },
+        "stopovers": stopovers,
+        "geometry": (
+            {"encoding": "polyline6", "path": encode_path(path), "points": len(path)}
+            if path
+            else None
+        ),
+        "distance": {
+            "meters": round(path_length_m(path)) if path else None,
+            "method": method,
+        },
+        "duration_s": checkin.planned_duration_s,
+        "provenance": provenance,
+    }
+
+
+def _trip_document(checkin: CheckIn, trip: Trip) -> dict[str, Any] | None:
+    on_board = [
+        stop
+        for stop in trip.stops
+        if checkin.origin_seq is not None
+        and checkin.destination_seq is not None
+        and checkin.origin_seq <= stop.seq <= checkin.destination_seq
+    ]
+    if len(on_board) < 2:
+        return None
+    stop_points = [(stop.lat, stop.lon) for stop in on_board]
+    located = all(lat is not None and lon is not None for lat, lon in stop_points)
+    path: list[Point] | None = None
+    method = "unknown"
+    if located:
+        points: list[Point] = [(float(lat), float(lon)) for lat, lon in stop_points]  # type: ignore[arg-type]
+        shape = shape_path(trip.version_id, trip.shape_pk) if trip.shape_pk else None
+        if shape and len(shape) >= 2:
+            path, method = cut_shape(shape, points), "shape"
+        else:
+            path, method = points, "stop_to_stop"
+    return _document(
+        checkin,
+        [_stopover(stop) for stop in on_board],
+        path,
+        method=method,
+        provenance={
+            "source": "gtfs",
+            "feed": trip.feed,
+            "feed_version": trip.version_id,
+            "trip_id": trip.trip_id,
+            "service_date": trip.service_date.isoformat(),
+        },
+    )
+
+
+def build_document(checkin: CheckIn) -> dict[str, Any]:
+    """The journey document for ``checkin``.
+
+    A trip journey whose trip the active timetable no longer has (a newer feed version dropped
+    it) falls back to what the row itself records, and says so in its provenance.
+    """
+    if checkin.trip_id and checkin.service_date:
+        trip = trip_get(
+            feed=checkin.feed_name, trip_id=checkin.trip_id, service_date=checkin.service_date
+        )
+        document = _trip_document(checkin, trip) if trip else None
+        if document is not None:
+            return document
+        fallback = _manual_document(checkin)
+        fallback["provenance"] = {
+            "source": "checkin",
+            "note": "the trip is no longer in the active timetable",
+            "feed": checkin.feed_name,
+            "trip_id": checkin.trip_id,
+        }
+        return fallback
+    return _manual_document(checkin)
