@@ -4,6 +4,8 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django import forms
+from django.urls import reverse_lazy
+from django.utils.text import format_lazy
 
 from checkins.models import MESSAGE_MAX_LENGTH, Mode, Purpose, Visibility
 from checkins.services import Place
@@ -21,14 +23,29 @@ def zone_named(name: str | None) -> ZoneInfo | None:
         return None
 
 
+def _suggest(field: str) -> dict[str, Any]:
+    """htmx attributes: suggest stations (with their coordinates) while a place is typed."""
+    return {
+        "autocomplete": "off",
+        "hx-get": format_lazy("{}?field={}", reverse_lazy("timetable:suggest"), field),
+        "hx-trigger": "input changed delay:250ms",
+        "hx-target": f"#{field}-suggestions",
+        "aria-describedby": f"{field}-suggestions",
+    }
+
+
 class ManualCheckInForm(forms.Form):
     """A journey typed in by hand, for trips the timetable does not know."""
 
     line_name = forms.CharField(max_length=100, label="Line", help_text="e.g. ICE 1601 or S7")
     mode = forms.ChoiceField(choices=Mode.choices, initial=Mode.REGIONAL)
     operator_name = forms.CharField(max_length=200, required=False, label="Operator")
-    origin_name = forms.CharField(max_length=200, label="From")
-    destination_name = forms.CharField(max_length=200, label="To")
+    origin_name = forms.CharField(
+        max_length=200, label="From", widget=forms.TextInput(attrs=_suggest("origin"))
+    )
+    destination_name = forms.CharField(
+        max_length=200, label="To", widget=forms.TextInput(attrs=_suggest("destination"))
+    )
     departure_planned = forms.DateTimeField(
         label="Departure", widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )

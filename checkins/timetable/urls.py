@@ -6,6 +6,7 @@ app_name = "timetable"
 
 urlpatterns = [
     path("stations/", views.station_search_page, name="search"),
+    path("stations/suggest/", views.station_suggest, name="suggest"),
     path(
         "stations/<slug:feed>/<str:stop_id>/departures/",
         views.departure_board,

@@ -48,6 +48,17 @@ def station_search_page(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+def station_suggest(request: HttpRequest) -> HttpResponse:
+    """Stations for a place field of the manual check-in form (htmx), with coordinates."""
+    field = request.GET.get("field", "")
+    if field not in ("origin", "destination"):
+        raise Http404("Unknown field.")
+    query = request.GET.get(f"{field}_name", "").strip()
+    stations = station_search(query, limit=6) if len(query) >= MIN_QUERY else []
+    return render(request, "timetable/_suggestions.html", {"stations": stations, "field": field})
+
+
+@require_GET
 def departure_board(request: HttpRequest, feed: str, stop_id: str) -> HttpResponse:
     station = station_get(feed=feed, stop_id=stop_id)
     if station is None:

@@ -139,3 +139,14 @@ def test_checking_in_from_a_trip_keeps_the_feeds_time_zone_and_coordinates(clien
     )  # fmt: skip
     assert checkin.time_zone == "America/New_York"
     assert checkin.line_name == "ICE 1601"
+
+
+def test_the_manual_form_suggests_stations_with_their_coordinates(client, feed, alice):
+    url = reverse("timetable:suggest")
+    html = client.get(url, {"field": "origin", "origin_name": "munchen"}).content.decode()
+    assert 'data-name="München Hbf"' in html
+    assert 'data-lat="48.1402"' in html and 'data-field="origin"' in html
+    assert client.get(url, {"field": "elsewhere"}).status_code == 404
+    client.force_login(alice)
+    form = client.get(reverse("checkins:new")).content.decode()
+    assert f'hx-get="{url}?field=destination"' in form
