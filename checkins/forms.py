@@ -23,6 +23,15 @@ def zone_named(name: str | None) -> ZoneInfo | None:
         return None
 
 
+def message_field() -> forms.CharField:
+    return forms.CharField(
+        max_length=MESSAGE_MAX_LENGTH,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "maxlength": MESSAGE_MAX_LENGTH}),
+        label="Status message",
+    )
+
+
 def _suggest(field: str) -> dict[str, Any]:
     """htmx attributes: suggest stations (with their coordinates) while a place is typed."""
     return {
@@ -52,12 +61,7 @@ class ManualCheckInForm(forms.Form):
     arrival_planned = forms.DateTimeField(
         label="Arrival", widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
-    message = forms.CharField(
-        max_length=MESSAGE_MAX_LENGTH,
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2, "maxlength": MESSAGE_MAX_LENGTH}),
-        label="Status message",
-    )
+    message = message_field()
     visibility = forms.ChoiceField(choices=Visibility.choices, initial=Visibility.PUBLIC)
     purpose = forms.ChoiceField(choices=Purpose.choices, initial=Purpose.PRIVATE)
     # Filled in when the form comes from a trip page: where the stops are, and the time zone
@@ -95,12 +99,7 @@ class TripCheckInForm(forms.Form):
 
     origin_seq = forms.IntegerField(widget=HIDDEN)
     destination_seq = forms.IntegerField(label="Where do you get off?")
-    message = forms.CharField(
-        max_length=MESSAGE_MAX_LENGTH,
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2, "maxlength": MESSAGE_MAX_LENGTH}),
-        label="Status message",
-    )
+    message = message_field()
     visibility = forms.ChoiceField(choices=Visibility.choices)
     purpose = forms.ChoiceField(choices=Purpose.choices, initial=Purpose.PRIVATE)
     idempotency_key = forms.UUIDField(widget=HIDDEN)
@@ -127,12 +126,7 @@ class HistoryFilterForm(forms.Form):
 
 
 class CheckInEditForm(forms.Form):
-    message = forms.CharField(
-        max_length=MESSAGE_MAX_LENGTH,
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2, "maxlength": MESSAGE_MAX_LENGTH}),
-        label="Status message",
-    )
+    message = message_field()
     visibility = forms.ChoiceField(choices=Visibility.choices)
     purpose = forms.ChoiceField(choices=Purpose.choices)
     destination_seq = forms.TypedChoiceField(
