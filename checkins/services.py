@@ -182,9 +182,9 @@ def checkin_from_trip(
         raise ValidationError("The timetable has no times for these stops.")
     return checkin_create(
         user=user,
-        origin=Place(entry.name, entry.lat, entry.lon, entry.stop_id, entry.seq),
+        origin=Place(entry.station_name, entry.lat, entry.lon, entry.stop_id, entry.seq),
         destination=Place(
-            exit_stop.name, exit_stop.lat, exit_stop.lon, exit_stop.stop_id, exit_stop.seq
+            exit_stop.station_name, exit_stop.lat, exit_stop.lon, exit_stop.stop_id, exit_stop.seq
         ),
         departure_planned=departure,
         arrival_planned=arrival,
@@ -223,7 +223,7 @@ def checkin_update(
             raise ValidationError({"destination_seq": "Pick a later stop of this trip."})
         checkin.destination_seq, checkin.destination_stop_id = stop.seq, stop.stop_id
         checkin.destination_name, checkin.destination_lat, checkin.destination_lon = (
-            stop.name, stop.lat, stop.lon,
+            stop.station_name, stop.lat, stop.lon,
         )  # fmt: skip
         checkin.arrival_planned = stop.arrival or stop.departure or checkin.arrival_planned
         moved = True

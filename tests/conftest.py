@@ -118,6 +118,9 @@ def wait_for(predicate: Callable[[], object], *, timeout: float, message: str) -
 # --- A real Celery worker on the test database ------------------------------------------------
 
 
+WORKER_APPLICATION_NAME = "trainy-test-worker"
+
+
 def _test_database_url() -> str:
     parts = urlsplit(require_service("postgres"))
     test_name = connections["default"].settings_dict["NAME"]
@@ -137,7 +140,12 @@ def celery_worker(
     from trainy.celery import app
 
     with django_db_blocker.unblock():
-        env = {**os.environ, "DATABASE_URL": _test_database_url()}
+        # PGAPPNAME names the worker's database sessions, so teardown can wait for just them.
+        env = {
+            **os.environ,
+            "DATABASE_URL": _test_database_url(),
+            "PGAPPNAME": WORKER_APPLICATION_NAME,
+        }
     with app.connection_for_write() as conn:
         # Declared exactly as the worker declares them, then emptied of earlier runs' messages.
         for queue in app.amqp.queues.values():
@@ -197,8 +205,8 @@ def _wait_for_other_sessions_to_leave() -> None:
     def alone() -> bool:
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity"
-                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s",
+                [WORKER_APPLICATION_NAME],
             )
             return cursor.fetchone()[0] == 0
 

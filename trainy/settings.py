@@ -142,7 +142,8 @@ else:
             f"DATABASE_URL names no database: got {redact(_database_url.geturl())!r}, "
             "expected e.g. 'postgres://trainy:secret@127.0.0.1:5432/trainy'"
         )
-    DATABASES = {"default": environ.Env.db_url_config(_database_url.geturl())}
+    # The URL as written: a round trip through urlsplit turns "sqlite:////abs" into a relative path.
+    DATABASES = {"default": environ.Env.db_url_config(env.required("DATABASE_URL", "").strip())}
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         DATABASES["default"].update(
             # Persistent connections, checked before reuse so a database restart costs one

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from checkins.geo import encode_path
+from checkins.geo import encode_path, great_circle_m
 from checkins.timetable import schema
 from checkins.timetable.gtfs import (
     FeedError,
@@ -41,6 +41,8 @@ from checkins.timetable.modes import mode_for
 
 FEED_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 SQLITE_BATCH = 5_000
+# How close a stop named like a station plus a suffix must be to count as part of it.
+SUB_STATION_RADIUS_M = 400
 
 
 class Progress(Protocol):
@@ -430,8 +432,31 @@ class _Loader:
                 self.problems.add(table.file, line, "parent_station", f"unknown stop {parent!r}")
             else:
                 rows[position][8] = parent_pk
+        if not parents:
+            self._group_sub_stations(rows)
         self._finished(table.file, len(rows), started)
         return rows
+
+    def _group_sub_stations(self, rows: list[list[Any]]) -> None:
+        """Feeds without parent stations may still split one station in several stops: DB's
+        "Berlin Hbf" and "Berlin Hbf (tief)" (its lower level) are separate stops at the same
+        place. A stop whose name is another nearby stop's name plus a suffix becomes that
+        stop's child, so the station's board and search cover both."""
+        by_name = {row[3]: row for row in rows if row[7] in (0, 1)}
+        for row in rows:
+            name, lat, lon = row[3], row[5], row[6]
+            if row[7] != 0 or lat is None or lon is None:
+                continue
+            for cut in (name.rfind(" ("), name.rfind(" ")):
+                station = by_name.get(name[:cut]) if cut > 0 else None
+                if (
+                    station is not None
+                    and station is not row
+                    and station[5] is not None
+                    and great_circle_m(lat, lon, station[5], station[6]) <= SUB_STATION_RADIUS_M
+                ):
+                    row[8] = station[0]
+                    break
 
     def _read_routes(self) -> None:
         started = time.monotonic()

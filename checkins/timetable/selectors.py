@@ -93,10 +93,16 @@ class TripStop:
     arrival: datetime | None
     departure: datetime | None
     parent_stop_id: str | None
+    parent_name: str | None
 
     @property
     def station_id(self) -> str:
         return self.parent_stop_id or self.stop_id
+
+    @property
+    def station_name(self) -> str:
+        """What travellers call the place: the station, not its platform or level."""
+        return self.parent_name or self.name
 
 
 @dataclass(frozen=True)
@@ -441,7 +447,7 @@ def trip_get(*, feed: str, trip_id: str, service_date: date) -> Trip | None:
     rows = _fetch(
         """
         SELECT st.seq, s.stop_id, s.name, s.platform_code, s.lat, s.lon, st.arrival_s,
-               st.departure_s, p.stop_id
+               st.departure_s, p.stop_id, p.name
         FROM tt_stop_time st
         JOIN tt_stop s ON s.version_id = st.version_id AND s.stop_pk = st.stop_pk
         LEFT JOIN tt_stop p ON p.version_id = s.version_id AND p.stop_pk = s.parent_pk
@@ -454,8 +460,10 @@ def trip_get(*, feed: str, trip_id: str, service_date: date) -> Trip | None:
         TripStop(
             seq=seq, stop_id=stop_id, name=name, platform=platform, lat=lat, lon=lon,
             arrival=instant(arrival_s), departure=instant(departure_s), parent_stop_id=parent,
+            parent_name=parent_name,
         )
-        for seq, stop_id, name, platform, lat, lon, arrival_s, departure_s, parent in rows
+        for (seq, stop_id, name, platform, lat, lon, arrival_s, departure_s, parent,
+             parent_name) in rows
     ]  # fmt: skip
     return Trip(
         feed=version.feed,

@@ -227,3 +227,25 @@ def test_many_problems_are_listed_first_few_and_counted(tmp_path):
 def test_a_feed_name_must_be_a_slug(tmp_path):
     with pytest.raises(CommandError, match="is not a feed name"):
         import_feed(write_feed(tmp_path), name="Not a name!")
+
+
+def test_a_levelled_station_without_parent_stations_is_one_station(tmp_path):
+    # Like DB's "Berlin Hbf" and "Berlin Hbf (tief)": two stops at one place, no parent_station.
+    stops = (
+        "stop_id,stop_name,stop_lat,stop_lon\n"
+        "BER,Berlin Hbf,52.5251,13.3694\n"
+        "BERT,Berlin Hbf (tief),52.5251,13.3694\n"
+        "HAM,Hamburg Hbf,53.5530,10.0069\n"
+        "MUC,München Hbf,48.1402,11.5583\n"
+        "FAR,Berlin Hbf (weit weg),52.0,13.0\n"
+    )
+    stop_times = FILES["stop_times.txt"].replace("BER:1", "BERT").replace("BER:2", "BER")
+    import_feed(write_feed(tmp_path, {"stops.txt": stops, "stop_times.txt": stop_times}))
+    assert sorted(s.name for s in station_search("berlin hbf")) == [
+        "Berlin Hbf",
+        "Berlin Hbf (weit weg)",  # too far away to be the same station
+    ]
+    monday = datetime(2019, 6, 3, 7, 0, tzinfo=BERLIN)
+    assert [trip for trip, _ in board("BER", monday)] == ["T1", "NIGHT"]
+    trip = trip_get(feed="test", trip_id="T1", service_date=date(2019, 6, 3))
+    assert (trip.stops[0].name, trip.stops[0].station_name) == ("Berlin Hbf (tief)", "Berlin Hbf")
