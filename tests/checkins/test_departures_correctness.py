@@ -41,6 +41,7 @@ import pandas as pd
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from geopy.distance import geodesic
 
 from tests.conftest import DB_FEED, MTA_FEED, require_service
 
@@ -214,10 +215,12 @@ class ReferenceFeed:
         assert stops is not None
         self.stop_ids = stops["stop_id"].to_numpy()
         self.children: dict[str, list[str]] = {}
-        if "parent_station" in stops:
+        if "parent_station" in stops and stops["parent_station"].astype(bool).any():
             for stop_id, parent in zip(stops["stop_id"], stops["parent_station"], strict=True):
                 if parent:
                     self.children.setdefault(parent, []).append(stop_id)
+        else:
+            self._group_levels(stops)
         stop_index = pd.Index(stops["stop_id"])
 
         trips = _frame(
@@ -234,6 +237,26 @@ class ReferenceFeed:
             _frame(source, "calendar_dates.txt", **strings),
         )
         self._read_stop_times(source, trip_index, stop_index)
+
+    def _group_levels(self, stops: pd.DataFrame) -> None:
+        """Trainy's documented rule for feeds without parent stations: a stop named like
+        another plus " (…)" or " …", within 400 m of it, belongs to that station (DB's
+        "Berlin Hbf (tief)")."""
+        places = {
+            name: (stop_id, float(lat), float(lon))
+            for stop_id, name, lat, lon in zip(
+                stops["stop_id"], stops["stop_name"], stops["stop_lat"], stops["stop_lon"],
+                strict=True,
+            )
+        }  # fmt: skip
+        for name, (stop_id, lat, lon) in places.items():
+            for cut in (name.rfind(" ("), name.rfind(" ")):
+                station = places.get(name[:cut]) if cut > 0 else None
+                if station and station[0] != stop_id:
+                    metres = geodesic((lat, lon), (station[1], station[2])).meters
+                    if metres <= 400:
+                        self.children.setdefault(station[0], []).append(stop_id)
+                        break
 
     def _read_calendars(
         self,
