@@ -84,6 +84,8 @@ class CheckIn(TimeStampedModel):
     duration_s = models.PositiveIntegerField(null=True, blank=True)
     distance_method = models.CharField(max_length=30, blank=True)
     enriched_at = models.DateTimeField(null=True, blank=True)
+    # When enrichment was last queued: the sweeper leaves recently queued journeys alone.
+    enrichment_queued_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         constraints = [

@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from checkins.enrichment import build_document
@@ -22,8 +23,10 @@ logger = logging.getLogger(__name__)
 
 # Faster than any train in service (the fastest scheduled run is about 350 km/h).
 MAX_SPEED_KMH = 500
-# Journeys not enriched this long after check-in are queued again by the sweeper.
+# Journeys not enriched this long after check-in are queued again by the sweeper...
 ENRICHMENT_GRACE = timedelta(minutes=3)
+# ...unless queued less than this long ago (the task's own retries span about 20 minutes).
+ENRICHMENT_RETRY_WINDOW = timedelta(minutes=30)
 
 
 class CheckInOverlap(Exception):
@@ -265,12 +268,20 @@ def checkin_delete(*, checkin: CheckIn) -> None:
     transaction.on_commit(forget)
 
 
-def _enqueue_enrichment(checkin_id: int) -> None:
+def _publish_enrichment(checkin_ids: list[int]) -> None:
+    """Queue enrichment and note when, for each journey in turn; stops at the first journey
+    the broker refuses (KombuError, OSError), leaving it and the rest to the sweeper."""
     from checkins.tasks import enrich_journey
 
-    # robust: a broker outage is logged, not raised; the check-in is committed either way and
-    # the enrichment sweeper queues it again later.
-    transaction.on_commit(lambda: enrich_journey.delay(checkin_id), robust=True)
+    for checkin_id in checkin_ids:
+        enrich_journey.delay(checkin_id)
+        CheckIn.objects.filter(id=checkin_id).update(enrichment_queued_at=timezone.now())
+
+
+def _enqueue_enrichment(checkin_id: int) -> None:
+    # robust: a broker outage is logged, not raised; the check-in is committed either way and,
+    # never marked as queued, is queued again by the sweeper.
+    transaction.on_commit(lambda: _publish_enrichment([checkin_id]), robust=True)
 
 
 def journey_enrich(*, checkin_id: int) -> CheckIn | None:
@@ -284,13 +295,19 @@ def journey_enrich(*, checkin_id: int) -> CheckIn | None:
     if checkin is None:
         return None
     document = build_document(checkin)
-    journey_store().put(checkin.id, document)
-    CheckIn.objects.filter(id=checkin.id).update(
+    store = journey_store()
+    store.put(checkin.id, document)
+    updated = CheckIn.objects.filter(id=checkin.id).update(
         distance_m=document["distance"]["meters"],
         distance_method=document["distance"]["method"],
         duration_s=document["duration_s"],
         enriched_at=timezone.now(),
     )
+    if not updated:
+        # Deleted while this ran: checkin_delete found no document to remove yet, so the one
+        # just stored must go, or a deleted journey's details would stay behind.
+        store.delete(checkin.id)
+        return None
     checkin.refresh_from_db()
     return checkin
 
@@ -298,15 +315,18 @@ def journey_enrich(*, checkin_id: int) -> CheckIn | None:
 def enrichment_sweep(*, older_than: timedelta = ENRICHMENT_GRACE, limit: int = 500) -> int:
     """Queue enrichment again for journeys still unenriched ``older_than`` after check-in (a
     broker, worker or document-store outage lost their task). Returns how many were queued."""
-    from checkins.tasks import enrich_journey
 
-    stale = (
-        CheckIn.objects.filter(enriched_at__isnull=True, created_at__lt=timezone.now() - older_than)
+    now = timezone.now()
+    # A journey whose task is still retrying (the document store is away) is left alone until
+    # that task's retries must have run out: sweeping it every minute would pile up copies.
+    stale = list(
+        CheckIn.objects.filter(enriched_at__isnull=True, created_at__lt=now - older_than)
+        .filter(
+            Q(enrichment_queued_at__isnull=True)
+            | Q(enrichment_queued_at__lt=now - ENRICHMENT_RETRY_WINDOW)
+        )
         .order_by("created_at")
         .values_list("id", flat=True)[:limit]
     )
-    queued = 0
-    for checkin_id in stale:
-        enrich_journey.delay(checkin_id)
-        queued += 1
-    return queued
+    _publish_enrichment(stale)
+    return len(stale)

@@ -212,12 +212,16 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env.integer("CELERY_TASK_SOFT_TIME_LIMIT", 240, minimum=1)
 CELERY_TASK_TIME_LIMIT = env.integer("CELERY_TASK_TIME_LIMIT", 300, minimum=1)
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_QUEUES = (Queue("default"), Queue("enrichment"), Queue("exports"))
+CELERY_TASK_QUEUES = tuple(
+    Queue(name, routing_key=name) for name in ("default", "enrichment", "exports")
+)
 CELERY_TASK_ROUTES = {
     "checkins.tasks.enrich_journey": {"queue": "enrichment"},
     "stats.tasks.*": {"queue": "exports"},
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# A task cut off by a lost broker connection is redone elsewhere (acks late), not finished here.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     # A check-in whose enrichment task was lost (broker, worker or MongoDB down) is queued again.
     "enrichment-sweep": {"task": "checkins.tasks.sweep_enrichment", "schedule": 60.0},

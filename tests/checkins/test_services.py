@@ -83,3 +83,39 @@ def test_enrichment_without_coordinates_leaves_the_distance_unknown(alice):
 
 def test_enrichment_of_a_deleted_checkin_does_nothing(alice):
     assert journey_enrich(checkin_id=123456) is None
+
+
+def test_the_sweeper_requeues_lost_enrichments_but_not_ones_still_retrying(alice):
+    from checkins.services import ENRICHMENT_RETRY_WINDOW, enrichment_sweep
+
+    long_ago = timezone.now() - timedelta(hours=2)
+    lost = CheckInFactory(user=alice)
+    retrying = CheckInFactory(user=alice)
+    CheckIn.objects.filter(id=lost.id).update(created_at=long_ago)
+    CheckIn.objects.filter(id=retrying.id).update(
+        created_at=long_ago, enrichment_queued_at=timezone.now() - timedelta(minutes=1)
+    )
+    assert enrichment_sweep() == 1
+    lost.refresh_from_db()
+    assert lost.enrichment_queued_at is not None
+    assert enrichment_sweep() == 0  # just queued: left alone
+    CheckIn.objects.filter(id=retrying.id).update(
+        enrichment_queued_at=timezone.now() - ENRICHMENT_RETRY_WINDOW - timedelta(minutes=1)
+    )
+    assert enrichment_sweep() == 1
+
+
+def test_enriching_a_journey_deleted_meanwhile_leaves_no_document(alice, monkeypatch):
+    checkin = CheckInFactory(user=alice)
+    from checkins import services
+
+    real_build = services.build_document
+
+    def build_then_delete(row):
+        document = real_build(row)
+        CheckIn.objects.filter(id=row.id).delete()  # the traveller deletes it meanwhile
+        return document
+
+    monkeypatch.setattr(services, "build_document", build_then_delete)
+    assert journey_enrich(checkin_id=checkin.id) is None
+    assert journey_store().get(checkin.id) is None
