@@ -15,7 +15,7 @@ from django.utils import timezone
 from checkins.enrichment import build_document
 from checkins.geo import great_circle_m
 from checkins.models import CheckIn, Mode, Purpose
-from checkins.timetable.selectors import trip_get
+from checkins.timetable.selectors import Trip, trip_get
 from feed.models import User
 from trainy.documents import DocumentStoreError, journey_store
 
@@ -141,7 +141,13 @@ def checkin_create(
     )
     if trip is not None:
         checkin.feed_name, checkin.feed_version_id, checkin.trip_id, checkin.service_date = trip
-    checkin.full_clean(exclude=["idempotency_key"])
+    # Field checks only: the table's constraints are enforced by PostgreSQL on INSERT, and
+    # the rules behind them were checked above with better messages (validating constraints
+    # here would cost a query each: 40% of a check-in). The user is the signed-in one.
+    checkin.full_clean(exclude=["idempotency_key", "user"], validate_constraints=False)
+    # Marked queued before the insert, so the common case costs no second write; cleared if
+    # publishing fails (see _publish_enrichment).
+    checkin.enrichment_queued_at = timezone.now()
     try:
         with transaction.atomic():
             checkin.save()
@@ -168,9 +174,16 @@ def checkin_from_trip(
     purpose: str = Purpose.PRIVATE,
     idempotency_key: uuid.UUID | None = None,
     allow_overlap: bool = False,
+    trip: Trip | None = None,
 ) -> CheckIn:
-    """Check in to a timetable trip from one of its stops to a later one."""
-    trip = trip_get(feed=feed, trip_id=trip_id, service_date=service_date)
+    """Check in to a timetable trip from one of its stops to a later one. ``trip`` may be the
+    trip already read by the caller (it must be ``feed``'s ``trip_id`` on ``service_date``)."""
+    if trip is None or (trip.feed, trip.trip_id, trip.service_date) != (
+        feed,
+        trip_id,
+        service_date,
+    ):
+        trip = trip_get(feed=feed, trip_id=trip_id, service_date=service_date)
     if trip is None:
         raise ValidationError("This trip does not run on that day in the active timetable.")
     stops = {stop.seq: stop for stop in trip.stops}
@@ -245,7 +258,9 @@ def checkin_update(
             arrival=checkin.arrival_planned,
         )
         checkin.enriched_at = None
-    checkin.full_clean(exclude=["idempotency_key"])
+    checkin.full_clean(exclude=["idempotency_key", "user"], validate_constraints=False)
+    if moved:
+        checkin.enrichment_queued_at = timezone.now()
     checkin.save()
     if moved:
         _enqueue_enrichment(checkin.id)
@@ -269,13 +284,17 @@ def checkin_delete(*, checkin: CheckIn) -> None:
 
 
 def _publish_enrichment(checkin_ids: list[int]) -> None:
-    """Queue enrichment and note when, for each journey in turn; stops at the first journey
-    the broker refuses (KombuError, OSError), leaving it and the rest to the sweeper."""
+    """Queue enrichment for journeys already marked as queued. If the broker refuses one, the
+    mark is cleared on it and the rest, so the sweeper takes them up, and the error is raised.
+    """
     from checkins.tasks import enrich_journey
 
-    for checkin_id in checkin_ids:
-        enrich_journey.delay(checkin_id)
-        CheckIn.objects.filter(id=checkin_id).update(enrichment_queued_at=timezone.now())
+    for position, checkin_id in enumerate(checkin_ids):
+        try:
+            enrich_journey.delay(checkin_id)
+        except Exception:
+            CheckIn.objects.filter(id__in=checkin_ids[position:]).update(enrichment_queued_at=None)
+            raise
 
 
 def _enqueue_enrichment(checkin_id: int) -> None:
@@ -297,18 +316,21 @@ def journey_enrich(*, checkin_id: int) -> CheckIn | None:
     document = build_document(checkin)
     store = journey_store()
     store.put(checkin.id, document)
+    checkin.enriched_at = timezone.now()
     updated = CheckIn.objects.filter(id=checkin.id).update(
         distance_m=document["distance"]["meters"],
         distance_method=document["distance"]["method"],
         duration_s=document["duration_s"],
-        enriched_at=timezone.now(),
+        enriched_at=checkin.enriched_at,
     )
     if not updated:
         # Deleted while this ran: checkin_delete found no document to remove yet, so the one
         # just stored must go, or a deleted journey's details would stay behind.
         store.delete(checkin.id)
         return None
-    checkin.refresh_from_db()
+    checkin.distance_m = document["distance"]["meters"]
+    checkin.distance_method = document["distance"]["method"]
+    checkin.duration_s = document["duration_s"]
     return checkin
 
 
@@ -328,5 +350,6 @@ def enrichment_sweep(*, older_than: timedelta = ENRICHMENT_GRACE, limit: int = 5
         .order_by("created_at")
         .values_list("id", flat=True)[:limit]
     )
+    CheckIn.objects.filter(id__in=stale).update(enrichment_queued_at=now)
     _publish_enrichment(stale)
     return len(stale)

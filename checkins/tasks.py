@@ -1,14 +1,15 @@
 from __future__ import annotations
 
 from celery import shared_task
-from django.db import DatabaseError
+from django.db import InterfaceError, OperationalError
 
 from checkins.services import enrichment_sweep, journey_enrich
 from trainy.documents import DocumentStoreUnavailable
 
 
 @shared_task(
-    autoretry_for=(DocumentStoreUnavailable, DatabaseError),
+    # Outages only: a programming error (say, a missing column) must fail, not retry forever.
+    autoretry_for=(DocumentStoreUnavailable, OperationalError, InterfaceError),
     retry_backoff=2,
     retry_backoff_max=300,
     retry_jitter=True,

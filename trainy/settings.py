@@ -200,6 +200,13 @@ else:
     CELERY_BROKER_URL = _broker_url.geturl()
     CELERY_TASK_ALWAYS_EAGER = False
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
+# A check-in must not wait long on a broker that is down: one quick retry, then the sweeper.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"

@@ -11,7 +11,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -480,8 +480,10 @@ def trip_get(*, feed: str, trip_id: str, service_date: date) -> Trip | None:
     )
 
 
+@lru_cache(maxsize=2048)
 def shape_path(version_id: int, shape_pk: int) -> list[tuple[float, float]]:
-    """A shape's points (lat, lon) in order; empty if the version has no such shape."""
+    """A shape's points (lat, lon) in order; empty if the version has no such shape. Cached:
+    a version's shapes never change, and a feed has few shapes for many journeys."""
     rows = _fetch(
         "SELECT path FROM tt_shape WHERE version_id = %s AND shape_pk = %s", [version_id, shape_pk]
     )

@@ -131,6 +131,7 @@ def trip_detail(request: HttpRequest, feed: str, trip_id: str, service_date: str
                     purpose=data["purpose"],
                     idempotency_key=data["idempotency_key"],
                     allow_overlap=data["check_in_anyway"],
+                    trip=trip,
                 )
             except CheckInOverlap as conflict:
                 overlap = conflict.overlapping

@@ -38,7 +38,9 @@ def test_a_traveller_finds_berlin_hbf_its_board_and_an_ice_trip(page: Page, db_f
     expect(page.get_by_role("heading", level=1)).to_contain_text(line)
     stops = page.get_by_test_id("stops")
     expect(stops.locator(".boarding")).to_contain_text("Berlin Hbf")
-    expect(stops.get_by_role("link", name="Get off here").first).to_be_visible()
+    # Every later stop is an exit to pick; checking in needs an account.
+    expect(stops.get_by_role("radio").first).to_be_visible()
+    expect(page.get_by_role("link", name="Sign in to check in")).to_be_visible()
 
     # Later departures page on from the board.
     page.go_back()
