@@ -121,6 +121,25 @@ def wait_for(predicate: Callable[[], object], *, timeout: float, message: str) -
 WORKER_APPLICATION_NAME = "trainy-test-worker"
 
 
+def worker_command(name: str) -> list[str]:
+    """A Celery worker like production's: prefork with one child, consuming every queue."""
+    return [
+        sys.executable, "-m", "celery", "-A", "trainy", "worker",
+        "-Q", "default,enrichment,exports", "--concurrency", "1",
+        "--without-gossip", "--without-mingle", "-l", "info", "-n", f"{name}@%h",
+    ]  # fmt: skip
+
+
+def worker_environment() -> dict[str, str]:
+    """A worker's environment: the test database, and sessions named for teardown to find.
+    Call with database access unblocked."""
+    return {
+        **os.environ,
+        "DATABASE_URL": _test_database_url(),
+        "PGAPPNAME": WORKER_APPLICATION_NAME,
+    }
+
+
 def _test_database_url() -> str:
     parts = urlsplit(require_service("postgres"))
     test_name = connections["default"].settings_dict["NAME"]
@@ -141,11 +160,7 @@ def celery_worker(
 
     with django_db_blocker.unblock():
         # PGAPPNAME names the worker's database sessions, so teardown can wait for just them.
-        env = {
-            **os.environ,
-            "DATABASE_URL": _test_database_url(),
-            "PGAPPNAME": WORKER_APPLICATION_NAME,
-        }
+        env = worker_environment()
     with app.connection_for_write() as conn:
         # Declared exactly as the worker declares them, then emptied of earlier runs' messages.
         for queue in app.amqp.queues.values():
@@ -155,24 +170,7 @@ def celery_worker(
     log = tmp_path_factory.mktemp("celery") / "worker.log"
     with log.open("w") as output:
         worker = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "trainy",
-                "worker",
-                "-Q",
-                "default,enrichment,exports",
-                "--concurrency",
-                "1",
-                "--without-gossip",
-                "--without-mingle",
-                "-l",
-                "info",
-                "-n",
-                "tests@%h",
-            ],
+            worker_command("tests"),
             cwd=ROOT,
             env=env,
             stdout=output,

@@ -15,7 +15,6 @@ import random
 import re
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from collections import defaultdict
@@ -39,7 +38,7 @@ from checkins.services import (
     journey_enrich,
 )
 from tests.checkins.feeds import write_feed
-from tests.conftest import DB_FEED, ROOT, _test_database_url, wait_for
+from tests.conftest import DB_FEED, ROOT, wait_for, worker_command, worker_environment
 from trainy.documents import MongoJourneyStore, journey_store, validate_document
 
 # The user-facing bound on a check-in while a backing service is away.
@@ -117,28 +116,13 @@ class Workers:
         self.started: list[subprocess.Popen] = []
 
     def start(self, name: str) -> subprocess.Popen:
-        env = {**os.environ, "DATABASE_URL": _test_database_url(), "PGAPPNAME": WORKER_APP_NAME}
+        # Sessions of their own name, apart from the session worker's, so that only theirs are
+        # waited for and ended.
+        env = {**worker_environment(), "PGAPPNAME": WORKER_APP_NAME}
         log = self.folder / f"{name}.log"
         with log.open("w") as output:
             worker = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "trainy",
-                    "worker",
-                    "-Q",
-                    "default,enrichment,exports",
-                    "--concurrency",
-                    "1",
-                    "--without-gossip",
-                    "--without-mingle",
-                    "-l",
-                    "info",
-                    "-n",
-                    f"{name}@%h",
-                ],
+                worker_command(name),
                 cwd=ROOT,
                 env=env,
                 stdout=output,
