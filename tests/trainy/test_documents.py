@@ -9,6 +9,7 @@ from django.conf import settings
 
 from tests.conftest import require_service
 from trainy.documents import (
+    INDEXES,
     DocumentStoreUnavailable,
     InvalidDocument,
     MongoJourneyStore,
@@ -112,11 +113,15 @@ def test_ping_answers_when_the_server_is_up(store):
     store.ping()
 
 
-def test_the_mongodb_store_creates_its_indexes():
+def test_the_mongodb_store_keeps_exactly_its_indexes():
     mongo = MongoJourneyStore(require_service("ferretdb"), settings.MONGO_DB, timeout_ms=3000)
+    mongo.put(1, JOURNEY)
+    mongo._collection.create_index([("stored_at", 1)], name="stored_at")  # an earlier version's
+    mongo.ensure_indexes()
     mongo.ensure_indexes()
     names = {index["name"] for index in mongo._collection.list_indexes()}
-    assert {"_id_", "stored_at", "version"} <= names
+    assert names == {"_id_", *INDEXES}
+    assert mongo.get(1) == JOURNEY
 
 
 def test_an_unreachable_server_is_a_clear_error_within_the_timeout():
