@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
 import zipfile
 from pathlib import Path
+
+from django.urls import reverse
 
 FILES: dict[str, str] = {
     "agency.txt": (
@@ -87,3 +90,19 @@ def write_feed(
         else:
             path.write_text(content, encoding="utf-8")
     return folder
+
+
+def post_trip_checkin(client, **overrides):  # type: ignore[no-untyped-def]
+    """Check in through the trip page of the feed above (imported as "test"): ICE 1601 from
+    Berlin Hbf (platform 1, seq 1) to Hamburg on Monday 2019-06-03. Form fields can be
+    overridden, e.g. to tamper with them."""
+    url = reverse("timetable:trip", args=["test", "T1", "2019-06-03"]) + "?from=BER"
+    data = {
+        "origin_seq": "1",
+        "destination_seq": "2",
+        "visibility": "public",
+        "purpose": "private",
+        "message": "",
+        "idempotency_key": str(uuid.uuid4()),
+    } | overrides
+    return client.post(url, data)

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from checkins.models import CheckIn
 from checkins.services import CheckInOverlap, Place, checkin_create, checkin_from_trip
-from tests.checkins.feeds import write_feed
+from tests.checkins.feeds import post_trip_checkin, write_feed
 from tests.factories import CheckInFactory
 
 pytestmark = pytest.mark.django_db
@@ -107,26 +107,13 @@ def test_a_journey_of_72_hours_or_more_is_refused(alice):
 # --- Through the pages -------------------------------------------------------------------
 
 
-def post_trip(client, **overrides):
-    url = reverse("timetable:trip", args=["test", "T1", "2019-06-03"]) + "?from=BER"
-    data = {
-        "origin_seq": "1",
-        "destination_seq": "2",
-        "visibility": "public",
-        "purpose": "private",
-        "message": "",
-        "idempotency_key": str(uuid.uuid4()),
-    } | overrides
-    return client.post(url, data)
-
-
 def test_the_page_asks_before_checking_in_to_an_overlapping_journey(client, feed, alice):
     client.force_login(alice)
-    assert post_trip(client).status_code == 302
-    response = post_trip(client)
+    assert post_trip_checkin(client).status_code == 302
+    response = post_trip_checkin(client)
     assert response.status_code == 200
     assert "You are already travelling then" in response.content.decode()
-    assert post_trip(client, check_in_anyway="on").status_code == 302
+    assert post_trip_checkin(client, check_in_anyway="on").status_code == 302
     assert CheckIn.objects.count() == 2
 
 
@@ -145,14 +132,14 @@ def test_bad_or_tampered_form_data_gets_a_message_not_an_error(
     client, feed, alice, overrides, message
 ):
     client.force_login(alice)
-    response = post_trip(client, **overrides)
+    response = post_trip_checkin(client, **overrides)
     assert response.status_code == 200
     assert message in response.content.decode()
     assert not CheckIn.objects.exists()
 
 
 def test_signing_in_is_needed_to_check_in(client, feed):
-    response = post_trip(client)
+    response = post_trip_checkin(client)
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("account_login"))
     assert not CheckIn.objects.exists()

@@ -16,7 +16,6 @@ import re
 import signal
 import subprocess
 import time
-import uuid
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -37,14 +36,12 @@ from checkins.services import (
     enrichment_sweep,
     journey_enrich,
 )
-from tests.checkins.feeds import write_feed
+from tests.checkins.feeds import post_trip_checkin, write_feed
 from tests.conftest import DB_FEED, ROOT, wait_for, worker_command, worker_environment
 from trainy.documents import MongoJourneyStore, journey_store, validate_document
 
 # The user-facing bound on a check-in while a backing service is away.
 PROMPT_S = 10
-# The small feed's ICE 1601 (tests/checkins/feeds.py): Berlin Hbf platform 1 -> Hamburg.
-SMALL_TRIP = ("test", "T1", "2019-06-03")
 # Celery's line for a task that failed and will run again (not "raised unexpected": given up).
 RETRY_LOGGED = re.compile(r"enrich_journey\[[^]]+\] retry: Retry in \d+s: DocumentStoreUnavailable")
 # Our workers name their PostgreSQL sessions, so teardown can wait for exactly those to end.
@@ -57,20 +54,6 @@ WORKER_APP_NAME = "trainy-reliability-worker"
 @pytest.fixture
 def small_feed(tmp_path):
     call_command("import_gtfs", str(write_feed(tmp_path / "feed")), name="test", verbosity=0)
-
-
-def post_trip_checkin(client, **overrides):
-    feed, trip_id, day = SMALL_TRIP
-    url = reverse("timetable:trip", args=[feed, trip_id, day]) + "?from=BER"
-    data = {
-        "origin_seq": "1",
-        "destination_seq": "2",
-        "visibility": "public",
-        "purpose": "private",
-        "message": "",
-        "idempotency_key": str(uuid.uuid4()),
-    } | overrides
-    return client.post(url, data)
 
 
 def expected_document(checkin: CheckIn) -> dict:
