@@ -32,11 +32,6 @@ def checkin_get(*, viewer: Viewer, checkin_id: int) -> CheckIn | None:
     return checkins_visible_to(viewer).filter(id=checkin_id).first()
 
 
-def checkin_list_for_owner(*, owner: User, limit: int = 50) -> list[CheckIn]:
-    """The owner's own journeys, newest first."""
-    return list(CheckIn.objects.filter(user=owner).select_related("user")[:limit])
-
-
 def checkin_owned(*, owner: User, checkin_id: int) -> CheckIn | None:
     """The journey if ``owner`` owns it: editing and deleting never reach anyone else's."""
     return CheckIn.objects.filter(id=checkin_id, user=owner).first()
