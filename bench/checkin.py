@@ -846,21 +846,27 @@ class EnrichFigures:
 
 def store_note() -> str:
     """How the document server finds a journey's document by its id, where it says (FerretDB's
-    explain tells whether the filter reaches its SQL backend or every document is scanned)."""
-    from trainy.documents import journey_store
+    explain tells whether the filter reaches its SQL backend, and the SQL plan whether that
+    uses an index or scans the table)."""
+    from trainy.documents import _key, journey_store
 
     collection = getattr(journey_store(), "_collection", None)
     if collection is None:
         return "the embedded SQL store"
-    plan = collection.database.command("explain", {"find": collection.name, "filter": {"_id": 1}})
+    plan = collection.database.command(
+        "explain", {"find": collection.name, "filter": {"_id": _key(1)}}
+    )
     info = collection.database.client.server_info()
     server = f"server {info.get('version', '?')}" + (
         f", FerretDB {info['ferretdb']['version']}" if "ferretdb" in info else ""
     )
-    if "filterPushdown" in plan:
-        scan = "used" if plan["filterPushdown"] else "NOT used: every get/put scans the collection"
-        return f"{server}; find by integer _id: filter pushdown {scan}"
-    return server
+    if "filterPushdown" not in plan:
+        return server
+    if not plan["filterPushdown"]:
+        return f"{server}; find by _id: filter pushdown NOT used, every document is decoded"
+    scans = "SCAN" in str(plan.get("queryPlanner", "")) or "Seq Scan" in str(plan)
+    how = "its SQL scans the table (no index used)" if scans else "its SQL uses an index"
+    return f"{server}; find by _id: filter pushed down, {how}"
 
 
 def bench_parts(ids: list[int]) -> tuple[float, float]:

@@ -227,6 +227,9 @@ CELERY_TASK_ROUTES = {
     "stats.tasks.*": {"queue": "exports"},
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Celery closes database connections only every 2 x this many tasks; trainy/celery.py keeps them
+# healthy in between (checked before each task, dropped after a failed one).
+CELERY_DB_REUSE_MAX = 500
 # A task cut off by a lost broker connection is redone elsewhere (acks late), not finished here.
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {

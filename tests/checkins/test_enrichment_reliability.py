@@ -154,11 +154,30 @@ class Workers:
 
 @pytest.fixture
 def workers(tmp_path) -> Iterator[Workers]:
+    # The session's worker, if an earlier test started it, must not take these tests' tasks:
+    # it stops consuming while they run (the queues are empty now, so it holds no message).
+    paused = _consumers("cancel")
     control = Workers(tmp_path)
     try:
         yield control
     finally:
         control.stop_all()
+        for worker in paused:
+            _consumers("add", destination=worker)
+
+
+def _consumers(action: str, destination: str | None = None) -> list[str]:
+    """Cancel (or add back) every queue's consumer on the running workers; their names."""
+    from trainy.celery import app
+
+    names: set[str] = set()
+    for queue in app.amqp.queues:
+        method = app.control.cancel_consumer if action == "cancel" else app.control.add_consumer
+        replies = method(
+            queue, reply=True, timeout=1, destination=[destination] if destination else None
+        )
+        names.update(name for reply in replies or [] for name in reply)
+    return sorted(names)
 
 
 # --- (1) A worker killed mid-task: every journey ends with one correct document ----------------

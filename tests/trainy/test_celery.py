@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from celery import states
+from django.db import connection
 from django.utils import timezone
 
 from checkins.models import CheckIn, Mode
 from checkins.services import Place, checkin_create
-from tests.conftest import wait_for
-from trainy.celery import app
+from tests.conftest import WORKER_APPLICATION_NAME, wait_for
+from trainy.celery import _drop_connections_after_failure, app
 from trainy.documents import journey_store
 
 
@@ -53,3 +55,61 @@ def test_a_real_worker_enriches_a_checkin_through_rabbitmq(full_stack, celery_wo
     document = journey_store().get(checkin.id)
     assert document["distance"]["meters"] == enriched.distance_m
     assert [stop["name"] for stop in document["stopovers"]] == ["Berlin Hbf", "Hamburg Hbf"]
+
+
+def _worker_sessions() -> list[tuple[int, object]]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid, backend_start FROM pg_stat_activity WHERE application_name = %s",
+            [WORKER_APPLICATION_NAME],
+        )
+        return sorted(cursor.fetchall())
+
+
+def _checked_in_and_enriched(user, hours_ago: int) -> None:
+    departure = timezone.now() - timedelta(hours=hours_ago)
+    checkin = checkin_create(
+        user=user,
+        line_name="RE 1",
+        origin=Place("Berlin Hbf", 52.5251, 13.3694),
+        destination=Place("Potsdam Hbf", 52.3915, 13.0665),
+        departure_planned=departure,
+        arrival_planned=departure + timedelta(minutes=30),
+    )
+    wait_for(
+        lambda: CheckIn.objects.filter(id=checkin.id, enriched_at__isnull=False).exists(),
+        timeout=60,
+        message="the worker to enrich the check-in",
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_keeps_its_database_connection_from_task_to_task(
+    full_stack, celery_worker, alice
+):
+    # Celery's default is a new PostgreSQL connection for every task, which cost more than the
+    # enrichment itself.
+    _checked_in_and_enriched(alice, hours_ago=5)
+    sessions = _worker_sessions()
+    assert sessions, "the worker closed its database connection after the task"
+    _checked_in_and_enriched(alice, hours_ago=3)
+    assert _worker_sessions() == sessions
+
+
+class _Request:
+    is_eager = False
+
+
+class _Task:
+    request = _Request()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_task_that_did_not_succeed_leaves_no_connection_behind():
+    # A task cut off mid-query (a time limit, an outage) may leave a connection Django would
+    # still take for usable: the next task gets a new one.
+    connection.ensure_connection()
+    _drop_connections_after_failure(task=_Task(), state=states.SUCCESS)
+    assert connection.connection is not None
+    _drop_connections_after_failure(task=_Task(), state=states.RETRY)
+    assert connection.connection is None
