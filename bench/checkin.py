@@ -475,6 +475,8 @@ class Call:
     path: str
     body: bytes | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    think: float = 0.0  # seconds the traveller waits before sending it (reading, filling in)
+    timed: bool = True  # False: a page view between the timed calls; it must answer 200
 
 
 @dataclass
@@ -499,9 +501,10 @@ def run_load(
     ok: Callable[[int, str], bool],
     time_limit: float,
 ) -> Load:
-    """One thread per plan, each on its own keep-alive connection, back to back (closed loop,
-    no think time): first ``warmup`` untimed calls each, then, all starting together, the rest,
-    each timed. A thread stops early once ``time_limit`` seconds of the timed part have passed."""
+    """One thread per plan, each on its own keep-alive connection, one call after another
+    (a closed loop; back to back unless the calls have think time): first ``warmup`` untimed
+    calls each, then, all starting together, the rest, the ``timed`` ones timed. A thread
+    stops early once ``time_limit`` seconds of the timed part have passed."""
     barrier = threading.Barrier(len(plans))
     lock = threading.Lock()
     load = Load([], 0.0, 0, 0, 0, Counter(), [])
@@ -523,6 +526,8 @@ def run_load(
                     load.unfinished += len(plan) - n
                 break
             headers = {"Host": HOST, **call.headers}
+            if call.think:
+                time.sleep(call.think)
             for attempt in range(2):
                 began = time.perf_counter()
                 try:
@@ -539,10 +544,11 @@ def run_load(
             elapsed = time.perf_counter() - began
             ended = time.perf_counter()
             location = response.getheader("Location") or ""
-            good = ok(response.status, location)
+            good = ok(response.status, location) if call.timed else response.status == 200
             statuses[f"{response.status}" + ("" if good else " (unexpected)")] += 1
             if n >= warmup:
-                times.append(elapsed)
+                if call.timed:
+                    times.append(elapsed)
                 failures += not good
             if not good and len(samples) < 3:
                 text = re.sub(r"\s+", " ", body.decode(errors="replace"))
@@ -621,11 +627,25 @@ def checkin_form(segment: Segment, n: int) -> dict[str, str]:
     }
 
 
-def checkin_call(segment: Segment, n: int, session: str, token: str) -> Call:
+def checkin_call(segment: Segment, n: int, session: str, token: str, think: float = 0.0) -> Call:
     form = {"csrfmiddlewaretoken": token, **checkin_form(segment, n)}
     headers = {"Content-Type": "application/x-www-form-urlencoded",
                "Cookie": f"sessionid={session}; csrftoken={token}"}  # fmt: skip
-    return Call("POST", trip_path(segment), urlencode(form).encode(), headers)
+    return Call("POST", trip_path(segment), urlencode(form).encode(), headers, think)
+
+
+def traveller_calls(
+    plan: list[Segment], session: str, token: str, think: float, rng: random.Random
+) -> list[Call]:
+    """A traveller checking in again and again: the trip page, a pause to pick the exit stop
+    and fill in the form (uniform between half and one and a half times ``think``), the POST."""
+    calls = []
+    for n, segment in enumerate(plan):
+        page_headers = {"Cookie": f"sessionid={session}; csrftoken={token}"}
+        calls.append(Call("GET", trip_path(segment), headers=page_headers, timed=False))
+        pause = rng.uniform(0.5, 1.5) * think
+        calls.append(checkin_call(segment, n, session, token, think=pause))
+    return calls
 
 
 def is_checked_in(status: int, location: str) -> bool:
@@ -634,6 +654,7 @@ def is_checked_in(status: int, location: str) -> bool:
 
 @dataclass
 class PostFigures:
+    travellers: Load
     checkin: Load
     healthz: Load
     created: int
@@ -642,22 +663,37 @@ class PostFigures:
 
 
 def bench_post(
-    args: argparse.Namespace, users: list[Any], plans: list[list[Segment]]
+    args: argparse.Namespace,
+    users: list[Any],
+    plans: list[list[Segment]],
+    pacing: list[list[Segment]],
+    rng: random.Random,
 ) -> PostFigures:
     from checkins.models import CheckIn
 
     warmup = args.warmup // len(users)
     log = LOG_DIR / "trainy-bench-checkin-gunicorn.log"
     sessions = [signed_in_cookie(user) for user in users]
-    say(f"== Check-in POST: {len(users)} travellers at once, back to back, "
-        f"{len(plans[0]) - warmup} timed check-ins each after {warmup} warm-up ones; "
-        f"gunicorn gthread, {args.workers} workers x {args.threads} threads")  # fmt: skip
+    say(f"== Check-in POST, {len(users)} travellers at once; gunicorn gthread, {args.workers} "
+        f"workers x {args.threads} threads")  # fmt: skip
     say(f"  machine: {machine_note()}")
     with gunicorn(args.workers, args.threads, log) as port:
         tokens = [
             csrf_token(port, session, trip_path(plan[0]))
             for session, plan in zip(sessions, plans, strict=True)
         ]
+        before = CheckIn.objects.filter(user__in=users).count()
+        say(f"  (a) as travellers use it: each opens a trip page, takes {args.think:g} s on "
+            f"average to fill in the form, posts it, and again; {len(pacing[0]) - 1} timed "
+            "check-ins each after 1 warm-up one")  # fmt: skip
+        paced = [
+            traveller_calls(plan, session, token, args.think, rng)
+            for plan, session, token in zip(pacing, sessions, tokens, strict=True)
+        ]
+        travelling = run_load(port, paced, 2, is_checked_in, args.time_limit)
+        describe("POST check-in (page views between them not timed)", travelling)
+        say(f"  (b) saturation: back to back, no think time, {len(plans[0]) - warmup} timed "
+            f"check-ins each after {warmup} warm-up ones")  # fmt: skip
         healthz = [[Call("GET", "/healthz")] * len(plan) for plan in plans]
         health = run_load(port, healthz, warmup, lambda status, _: status == 200, args.time_limit)
         describe("GET /healthz (reference)", health)
@@ -665,9 +701,14 @@ def bench_post(
             [checkin_call(segment, n, session, token) for n, segment in enumerate(plan)]
             for plan, session, token in zip(plans, sessions, tokens, strict=True)
         ]
-        before = CheckIn.objects.filter(user__in=users).count()
         checkin = run_load(port, calls, warmup, is_checked_in, args.time_limit)
         describe("POST check-in", checkin)
+        if checkin.rate:
+            # Little's law: in a closed loop the mean latency is the clients over the rate.
+            say(f"    {len(users)} clients / {checkin.rate:.0f} req/s = "
+                f"{len(users) / checkin.rate * 1000:.0f} ms mean latency at this throughput "
+                "(the machine's ceiling for check-ins, shared with PostgreSQL, RabbitMQ and "
+                "this load generator)")  # fmt: skip
     created = CheckIn.objects.filter(user__in=users).count() - before
     queued = queue_depth(ENRICHMENT_QUEUE)
     vhost = urlsplit(os.environ["CELERY_BROKER_URL"]).path.lstrip("/")
@@ -677,7 +718,7 @@ def bench_post(
         say(f"  {created - queued} check-ins were not queued (the broker went away mid-run?): "
             "figures disturbed")  # fmt: skip
     say(f"  machine afterwards: {machine_note()}; gunicorn log {log}")
-    return PostFigures(checkin, health, created, queued)
+    return PostFigures(travelling, checkin, health, created, queued)
 
 
 def bench_post_in_process(user: Any, plan: list[Segment], count: int) -> list[float]:
@@ -720,7 +761,7 @@ def bench_post_in_process(user: Any, plan: list[Segment], count: int) -> list[fl
     for sql, _ in statements:
         groups[re.sub(r"\s+", " ", sql).strip()[:100]] += 1
     total = sum(seconds for _, seconds in statements) * 1000
-    say(f"    SQL of one check-in: {len(statements)} statements (BEGIN and COMMIT besides), "
+    say(f"    SQL of one check-in: {len(statements)} statements (transaction control not counted), "
         f"{total:.1f} ms waiting for PostgreSQL:")  # fmt: skip
     for text, times_seen in groups.most_common():
         say(f"      {times_seen:>2} x {re.sub(r'_x[0-9]+', '_x…', text)}")
@@ -739,7 +780,7 @@ def bench_post_in_process(user: Any, plan: list[Segment], count: int) -> list[fl
             ("django/db/models/base.py", "validate_constraints"),
             ("django/db/models/base.py", "save"),
             ("celery/app/task.py", "delay"),
-            ("django/contrib/sessions/backends/db.py", "load"),
+            ("django/contrib/sessions/backends/cached_db.py", "load"),
             ("django/contrib/auth/__init__.py", "get_user"),
             ("kombu/messaging.py", "publish"),
             ("django/db/transaction.py", "__exit__"),
@@ -1057,6 +1098,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--travellers", type=int, default=20, help="concurrent travellers")
     parser.add_argument("--requests", type=int, default=2000, help="timed check-in POSTs in all")
     parser.add_argument("--warmup", type=int, default=200, help="untimed POSTs first, in all")
+    parser.add_argument("--paced-checkins", type=int, default=30,
+                        help="timed check-ins per traveller with think time")  # fmt: skip
+    parser.add_argument("--think", type=float, default=1.0,
+                        help="mean seconds a traveller takes to fill in the form")  # fmt: skip
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
     parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
     parser.add_argument("--in-process", type=int, default=100,
@@ -1108,10 +1153,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     post: PostFigures | None = None
     if not args.skip_post:
         each = -(-(args.requests + args.warmup) // args.travellers)
-        sizes = [each] * args.travellers + [10 + 2 * args.in_process + 1]
+        paced = args.paced_checkins + 1
+        sizes = [each + paced] * args.travellers + [10 + 2 * args.in_process + 1]
         segments = trip_segments(version_id, zone, sum(sizes) * 6 // 5, rng)
         plans = share_out(segments, sizes)
-        post = bench_post(args, users[:-1], plans[:-1])
+        post = bench_post(
+            args,
+            users[:-1],
+            [plan[:each] for plan in plans[:-1]],
+            [plan[each:] for plan in plans[:-1]],
+            rng,
+        )
         post.sequential = bench_post_in_process(users[-1], plans[-1], args.in_process)
         say(f"  purged {purge_queues()} queued tasks")
         say()
@@ -1140,16 +1192,23 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     rows = []
     if post is not None:
-        p95 = percentile(post.checkin.times, 0.95)
+        p95 = percentile(post.travellers.times, 0.95)
         rows.append((
-            f"check-in POST p50/p95/p99, {args.travellers} at once",
-            spread(post.checkin.times) + f" ({post.checkin.failures} failed)",
-            "GET /healthz " + spread(post.healthz.times),
+            f"check-in POST p50/p95/p99, {args.travellers} travellers at once",
+            spread(post.travellers.times) + f" ({post.travellers.failures} failed)",
+            f"{post.travellers.rate:.0f} check-ins/s, page views besides",
             TARGETS["post"],
-            verdict(p95 < 0.050 and not post.checkin.failures),
+            verdict(p95 < 0.050 and not post.travellers.failures),
         ))  # fmt: skip
         rows.append((
-            "check-in POST throughput",
+            f"check-in POST p50/p95/p99, {args.travellers} back to back",
+            spread(post.checkin.times) + f" ({post.checkin.failures} failed)",
+            "GET /healthz " + spread(post.healthz.times),
+            "– (saturation)",
+            "–",
+        ))  # fmt: skip
+        rows.append((
+            "check-in POST throughput, back to back",
             f"{post.checkin.rate:.0f} req/s",
             f"GET /healthz {post.healthz.rate:.0f} req/s",
             "–",

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 import uuid
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -68,18 +69,21 @@ def _check_plausible(
             )
 
 
-def _overlapping(
-    user: User, departure: datetime, arrival: datetime, exclude: int | None
-) -> list[CheckIn]:
-    overlapping = CheckIn.objects.filter(
-        user=user, departure_planned__lt=arrival, arrival_planned__gt=departure
-    )
-    if exclude is not None:
-        overlapping = overlapping.exclude(id=exclude)
-    return list(overlapping.order_by("departure_planned")[:5])
+def _earlier_submit_or_overlapping(
+    user: User, idempotency_key: uuid.UUID | None, departure: datetime, arrival: datetime
+) -> tuple[CheckIn | None, list[CheckIn]]:
+    """The journey an earlier submit of the same form created, else the traveller's journeys
+    that overlap this one: both in one query, as they are asked on every check-in."""
+    clashes = Q(departure_planned__lt=arrival, arrival_planned__gt=departure)
+    if idempotency_key is not None:
+        clashes |= Q(idempotency_key=idempotency_key)
+    found = list(CheckIn.objects.filter(clashes, user=user).order_by("departure_planned")[:6])
+    earlier = None
+    if idempotency_key is not None:
+        earlier = next((c for c in found if c.idempotency_key == idempotency_key), None)
+    return earlier, found[:5]
 
 
-@transaction.atomic
 def checkin_create(
     *,
     user: User,
@@ -105,17 +109,16 @@ def checkin_create(
     ValidationError with per-field messages for bad input, CheckInOverlap when the traveller
     is already travelling then and ``allow_overlap`` is not set.
     """
-    if idempotency_key is not None:
-        existing = CheckIn.objects.filter(user=user, idempotency_key=idempotency_key).first()
-        if existing is not None:
-            return existing
+    earlier, overlapping = _earlier_submit_or_overlapping(
+        user, idempotency_key, departure_planned, arrival_planned
+    )
+    if earlier is not None:
+        return earlier
     _check_plausible(
         origin=origin, destination=destination, departure=departure_planned, arrival=arrival_planned
     )
-    if not allow_overlap:
-        overlapping = _overlapping(user, departure_planned, arrival_planned, exclude=None)
-        if overlapping:
-            raise CheckInOverlap(overlapping)
+    if overlapping and not allow_overlap:
+        raise CheckInOverlap(overlapping)
     checkin = CheckIn(
         user=user,
         mode=mode,
@@ -149,7 +152,9 @@ def checkin_create(
     # publishing fails (see _publish_enrichment).
     checkin.enrichment_queued_at = timezone.now()
     try:
-        with transaction.atomic():
+        # A savepoint only inside a caller's transaction, so that a lost race (below) leaves
+        # it usable; on its own the INSERT is atomic and needs no transaction around it.
+        with transaction.atomic() if connection.in_atomic_block else nullcontext():
             checkin.save()
     except IntegrityError:
         # Two submits of one form raced past the lookup above: the other one won.

@@ -181,8 +181,9 @@ else:
     DJANGO_REDIS_IGNORE_EXCEPTIONS = True
     DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 
-# Sessions live in the database so that signing in keeps working while the cache is down.
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Sessions are written to the database and read from the cache: a request costs no session
+# query, and signing in keeps working while the cache is down (a miss falls back to the row).
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 # --- Celery ------------------------------------------------------------------------------------
 

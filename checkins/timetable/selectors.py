@@ -121,19 +121,24 @@ class Trip:
 
 
 def active_versions(feed: str | None = None) -> list[ActiveVersion]:
-    versions = FeedVersion.objects.filter(status=FeedVersion.Status.ACTIVE).select_related("feed")
+    # Only the columns used: a version row also holds its import's counts and feed info (JSON),
+    # which would be decoded on every page that reads the timetable.
+    versions = FeedVersion.objects.filter(status=FeedVersion.Status.ACTIVE)
     if feed is not None:
         versions = versions.filter(feed__name=feed)
+    rows = versions.order_by("feed__name").values_list(
+        "id", "feed__name", "timezone", "start_date", "end_date", "max_departure_s"
+    )
     return [
         ActiveVersion(
-            id=version.id,
-            feed=version.feed.name,
-            timezone=_zone(version.timezone),
-            start_date=version.start_date,
-            end_date=version.end_date,
-            max_departure_s=version.max_departure_s,
+            id=version_id,
+            feed=name,
+            timezone=_zone(zone),
+            start_date=start_date,
+            end_date=end_date,
+            max_departure_s=max_departure_s,
         )
-        for version in versions.order_by("feed__name")
+        for version_id, name, zone, start_date, end_date, max_departure_s in rows
     ]
 
 
