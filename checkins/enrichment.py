@@ -9,21 +9,29 @@ shapes, otherwise the line through its stops.
 from __future__ import annotations
 
 import math
+from datetime import datetime
 from typing import Any
 
 from checkins.geo import encode_path, path_length_m
 from checkins.models import CheckIn
-from checkins.timetable.selectors import Trip, TripStop, shape_path, trip_get
+from checkins.timetable.models import RealtimeTrip
+from checkins.timetable.selectors import Trip, TripStop, realtime_trip, shape_path, trip_get
 
 # Bumped whenever the document's shape or the enrichment method changes, so old documents can
 # be found and rebuilt.
-DOCUMENT_VERSION = 2
+DOCUMENT_VERSION = 3
 
 Point = tuple[float, float]
 
 
-def _stopover(stop: TripStop) -> dict[str, Any]:
-    return {
+def _stopover(stop: TripStop, real: dict[str, Any] | None) -> dict[str, Any]:
+    planned = stop.arrival or stop.departure
+    zone = planned.tzinfo if planned else None  # real times in the feed's zone, like planned
+
+    def moment(seconds: int | None) -> str | None:
+        return None if seconds is None else datetime.fromtimestamp(seconds, zone).isoformat()
+
+    stopover = {
         "stop_id": stop.stop_id,
         "name": stop.name,
         "platform": stop.platform,
@@ -31,7 +39,18 @@ def _stopover(stop: TripStop) -> dict[str, Any]:
         "lon": stop.lon,
         "arrival_planned": stop.arrival.isoformat() if stop.arrival else None,
         "departure_planned": stop.departure.isoformat() if stop.departure else None,
+        "arrival_real": None,
+        "departure_real": None,
+        "realtime": None,
     }
+    if real is not None:
+        stopover["arrival_real"] = moment(real["arrival"])
+        stopover["departure_real"] = moment(real["departure"])
+        # "reported" by the feed, "carried" on from an earlier stop's delay, or "skipped".
+        stopover["realtime"] = (
+            "skipped" if real["skipped"] else "carried" if real["carried"] else "reported"
+        )
+    return stopover
 
 
 def cut_shape(shape: list[Point], stops: list[Point]) -> list[Point]:
@@ -85,6 +104,7 @@ def _document(
     method: str,
     provenance: dict[str, Any],
 ) -> dict[str, Any]:
+    first, last = (stopovers[0], stopovers[-1]) if stopovers else ({}, {})
     return {
         "version": DOCUMENT_VERSION,
         "checkin_id": checkin.id,
@@ -104,6 +124,13 @@ def _document(
             "method": method,
         },
         "duration_s": checkin.planned_duration_s,
+        # The journey's own ends, for the check-in row: real times when the feed told them.
+        "times": {
+            "departure_planned": checkin.departure_planned.isoformat(),
+            "arrival_planned": checkin.arrival_planned.isoformat(),
+            "departure_real": first.get("departure_real"),
+            "arrival_real": last.get("arrival_real"),
+        },
         "provenance": provenance,
     }
 
@@ -118,6 +145,8 @@ def _trip_document(checkin: CheckIn, trip: Trip) -> dict[str, Any] | None:
     ]
     if len(on_board) < 2:
         return None
+    realtime = realtime_trip(feed=trip.feed, trip_id=trip.trip_id, service_date=trip.service_date)
+    real = _real_by_seq(realtime)
     stop_points = [(stop.lat, stop.lon) for stop in on_board]
     located = all(lat is not None and lon is not None for lat, lon in stop_points)
     path: list[Point] | None = None
@@ -129,19 +158,32 @@ def _trip_document(checkin: CheckIn, trip: Trip) -> dict[str, Any] | None:
             path, method = cut_shape(shape, points), "shape"
         else:
             path, method = points, "stop_to_stop"
+    provenance: dict[str, Any] = {
+        "source": "gtfs",
+        "feed": trip.feed,
+        "feed_version": trip.version_id,
+        "trip_id": trip.trip_id,
+        "service_date": trip.service_date.isoformat(),
+    }
+    if realtime is not None:
+        provenance["realtime"] = {
+            "source": "gtfs-rt",
+            "observed_at": realtime.observed_at.isoformat(),
+            "canceled": realtime.canceled,
+        }
     return _document(
         checkin,
-        [_stopover(stop) for stop in on_board],
+        [_stopover(stop, real.get(stop.seq)) for stop in on_board],
         path,
         method=method,
-        provenance={
-            "source": "gtfs",
-            "feed": trip.feed,
-            "feed_version": trip.version_id,
-            "trip_id": trip.trip_id,
-            "service_date": trip.service_date.isoformat(),
-        },
+        provenance=provenance,
     )
+
+
+def _real_by_seq(realtime: RealtimeTrip | None) -> dict[int, dict[str, Any]]:
+    if realtime is None or realtime.canceled:
+        return {}
+    return {entry["seq"]: entry for entry in realtime.stops}
 
 
 def build_document(checkin: CheckIn) -> dict[str, Any]:

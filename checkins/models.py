@@ -83,6 +83,9 @@ class CheckIn(TimeStampedModel):
     distance_m = models.PositiveIntegerField(null=True, blank=True)
     duration_s = models.PositiveIntegerField(null=True, blank=True)
     distance_method = models.CharField(max_length=30, blank=True)
+    # Real times at the entry and exit stops, when a realtime feed reported them.
+    departure_real = models.DateTimeField(null=True, blank=True)
+    arrival_real = models.DateTimeField(null=True, blank=True)
     enriched_at = models.DateTimeField(null=True, blank=True)
     # When enrichment was last queued: the sweeper leaves recently queued journeys alone.
     enrichment_queued_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -133,6 +136,12 @@ class CheckIn(TimeStampedModel):
                 condition=Q(visibility="public"),
                 name="checkin_public_feed",
             ),
+            # Realtime updates find the journeys on the trips they report.
+            models.Index(
+                fields=["feed_name", "trip_id", "service_date"],
+                condition=~Q(trip_id=""),
+                name="checkin_trip",
+            ),
             # The sweeper looks for journeys that enrichment has not reached yet.
             models.Index(
                 fields=["created_at"],
@@ -148,6 +157,18 @@ class CheckIn(TimeStampedModel):
     @property
     def planned_duration_s(self) -> int:
         return int((self.arrival_planned - self.departure_planned).total_seconds())
+
+    @property
+    def departure_delay_s(self) -> int | None:
+        if self.departure_real is None:
+            return None
+        return int((self.departure_real - self.departure_planned).total_seconds())
+
+    @property
+    def arrival_delay_s(self) -> int | None:
+        if self.arrival_real is None:
+            return None
+        return int((self.arrival_real - self.arrival_planned).total_seconds())
 
 
 class JourneyDocument(models.Model):
@@ -167,6 +188,15 @@ class JourneyDocument(models.Model):
 
 
 # The timetable's models live in their own module; importing them here registers them.
-from checkins.timetable.models import Feed, FeedVersion  # noqa: E402
+from checkins.timetable.models import Feed, FeedVersion, RealtimeTrip  # noqa: E402
 
-__all__ = ["CheckIn", "Feed", "FeedVersion", "JourneyDocument", "Mode", "Purpose", "Visibility"]
+__all__ = [
+    "CheckIn",
+    "Feed",
+    "FeedVersion",
+    "JourneyDocument",
+    "Mode",
+    "Purpose",
+    "RealtimeTrip",
+    "Visibility",
+]

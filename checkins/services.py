@@ -16,6 +16,7 @@ from django.utils import timezone
 from checkins.enrichment import build_document
 from checkins.geo import great_circle_m
 from checkins.models import CheckIn, Mode, Purpose
+from checkins.timetable.realtime import RealtimeResult, realtime_ingest
 from checkins.timetable.selectors import Trip, trip_get
 from feed.models import User
 from trainy.documents import DocumentStoreError, journey_store
@@ -321,22 +322,28 @@ def journey_enrich(*, checkin_id: int) -> CheckIn | None:
     document = build_document(checkin)
     store = journey_store()
     store.put(checkin.id, document)
-    checkin.enriched_at = timezone.now()
-    updated = CheckIn.objects.filter(id=checkin.id).update(
-        distance_m=document["distance"]["meters"],
-        distance_method=document["distance"]["method"],
-        duration_s=document["duration_s"],
-        enriched_at=checkin.enriched_at,
-    )
+    times = document["times"]
+    summary = {
+        "distance_m": document["distance"]["meters"],
+        "distance_method": document["distance"]["method"],
+        "duration_s": document["duration_s"],
+        "departure_real": _moment(times["departure_real"]),
+        "arrival_real": _moment(times["arrival_real"]),
+        "enriched_at": timezone.now(),
+    }
+    updated = CheckIn.objects.filter(id=checkin.id).update(**summary)
     if not updated:
         # Deleted while this ran: checkin_delete found no document to remove yet, so the one
         # just stored must go, or a deleted journey's details would stay behind.
         store.delete(checkin.id)
         return None
-    checkin.distance_m = document["distance"]["meters"]
-    checkin.distance_method = document["distance"]["method"]
-    checkin.duration_s = document["duration_s"]
+    for name, value in summary.items():
+        setattr(checkin, name, value)
     return checkin
+
+
+def _moment(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
 
 
 def enrichment_sweep(*, older_than: timedelta = ENRICHMENT_GRACE, limit: int = 500) -> int:
@@ -358,3 +365,24 @@ def enrichment_sweep(*, older_than: timedelta = ENRICHMENT_GRACE, limit: int = 5
     CheckIn.objects.filter(id__in=stale).update(enrichment_queued_at=now)
     _publish_enrichment(stale)
     return len(stale)
+
+
+def realtime_apply(*, feed: str, data: bytes, source: str = "") -> RealtimeResult:
+    """Store a GTFS-Realtime TripUpdates message for ``feed`` and enrich again the journeys on
+    the trips it reported, so their pages and figures show the real times. Raises
+    RealtimeError when the message or the feed is unusable."""
+    result = realtime_ingest(feed=feed, data=data, source=source)
+    changed = set(result.changed)
+    if not changed:
+        return result
+    candidates = CheckIn.objects.filter(
+        feed_name=feed,
+        trip_id__in={trip_id for trip_id, _ in changed},
+        service_date__in={day for _, day in changed},
+    ).values_list("id", "trip_id", "service_date")
+    ids = [pk for pk, trip_id, day in candidates if (trip_id, day) in changed]
+    if ids:
+        CheckIn.objects.filter(id__in=ids).update(enrichment_queued_at=timezone.now())
+        _publish_enrichment(ids)
+    logger.info("realtime %s: %s; %d journeys to enrich again", feed, result.describe(), len(ids))
+    return result

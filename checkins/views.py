@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -92,10 +94,42 @@ def journey_detail(request: HttpRequest, checkin_id: int) -> HttpResponse:
     context = {
         "checkin": checkin,
         "document": document,
+        "stopovers": stopover_rows(document["stopovers"]) if document else [],
+        "realtime_observed": _moment(
+            ((document or {}).get("provenance") or {}).get("realtime", {}).get("observed_at")
+        ),
         "is_owner": checkin.user_id == request.user.id,
         "map_tiles": settings.TRAINY_MAP_TILES,
     }
     return render(request, "checkins/detail.html", context)
+
+
+@dataclass(frozen=True)
+class StopoverRow:
+    name: str
+    planned: datetime | None
+    real: datetime | None
+    delay_s: int | None
+    realtime: str | None  # "reported", "carried" (from an earlier stop's delay), "skipped"
+
+
+def stopover_rows(stopovers: list[dict[str, Any]]) -> list[StopoverRow]:
+    """The journey document's stops as the page lists them: the departure at each stop, the
+    arrival where the traveller gets off."""
+    rows = []
+    for position, stop in enumerate(stopovers):
+        order = (
+            ("arrival", "departure") if position == len(stopovers) - 1 else ("departure", "arrival")
+        )
+        planned = _moment(stop.get(f"{order[0]}_planned") or stop.get(f"{order[1]}_planned"))
+        real = _moment(stop.get(f"{order[0]}_real") or stop.get(f"{order[1]}_real"))
+        late = int((real - planned).total_seconds()) if real and planned else None
+        rows.append(StopoverRow(stop["name"], planned, real, late, stop.get("realtime")))
+    return rows
+
+
+def _moment(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
 
 
 @login_required

@@ -98,6 +98,20 @@ class Environment:
             return list(default or [])
         return [item.strip() for item in value.split(",") if item.strip()]
 
+    def named_urls(self, name: str, *, schemes: tuple[str, ...], example: str) -> dict[str, str]:
+        """``key=URL`` pairs, comma-separated (e.g. one realtime source per feed)."""
+        pairs: dict[str, str] = {}
+        for item in self.strings(name):
+            key, equals, value = item.partition("=")
+            if not equals or not key.strip() or not value.strip():
+                raise ConfigurationError(
+                    f"{name} must be comma-separated name=URL pairs, e.g. {example!r}; "
+                    f"got {redact(item)!r}"
+                )
+            pairs[key.strip()] = parse_url(name, value.strip(), schemes=schemes,
+                                           example=example.partition("=")[2]).geturl()  # fmt: skip
+        return pairs
+
     def choice(self, name: str, default: str, choices: tuple[str, ...]) -> str:
         value = self.raw(name)
         if value is None:

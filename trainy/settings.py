@@ -238,6 +238,23 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "enrichment-sweep": {"task": "checkins.tasks.sweep_enrichment", "schedule": 60.0},
 }
 
+# GTFS-Realtime TripUpdates, one source per timetable feed ("feed-name=https://…", comma-
+# separated), fetched by Celery beat every TRAINY_REALTIME_INTERVAL seconds. Files can also be
+# applied by hand: manage.py import_gtfs_rt FEED PATH_OR_URL.
+TRAINY_REALTIME_FEEDS = env.named_urls(
+    "TRAINY_REALTIME_FEEDS",
+    schemes=("http", "https"),
+    example="caltrain=https://example.org/gtfs-rt/trip-updates.pb",
+)
+TRAINY_REALTIME_INTERVAL = env.integer("TRAINY_REALTIME_INTERVAL", 30, minimum=5)
+if TRAINY_REALTIME_FEEDS:
+    CELERY_BEAT_SCHEDULE["realtime-refresh"] = {
+        "task": "checkins.tasks.refresh_realtime",
+        "schedule": float(TRAINY_REALTIME_INTERVAL),
+        # A refresh that waited longer than an interval is stale: the next one is coming.
+        "options": {"expires": TRAINY_REALTIME_INTERVAL},
+    }
+
 # --- Journey documents (MongoDB) ----------------------------------------------------------------
 
 _mongo_url = env.url(

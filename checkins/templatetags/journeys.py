@@ -33,3 +33,23 @@ DISTANCE_METHODS = {
 def distance_method(method: str) -> str:
     """How a distance was computed, in words."""
     return DISTANCE_METHODS.get(method, method)
+
+
+@register.filter
+def delay(seconds: int | None) -> str:
+    """A delay for people: '+4 min', '-1 min' (early), 'on time' within half a minute; '' when
+    no real time is known."""
+    if seconds is None:
+        return ""
+    minutes = round(seconds / 60)
+    if minutes == 0:
+        return "on time"
+    return f"+{minutes} min" if minutes > 0 else f"-{-minutes} min"
+
+
+@register.filter
+def delay_class(seconds: int | None) -> str:
+    """CSS class of a delay: late from 3 minutes on, as passengers count it."""
+    if seconds is None:
+        return ""
+    return "late" if seconds >= 180 else "on-time"

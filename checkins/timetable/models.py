@@ -59,3 +59,30 @@ class FeedVersion(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.feed.name} v{self.id}"
+
+
+class RealtimeTrip(TimeStampedModel):
+    """What a GTFS-Realtime feed last said about one trip on one service day, resolved against
+    the timetable: the real time at each stop it reported (or that a reported delay carries
+    on to), as the latest TripUpdate left it. Written by checkins.timetable.realtime."""
+
+    feed = models.ForeignKey(Feed, on_delete=models.CASCADE, related_name="realtime_trips")
+    trip_id = models.CharField(max_length=255)
+    service_date = models.DateField()
+    canceled = models.BooleanField(default=False)
+    # One entry per stop with a real time, in trip order: {"seq": 3, "arrival": 1699405504,
+    # "departure": 1699405534, "skipped": false, "carried": false}; times are Unix seconds,
+    # "carried" marks a delay carried on from an earlier stop rather than reported for this one.
+    stops = models.JSONField(default=list)
+    # The feed's own timestamp of the message this came from.
+    observed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["feed", "trip_id", "service_date"], name="realtime_trip_once_per_day"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.feed.name} {self.trip_id} {self.service_date}"

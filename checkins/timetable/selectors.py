@@ -19,7 +19,7 @@ from django.db import connection
 
 from checkins.geo import decode_path, great_circle_m
 from checkins.timetable.gtfs import _fold
-from checkins.timetable.models import FeedVersion
+from checkins.timetable.models import FeedVersion, RealtimeTrip
 
 DAY_S = 86_400
 # A first look ahead that fills most boards; quiet stations get a second, day-long look.
@@ -483,6 +483,24 @@ def trip_get(*, feed: str, trip_id: str, service_date: date) -> Trip | None:
         stops=stops,
         shape_pk=shape_pk,
     )
+
+
+def trip_exists(*, feed: str, trip_id: str) -> bool:
+    """Whether the feed's active version has the trip at all, whatever the day."""
+    versions = active_versions(feed)
+    return bool(versions) and bool(
+        _fetch(
+            "SELECT 1 FROM tt_trip WHERE version_id = %s AND trip_id = %s",
+            [versions[0].id, trip_id],
+        )
+    )
+
+
+def realtime_trip(*, feed: str, trip_id: str, service_date: date) -> RealtimeTrip | None:
+    """What the feed's realtime source last said about the trip that day, if anything."""
+    return RealtimeTrip.objects.filter(
+        feed__name=feed, trip_id=trip_id, service_date=service_date
+    ).first()
 
 
 @lru_cache(maxsize=2048)

@@ -122,6 +122,8 @@ def test_missing_allowed_hosts_with_debug_off_names_the_variable():
         ("DEBUG", "maybe", "DEBUG must be true or false"),
         ("TRAINY_HSTS_SECONDS", "a year", "TRAINY_HSTS_SECONDS must be a whole number"),
         ("LOG_FORMAT", "xml", "LOG_FORMAT must be one of json, text"),
+        ("TRAINY_REALTIME_FEEDS", "https://rt.example.org/tu.pb", "name=URL pairs"),
+        ("TRAINY_REALTIME_FEEDS", "bart=ftp://rt.example.org/tu", "TRAINY_REALTIME_FEEDS is not"),
     ],
 )
 def test_malformed_values_fail_fast_naming_the_variable(variable, value, expected):
