@@ -212,3 +212,20 @@ def _wait_for_other_sessions_to_leave() -> None:
         wait_for(alone, timeout=15, message="the worker's database session to end")
     finally:
         connection.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_sessions_left_at_the_end(django_db_setup, django_db_blocker) -> Iterator[None]:
+    """Before the test database is dropped, end the sessions other threads left on it: the live
+    server's request threads keep their persistent connections (CONN_MAX_AGE) until the
+    browser's keep-alive sockets close, which can be after the drop is tried."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
