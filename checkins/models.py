@@ -130,11 +130,11 @@ class CheckIn(TimeStampedModel):
         indexes = [
             # "My journeys" and personal statistics: one traveller's journeys by time.
             models.Index(fields=["user", "-departure_planned", "-id"], name="checkin_user_time"),
-            # The global feed: public journeys, newest first.
+            # The global feed: the journeys feeds list (public, signed-in users), newest first.
             models.Index(
                 fields=["-departure_planned", "-id"],
-                condition=Q(visibility="public"),
-                name="checkin_public_feed",
+                condition=Q(visibility__in=["public", "authenticated"]),
+                name="checkin_feed",
             ),
             # Realtime updates find the journeys on the trips they report.
             models.Index(

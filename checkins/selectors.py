@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 
 from checkins.models import CheckIn, Visibility
-from feed.models import User
+from feed.models import Follow, Like, User
 
 Viewer = User | AnonymousUser
 
@@ -17,19 +19,55 @@ Viewer = User | AnonymousUser
 def checkins_visible_to(viewer: Viewer) -> QuerySet[CheckIn]:
     """All check-ins the viewer may see, with what a listing needs loaded.
 
-    The one place that says who sees which journey: the owner sees all of theirs; anyone sees
-    public and unlisted journeys (unlisted ones are never listed in feeds, see feed.selectors);
-    signed-in users also see "signed-in users only" journeys. Followers-only journeys are the
-    owner's alone until following exists.
+    The one place that says who sees which journey; every read path (feeds, profiles, journey
+    pages, likes, notifications, exports of others) starts here:
+
+    - the owner sees all of theirs;
+    - nobody sees anything of someone who blocked them, nor of someone they blocked;
+    - a private profile's journeys are for its accepted followers only;
+    - otherwise: public and unlisted journeys for everyone (unlisted ones are never listed in
+      feeds, see feed.selectors), "signed-in users only" ones for anyone signed in, followers-
+      only ones for accepted followers; private ones for the owner alone.
     """
-    allowed = Q(visibility__in=[Visibility.PUBLIC, Visibility.UNLISTED])
+    if not viewer.is_authenticated:
+        return CheckIn.objects.filter(
+            visibility__in=[Visibility.PUBLIC, Visibility.UNLISTED], user__private_profile=False
+        ).select_related("user")
+    followed = Follow.objects.filter(follower=viewer, accepted=True).values("followee")
+    shared = [Visibility.PUBLIC, Visibility.UNLISTED, Visibility.AUTHENTICATED]
+    allowed = (
+        Q(user__private_profile=False, visibility__in=shared)
+        | Q(user__in=followed, visibility__in=[*shared, Visibility.FOLLOWERS])
+    ) & ~Q(user__in=blocked_either_way(viewer))
+    return CheckIn.objects.filter(allowed | Q(user=viewer)).select_related("user")
+
+
+def blocked_either_way(viewer: User) -> QuerySet[User, Any]:
+    """The users the viewer blocked or was blocked by (a subquery: no rows are fetched)."""
+    return User.objects.filter(Q(blocks__blocked=viewer) | Q(blocked_by__blocker=viewer)).values(
+        "id"
+    )
+
+
+def with_likes(journeys: QuerySet[CheckIn], viewer: Viewer) -> QuerySet[CheckIn]:
+    """Each journey's like count, and whether the viewer liked it, in the same query (a feed
+    page costs the same number of queries whatever its size)."""
+    count = (
+        Like.objects.filter(checkin=OuterRef("pk"))
+        .order_by()
+        .values("checkin")
+        .annotate(n=Count("*"))
+        .values("n")
+    )
+    journeys = journeys.annotate(like_count=Coalesce(Subquery(count), 0))
     if viewer.is_authenticated:
-        allowed |= Q(visibility=Visibility.AUTHENTICATED) | Q(user=viewer)
-    return CheckIn.objects.filter(allowed).select_related("user")
+        mine = Like.objects.filter(checkin=OuterRef("pk"), user=viewer)
+        return journeys.annotate(liked=Exists(mine))
+    return journeys.annotate(liked=Value(False))
 
 
 def checkin_get(*, viewer: Viewer, checkin_id: int) -> CheckIn | None:
-    return checkins_visible_to(viewer).filter(id=checkin_id).first()
+    return with_likes(checkins_visible_to(viewer), viewer).filter(id=checkin_id).first()
 
 
 def checkin_owned(*, owner: User, checkin_id: int) -> CheckIn | None:
@@ -75,15 +113,23 @@ def journey_history(
         journeys = journeys.filter(departure_planned__lt=end)
     if purposes:
         journeys = journeys.filter(purpose__in=purposes)
-    page = journeys
+    rows, next_cursor = page_after(with_likes(journeys.select_related("user"), owner), after, limit)
+    return HistoryPage(rows, next_cursor, checkin_totals(journeys))
+
+
+def page_after(
+    journeys: QuerySet[CheckIn], after: tuple[datetime, int] | None, limit: int
+) -> tuple[list[CheckIn], str | None]:
+    """One page of ``journeys`` newest first, after the cursor ``after`` (keyset: no OFFSET,
+    so a page costs the same however deep it is), and the cursor of the next page if any."""
     if after is not None:
         moment, checkin_id = after
-        page = page.filter(
+        journeys = journeys.filter(
             Q(departure_planned__lt=moment) | Q(departure_planned=moment, id__lt=checkin_id)
         )
-    rows = list(page.select_related("user").order_by("-departure_planned", "-id")[: limit + 1])
+    rows = list(journeys.order_by("-departure_planned", "-id")[: limit + 1])
     next_cursor = _cursor(rows[limit - 1]) if len(rows) > limit else None
-    return HistoryPage(rows[:limit], next_cursor, checkin_totals(journeys))
+    return rows[:limit], next_cursor
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from checkins.models import CheckIn, Mode, Purpose
 from checkins.timetable.realtime import RealtimeResult, realtime_ingest
 from checkins.timetable.selectors import Trip, trip_get
 from feed.models import User
+from feed.services import feed_changed
 from trainy.documents import DocumentStoreError, journey_store
 
 logger = logging.getLogger(__name__)
@@ -164,6 +165,7 @@ def checkin_create(
             raise
         return existing
     _enqueue_enrichment(checkin.id)
+    feed_changed()
     return checkin
 
 
@@ -270,6 +272,7 @@ def checkin_update(
     checkin.save()
     if moved:
         _enqueue_enrichment(checkin.id)
+    feed_changed()
     return checkin
 
 
@@ -287,6 +290,7 @@ def checkin_delete(*, checkin: CheckIn) -> None:
             logger.warning("journey document %s not deleted: store unavailable", checkin_id)
 
     transaction.on_commit(forget)
+    feed_changed()
 
 
 def _publish_enrichment(checkin_ids: list[int]) -> None:

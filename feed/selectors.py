@@ -1,17 +1,235 @@
+"""Reads of the social side: feeds, profiles, likes, follows and notifications.
+
+Journeys are always read through checkins.selectors.checkins_visible_to, then narrowed.
+"""
+
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from dataclasses import dataclass
+from datetime import datetime
 
-from checkins.models import CheckIn, Visibility
-from checkins.selectors import Viewer, checkins_visible_to
+from django.core.cache import cache
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
 
+from checkins.models import MAX_DURATION, CheckIn, Visibility
+from checkins.selectors import (
+    Totals,
+    Viewer,
+    blocked_either_way,
+    checkin_totals,
+    checkins_visible_to,
+    page_after,
+    with_likes,
+)
+from feed.models import Block, Follow, Like, Mute, Notification, User
+
+# What feeds list: unlisted journeys are for those with the link (and the owner's profile).
 FEED_VISIBILITIES = (Visibility.PUBLIC, Visibility.AUTHENTICATED)
+FOLLOWING_VISIBILITIES = (*FEED_VISIBILITIES, Visibility.FOLLOWERS)
+PAGE_SIZE = 20
+# The signed-out front page is cached this long at most; any change to what it shows starts a
+# new generation at once (feed.services.feed_changed), so this only bounds how stale
+# "travelling now" and freshly enriched distances can be.
+FRONT_PAGE_SECONDS = 30
+FEED_GENERATION_KEY = "feed:generation"
 
 
-def global_feed(*, viewer: Viewer, limit: int = 30) -> QuerySet[CheckIn]:
-    """Everyone's journeys that belong in a feed, newest first.
+@dataclass(frozen=True)
+class FeedPage:
+    journeys: list[CheckIn]
+    next_cursor: str | None
 
-    Built on checkins_visible_to, then narrowed: unlisted journeys are reachable by link only,
-    and the owner's private ones stay on their own pages.
-    """
-    return checkins_visible_to(viewer).filter(visibility__in=FEED_VISIBILITIES)[:limit]
+
+def _not_muted(journeys: QuerySet[CheckIn], viewer: Viewer) -> QuerySet[CheckIn]:
+    if not viewer.is_authenticated:
+        return journeys
+    return journeys.exclude(user__in=Mute.objects.filter(muter=viewer).values("muted"))
+
+
+def _page(
+    journeys: QuerySet[CheckIn], after: tuple[datetime, int] | None, limit: int | None
+) -> FeedPage:
+    rows, next_cursor = page_after(journeys, after, limit or PAGE_SIZE)
+    return FeedPage(rows, next_cursor)
+
+
+def global_feed(
+    *, viewer: Viewer, after: tuple[datetime, int] | None = None, limit: int | None = None
+) -> FeedPage:
+    """Everyone's journeys that belong in a feed, newest first: public ones, and "signed-in
+    users only" ones for signed-in viewers; never unlisted or private ones, nor muted
+    travellers'."""
+    journeys = checkins_visible_to(viewer).filter(visibility__in=FEED_VISIBILITIES)
+    return _page(with_likes(_not_muted(journeys, viewer), viewer), after, limit)
+
+
+def following_feed(
+    *, viewer: User, after: tuple[datetime, int] | None = None, limit: int | None = None
+) -> FeedPage:
+    """The journeys of the people the viewer follows (accepted follows), followers-only ones
+    included."""
+    followed = Follow.objects.filter(follower=viewer, accepted=True).values("followee")
+    journeys = checkins_visible_to(viewer).filter(
+        user__in=followed, visibility__in=FOLLOWING_VISIBILITIES
+    )
+    return _page(with_likes(_not_muted(journeys, viewer), viewer), after, limit)
+
+
+def travelling_now(
+    *, viewer: Viewer, following_only: bool = False, limit: int = 10
+) -> list[CheckIn]:
+    """Journeys in progress (departed, not yet arrived, real times where known) among those the
+    viewer's feed would list."""
+    now = timezone.now()
+    journeys = checkins_visible_to(viewer).filter(
+        visibility__in=FOLLOWING_VISIBILITIES if following_only else FEED_VISIBILITIES,
+        # No journey is longer than MAX_DURATION: this bounds the index range scanned.
+        departure_planned__gt=now - MAX_DURATION,
+        departure_planned__lte=now,
+    )
+    if following_only and viewer.is_authenticated:
+        followed = Follow.objects.filter(follower=viewer, accepted=True).values("followee")
+        journeys = journeys.filter(user__in=followed)
+    journeys = _not_muted(journeys, viewer).filter(
+        Q(arrival_real__gt=now) | Q(arrival_real__isnull=True, arrival_planned__gt=now)
+    )
+    return list(journeys.order_by("-departure_planned", "-id")[:limit])
+
+
+def cached_global_feed(
+    *, viewer: Viewer, after: tuple[datetime, int] | None = None
+) -> tuple[FeedPage, list[CheckIn]]:
+    """The global feed's page and who is travelling now. Signed-out visitors all see the same
+    first page: it comes from the cache, keyed by the feed's generation. Everyone else's is
+    read fresh (it depends on whom they follow, mute and block)."""
+    if viewer.is_authenticated or after is not None:
+        return global_feed(viewer=viewer, after=after), travelling_now(viewer=viewer)
+    key = f"feed:front:{cache.get(FEED_GENERATION_KEY, 0)}"
+    cached = cache.get(key)
+    if cached is None:
+        cached = global_feed(viewer=viewer), travelling_now(viewer=viewer)
+        cache.set(key, cached, FRONT_PAGE_SECONDS)
+    return cached
+
+
+# --- Profiles ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Relation:
+    """How the viewer stands to a profile's owner."""
+
+    is_self: bool = False
+    follows: bool = False
+    requested: bool = False  # a follow request waits for the owner
+    followed_by: bool = False
+    blocked: bool = False  # the viewer blocked the owner
+    blocked_by: bool = False  # the owner blocked the viewer
+    muted: bool = False
+
+    @property
+    def sees_journeys(self) -> bool:
+        return not self.blocked_by
+
+
+def relation(*, viewer: Viewer, owner: User) -> Relation:
+    if not viewer.is_authenticated:
+        return Relation()
+    if viewer.pk == owner.pk:
+        return Relation(is_self=True)
+    follows = {
+        (f.follower_id, f.accepted)
+        for f in Follow.objects.filter(
+            Q(follower=viewer, followee=owner) | Q(follower=owner, followee=viewer)
+        )
+    }
+    blocks = set(
+        Block.objects.filter(
+            Q(blocker=viewer, blocked=owner) | Q(blocker=owner, blocked=viewer)
+        ).values_list("blocker_id", flat=True)
+    )
+    return Relation(
+        follows=(viewer.pk, True) in follows,
+        requested=(viewer.pk, False) in follows,
+        followed_by=(owner.pk, True) in follows,
+        blocked=viewer.pk in blocks,
+        blocked_by=owner.pk in blocks,
+        muted=Mute.objects.filter(muter=viewer, muted=owner).exists(),
+    )
+
+
+@dataclass(frozen=True)
+class Profile:
+    owner: User
+    relation: Relation
+    page: FeedPage
+    totals: Totals
+    followers: int
+    following: int
+
+
+def profile_get(
+    *, viewer: Viewer, username: str, after: tuple[datetime, int] | None = None
+) -> Profile | None:
+    """A traveller's profile as the viewer may see it: their visible journeys (unlisted ones
+    included) and totals over those only. None for an unknown user or one who blocked the
+    viewer (the same answer, so a block does not show)."""
+    owner = User.objects.filter(username=username, is_active=True).first()
+    if owner is None:
+        return None
+    standing = relation(viewer=viewer, owner=owner)
+    if standing.blocked_by:
+        return None
+    journeys = checkins_visible_to(viewer).filter(user=owner)
+    counts = Follow.objects.filter(accepted=True).aggregate(
+        followers=Count("id", filter=Q(followee=owner)),
+        following=Count("id", filter=Q(follower=owner)),
+    )
+    return Profile(
+        owner=owner,
+        relation=standing,
+        page=_page(with_likes(journeys, viewer), after, None),
+        totals=checkin_totals(journeys),
+        followers=counts["followers"],
+        following=counts["following"],
+    )
+
+
+def follow_requests(*, owner: User) -> list[Follow]:
+    return list(
+        Follow.objects.filter(followee=owner, accepted=False)
+        .exclude(follower__in=blocked_either_way(owner))
+        .select_related("follower")
+        .order_by("-created_at")
+    )
+
+
+def likers(*, viewer: Viewer, checkin: CheckIn, limit: int = 100) -> list[User]:
+    """Who liked a journey the viewer may see, without those blocked either way."""
+    likes = Like.objects.filter(checkin=checkin).select_related("user").order_by("-created_at")
+    if viewer.is_authenticated:
+        likes = likes.exclude(user__in=blocked_either_way(viewer))
+    return [like.user for like in likes[:limit]]
+
+
+# --- Notifications ----------------------------------------------------------------------------
+
+
+def notifications(*, recipient: User, limit: int = 50) -> list[Notification]:
+    """The recipient's newest notifications. A like on a journey the recipient has since made
+    private still shows (it is theirs); blocked actors do not."""
+    return list(
+        Notification.objects.filter(recipient=recipient)
+        .exclude(actor__in=blocked_either_way(recipient))
+        .select_related("actor", "checkin")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def unread_count(*, recipient: User) -> int:
+    return (
+        Notification.objects.filter(recipient=recipient, read_at__isnull=True)
+        .exclude(actor__in=blocked_either_way(recipient))
+        .count()
+    )

@@ -1,19 +1,241 @@
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
 
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_ratelimit.core import is_ratelimited
+
+from checkins.models import CheckIn
+from checkins.selectors import checkin_get, parse_cursor
 from checkins.timetable.forms import StationSearchForm
+from feed import services
+from feed.forms import SettingsForm
 from feed.models import User
-from feed.selectors import global_feed
+from feed.selectors import (
+    cached_global_feed,
+    follow_requests,
+    following_feed,
+    likers,
+    notifications,
+    profile_get,
+    travelling_now,
+    with_likes,
+)
+from trainy.http import AuthenticatedRequest
+
+# Follows, blocks and likes per signed-in user: plenty for people, little for a script.
+SOCIAL_RATE = "30/m"
 
 
+def _cursor(request: HttpRequest) -> Any:
+    return parse_cursor(request.GET.get("after", "")) if request.GET.get("after") else None
+
+
+def rate_limited(group: str) -> Callable[..., Any]:
+    """Answer 429 with a message once a user exceeds SOCIAL_RATE for ``group``."""
+
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if is_ratelimited(request, group=group, key="user", rate=SOCIAL_RATE, increment=True):
+                response = render(
+                    request,
+                    "feed/slow_down.html",
+                    {"what": group},
+                    status=429,
+                )
+                response["Retry-After"] = "60"
+                return response
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+def _back(request: HttpRequest, fallback: str) -> HttpResponse:
+    """Back where the form was (a same-site ``next``), else ``fallback``."""
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return redirect(target)
+    return redirect(fallback)
+
+
+@require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    journeys = list(global_feed(viewer=request.user))
-    demo_loaded = User.objects.filter(username="demo").exists()
+    page, travelling = cached_global_feed(viewer=request.user, after=_cursor(request))
     context = {
-        "journeys": journeys,
-        "demo_loaded": demo_loaded,
+        "tab": "everyone",
+        "page": page,
+        "travelling": travelling,
+        "demo_loaded": User.objects.filter(username="demo").exists(),
         "search_form": StationSearchForm(),
     }
     return render(request, "feed/home.html", context)
+
+
+@login_required
+@require_GET
+def following(request: AuthenticatedRequest) -> HttpResponse:
+    context = {
+        "tab": "following",
+        "page": following_feed(viewer=request.user, after=_cursor(request)),
+        "travelling": travelling_now(viewer=request.user, following_only=True),
+        "search_form": StationSearchForm(),
+    }
+    return render(request, "feed/home.html", context)
+
+
+@require_GET
+def profile(request: HttpRequest, username: str) -> HttpResponse:
+    found = profile_get(viewer=request.user, username=username, after=_cursor(request))
+    if found is None:
+        raise Http404("No such traveller.")
+    requests = follow_requests(owner=found.owner) if found.relation.is_self else []
+    return render(request, "feed/profile.html", {"profile": found, "requests": requests})
+
+
+def _other(request: AuthenticatedRequest, username: str) -> User:
+    return get_object_or_404(User, username=username, is_active=True)
+
+
+@login_required
+@require_POST
+@rate_limited("follows")
+def follow(request: AuthenticatedRequest, username: str) -> HttpResponse:
+    followee = _other(request, username)
+    try:
+        made = services.follow_create(follower=request.user, followee=followee)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return _back(request, "/")
+    else:
+        if made.accepted:
+            messages.success(request, f"You follow {followee.name}.")
+        else:
+            messages.info(request, f"{followee.name} will be asked to accept you.")
+    return _back(request, f"/u/{followee.username}/")
+
+
+@login_required
+@require_POST
+@rate_limited("follows")
+def unfollow(request: AuthenticatedRequest, username: str) -> HttpResponse:
+    followee = _other(request, username)
+    services.follow_delete(follower=request.user, followee=followee)
+    return _back(request, f"/u/{followee.username}/")
+
+
+@login_required
+@require_POST
+@rate_limited("follows")
+def answer_request(request: AuthenticatedRequest, follower_id: int, answer: str) -> HttpResponse:
+    if answer not in ("accept", "decline"):
+        raise Http404("No such answer.")
+    services.follow_request_answer(
+        owner=request.user, follower_id=follower_id, accept=answer == "accept"
+    )
+    return _back(request, f"/u/{request.user.username}/")
+
+
+@login_required
+@require_POST
+@rate_limited("blocks")
+def relation_change(request: AuthenticatedRequest, username: str, action: str) -> HttpResponse:
+    """Block, unblock, mute or unmute someone."""
+    other = _other(request, username)
+    change = {
+        "block": lambda: services.block_create(blocker=request.user, blocked=other),
+        "unblock": lambda: services.block_delete(blocker=request.user, blocked=other),
+        "mute": lambda: services.mute_create(muter=request.user, muted=other),
+        "unmute": lambda: services.mute_delete(muter=request.user, muted=other),
+    }.get(action)
+    if change is None:
+        raise Http404("No such action.")
+    try:
+        change()
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        done = {"block": "blocked", "unblock": "unblocked", "mute": "muted", "unmute": "unmuted"}
+        messages.success(request, f"You {done[action]} {other.name}.")
+    return _back(request, f"/u/{other.username}/")
+
+
+@login_required
+@require_POST
+@rate_limited("likes")
+def like(request: AuthenticatedRequest, checkin_id: int, action: str) -> HttpResponse:
+    """Like or unlike; htmx swaps the like button in place, plain forms go back."""
+    if action not in ("like", "unlike"):
+        raise Http404("No such action.")
+    try:
+        if action == "like":
+            services.like_create(user=request.user, checkin_id=checkin_id)
+        else:
+            services.like_delete(user=request.user, checkin_id=checkin_id)
+    except CheckIn.DoesNotExist:
+        raise Http404("No such journey.") from None
+    except PermissionDenied as error:
+        if request.headers.get("HX-Request") != "true":
+            messages.error(request, str(error))
+            return _back(request, f"/journeys/{checkin_id}/")
+        return HttpResponse(str(error), status=403)
+    journey = with_likes(CheckIn.objects.filter(id=checkin_id), request.user).first()
+    if journey is None or checkin_get(viewer=request.user, checkin_id=checkin_id) is None:
+        raise Http404("No such journey.")
+    if request.headers.get("HX-Request") == "true":
+        return render(request, "feed/_like.html", {"journey": journey})
+    return _back(request, f"/journeys/{checkin_id}/")
+
+
+@require_GET
+def journey_likers(request: HttpRequest, checkin_id: int) -> HttpResponse:
+    journey = checkin_get(viewer=request.user, checkin_id=checkin_id)
+    if journey is None:
+        raise Http404("No such journey.")
+    people = likers(viewer=request.user, checkin=journey)
+    return render(request, "feed/likers.html", {"journey": journey, "people": people})
+
+
+@login_required
+@require_GET
+def notification_list(request: AuthenticatedRequest) -> HttpResponse:
+    items = notifications(recipient=request.user)
+    # Seen once shown: the unread ones are marked in the list, then read.
+    unread = {item.id for item in items if item.read_at is None}
+    services.notifications_mark_read(recipient=request.user)
+    return render(request, "feed/notifications.html", {"items": items, "unread": unread})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def settings_page(request: AuthenticatedRequest) -> HttpResponse:
+    user = request.user
+    form = SettingsForm(
+        request.POST or None,
+        initial={
+            "default_visibility": user.default_visibility,
+            "private_profile": user.private_profile,
+            "likes_enabled": user.likes_enabled,
+            "private_after_days": user.private_after_days,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.settings_update(user=user, **form.cleaned_data)
+        except ValidationError as error:
+            for field, errors in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, "Settings saved.")
+            return redirect("feed:settings")
+    return render(request, "feed/settings.html", {"form": form})

@@ -106,6 +106,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "trainy.context_processors.site",
+                "feed.context_processors.notifications",
             ],
         },
     },
@@ -236,6 +237,8 @@ CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     # A check-in whose enrichment task was lost (broker, worker or MongoDB down) is queued again.
     "enrichment-sweep": {"task": "checkins.tasks.sweep_enrichment", "schedule": 60.0},
+    # Travellers' "make my journeys private after N days".
+    "private-by-age": {"task": "feed.tasks.make_old_journeys_private", "schedule": 3600.0},
 }
 
 # GTFS-Realtime TripUpdates, one source per timetable feed ("feed-name=https://…", comma-

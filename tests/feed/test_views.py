@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 def feed_lines(client) -> list[str]:
     response = client.get("/")
     assert response.status_code == 200
-    return [journey.line_name for journey in response.context["journeys"]]
+    return [journey.line_name for journey in response.context["page"].journeys]
 
 
 def test_the_feed_shows_public_journeys_to_everyone(client, alice):
@@ -40,7 +40,7 @@ def test_the_header_shows_the_sign_in_state(client, alice):
     assert "Sign in" in anonymous and "Signed in as" not in anonymous
     client.force_login(alice)
     signed_in = client.get("/").content.decode()
-    assert "Signed in as <strong>Alice</strong>" in signed_in
+    assert 'Signed in as <a href="/u/alice/"><strong>Alice</strong></a>' in signed_in
     assert "Sign out" in signed_in
 
 
@@ -55,5 +55,7 @@ def test_demo_data_is_labelled_as_such(client):
     call_command("load_demo")  # a second run changes nothing
     response = client.get("/")
     assert b"demo data" in response.content
-    assert len(response.context["journeys"]) == 4
-    assert all(journey.message.startswith("Demo data") for journey in response.context["journeys"])
+    assert len(response.context["page"].journeys) == 4
+    assert all(
+        journey.message.startswith("Demo data") for journey in response.context["page"].journeys
+    )
