@@ -182,6 +182,10 @@ else:
     DJANGO_REDIS_IGNORE_EXCEPTIONS = True
     DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 
+# Rate limits (likes, follows, blocks) count in the cache; while it is down they let requests
+# through rather than refuse every one: the cache is optional, the site is not.
+RATELIMIT_FAIL_OPEN = True
+
 # Sessions are written to the database and read from the cache: a request costs no session
 # query, and signing in keeps working while the cache is down (a miss falls back to the row).
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"

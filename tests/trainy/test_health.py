@@ -5,7 +5,10 @@ from __future__ import annotations
 import logging
 
 import pytest
+from django.test import Client
+from django.urls import reverse
 
+from feed.models import Follow
 from tests.factories import CheckInFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -83,7 +86,7 @@ def test_readyz_is_503_when_a_component_made_required_is_down(
 
 
 @pytest.mark.outage
-def test_pages_still_render_when_redis_is_down(client, full_stack, services, alice, caplog):
+def test_pages_still_render_when_redis_is_down(client, full_stack, services, alice, bob, caplog):
     CheckInFactory(user=alice, message="still here")
     client.force_login(alice)
     services.stop("redis")
@@ -94,6 +97,14 @@ def test_pages_still_render_when_redis_is_down(client, full_stack, services, ali
         feed = client.get("/")
         journeys = client.get("/journeys/")
         stats = client.get("/stats/")
+        # The signed-out front page (cached while Redis is up), and a rate-limited action.
+        front = Client().get("/")
+        follow = client.post(reverse("feed:follow", args=[bob.username]))
+        following = client.get(reverse("feed:following"))
     assert feed.status_code == journeys.status_code == stats.status_code == 200
-    assert b"still here" in feed.content
+    assert front.status_code == following.status_code == 200
+    assert b"still here" in feed.content and b"still here" in front.content
+    assert (
+        follow.status_code == 302 and Follow.objects.filter(follower=alice, followee=bob).exists()
+    )
     assert any(record.name == "django_redis.cache" for record in caplog.records)
