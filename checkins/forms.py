@@ -138,6 +138,15 @@ class CheckInEditForm(forms.Form):
     arrival_planned = forms.DateTimeField(
         label="Arrival", widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
+    ticket_price = forms.DecimalField(
+        label="Ticket price",
+        required=False,
+        min_value=0,
+        max_digits=9,
+        decimal_places=2,
+        help_text="For business-trip reports.",
+    )
+    cost_centre = forms.CharField(label="Cost centre or project", required=False, max_length=100)
 
     def __init__(
         self, *args: Any, exits: list[tuple[int, str]] | None = None, **kwargs: Any

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Length
@@ -79,6 +81,17 @@ class CheckIn(TimeStampedModel):
     # One per form: a second submit of the same form finds the first journey.
     idempotency_key = models.UUIDField(null=True, blank=True, editable=False)
 
+    # For business-trip reports: what the ticket cost (in settings.TRAINY_CURRENCY) and the
+    # cost centre or project it is booked to.
+    ticket_price = models.DecimalField(
+        max_digits=9,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    cost_centre = models.CharField(max_length=100, blank=True)
+
     # Written back by enrichment (checkins.services.journey_enrich).
     distance_m = models.PositiveIntegerField(null=True, blank=True)
     duration_s = models.PositiveIntegerField(null=True, blank=True)
@@ -122,6 +135,11 @@ class CheckIn(TimeStampedModel):
                 condition=Q(purpose__in=Purpose.values), name="checkin_purpose_valid"
             ),
             models.CheckConstraint(condition=Q(mode__in=Mode.values), name="checkin_mode_valid"),
+            models.CheckConstraint(
+                condition=Q(ticket_price__isnull=True) | Q(ticket_price__gte=0),
+                name="checkin_ticket_price_not_negative",
+                violation_error_message="A ticket price cannot be negative.",
+            ),
             models.CheckConstraint(
                 condition=LessThanOrEqual(Length("message"), MESSAGE_MAX_LENGTH),
                 name="checkin_message_length",

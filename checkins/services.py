@@ -7,6 +7,8 @@ import uuid
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal
+from types import EllipsisType
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -235,8 +237,11 @@ def checkin_update(
     destination_seq: int | None = None,
     departure_planned: datetime | None = None,
     arrival_planned: datetime | None = None,
+    ticket_price: Decimal | EllipsisType | None = ...,
+    cost_centre: str | None = None,
 ) -> CheckIn:
-    """Change what the traveller may change; re-enrich when the journey itself changed."""
+    """Change what the traveller may change; re-enrich when the journey itself changed. The
+    ticket price and cost centre stay as they are unless given (a price of None clears it)."""
     moved = False
     if destination_seq is not None and destination_seq != checkin.destination_seq:
         trip = trip_get(
@@ -256,6 +261,10 @@ def checkin_update(
     if arrival_planned is not None and arrival_planned != checkin.arrival_planned:
         checkin.arrival_planned, moved = arrival_planned, True
     checkin.message, checkin.visibility, checkin.purpose = message, visibility, purpose
+    if not isinstance(ticket_price, EllipsisType):
+        checkin.ticket_price = ticket_price
+    if cost_centre is not None:
+        checkin.cost_centre = cost_centre.strip()
     if moved:
         _check_plausible(
             origin=Place(checkin.origin_name, checkin.origin_lat, checkin.origin_lon),

@@ -157,12 +157,14 @@ def journey_edit(request: AuthenticatedRequest, checkin_id: int) -> HttpResponse
                 "destination_seq": checkin.destination_seq,
                 "departure_planned": timezone.localtime(checkin.departure_planned),
                 "arrival_planned": timezone.localtime(checkin.arrival_planned),
+                "ticket_price": checkin.ticket_price,
+                "cost_centre": checkin.cost_centre,
             },
         )
         valid = request.method == "POST" and form.is_valid()
     if valid:
         # Only what the traveller changed: an unchanged arrival must not undo a new exit stop.
-        always = ("message", "visibility", "purpose")
+        always = ("message", "visibility", "purpose", "ticket_price", "cost_centre")
         data = {
             name: value
             for name, value in form.cleaned_data.items()

@@ -24,6 +24,11 @@ class User(AbstractUser):
     likes_enabled = models.BooleanField(default=True)
     # Journeys older than this many days are made private by a periodic task; None: never.
     private_after_days = models.PositiveSmallIntegerField(null=True, blank=True)
+    # Left out of the points leaderboards (their own points still show to them).
+    leaderboard_opt_out = models.BooleanField(default=False)
+    # The secret in the URL of the traveller's calendar feed (ICS); empty: no feed. Replacing
+    # it revokes the old URL.
+    calendar_token = models.CharField(max_length=64, blank=True, db_index=True)
 
     def __str__(self) -> str:
         return self.name

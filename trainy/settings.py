@@ -400,6 +400,8 @@ LOGGING = {
 # --- Trainy ------------------------------------------------------------------------------------
 
 TRAINY_SITE_NAME = env.string("TRAINY_SITE_NAME", "Trainy")
+# The currency of ticket prices in business-trip reports (ISO 4217).
+TRAINY_CURRENCY = env.string("TRAINY_CURRENCY", "EUR")
 # Map tiles for journey maps (a Leaflet URL template); the browser fetches them, not the server.
 TRAINY_MAP_TILES = env.string("TRAINY_MAP_TILES", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
 # A path of its own keeps the admin's login page away from scanners that try /admin/.
