@@ -22,6 +22,7 @@ from checkins.timetable.realtime import RealtimeResult, realtime_ingest
 from checkins.timetable.selectors import Trip, trip_get
 from feed.models import User
 from feed.services import feed_changed
+from stats.cache import stats_changed
 from trainy.documents import DocumentStoreError, journey_store
 
 logger = logging.getLogger(__name__)
@@ -168,6 +169,7 @@ def checkin_create(
         return existing
     _enqueue_enrichment(checkin.id)
     feed_changed()
+    stats_changed(user.pk)
     return checkin
 
 
@@ -282,6 +284,7 @@ def checkin_update(
     if moved:
         _enqueue_enrichment(checkin.id)
     feed_changed()
+    stats_changed(checkin.user_id)
     return checkin
 
 
@@ -300,6 +303,7 @@ def checkin_delete(*, checkin: CheckIn) -> None:
 
     transaction.on_commit(forget)
     feed_changed()
+    stats_changed(checkin.user_id)
 
 
 def _publish_enrichment(checkin_ids: list[int]) -> None:
@@ -352,6 +356,7 @@ def journey_enrich(*, checkin_id: int) -> CheckIn | None:
         return None
     for name, value in summary.items():
         setattr(checkin, name, value)
+    stats_changed(checkin.user_id)
     return checkin
 
 

@@ -28,6 +28,9 @@ class SettingsForm(forms.Form):
     likes_enabled = forms.BooleanField(
         label="Others may like my journeys", required=False, initial=True
     )
+    leaderboard_opt_out = forms.BooleanField(
+        label="Leave me out of the leaderboards", required=False
+    )
     private_after_days = forms.IntegerField(
         label="Make my journeys private after … days",
         required=False,

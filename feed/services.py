@@ -156,6 +156,7 @@ def settings_update(
     private_profile: bool,
     likes_enabled: bool,
     private_after_days: int | None,
+    leaderboard_opt_out: bool = False,
 ) -> User:
     """Change the traveller's settings. Making a private profile public accepts the follow
     requests that were waiting, as nothing is left to ask permission for."""
@@ -166,6 +167,7 @@ def settings_update(
     user.private_profile = private_profile
     user.likes_enabled = likes_enabled
     user.private_after_days = private_after_days
+    user.leaderboard_opt_out = leaderboard_opt_out
     user.full_clean(exclude=["password"])
     user.save(
         update_fields=[

@@ -227,6 +227,7 @@ def settings_page(request: AuthenticatedRequest) -> HttpResponse:
             "private_profile": user.private_profile,
             "likes_enabled": user.likes_enabled,
             "private_after_days": user.private_after_days,
+            "leaderboard_opt_out": user.leaderboard_opt_out,
         },
     )
     if request.method == "POST" and form.is_valid():

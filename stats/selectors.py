@@ -1,14 +1,40 @@
-"""Statistics are SQL aggregations over the check-ins; they never need the document store."""
+"""Statistics are SQL aggregations over the check-ins; they never need the document store
+(only the map of journeys reads geometries, and it is optional)."""
 
 from __future__ import annotations
 
+import hashlib
+from collections import Counter
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
 
-from django.db.models import Count, Sum
+from django.core.cache import cache
+from django.db.models import (
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    Q,
+    QuerySet,
+    Sum,
+)
+from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, TruncMonth
+from django.utils import timezone
 
-from checkins.models import CheckIn, Mode, Purpose
-from checkins.selectors import Totals, checkin_totals
+from checkins.models import CheckIn, Mode, Purpose, Visibility
+from checkins.selectors import Totals, blocked_either_way, checkin_totals
 from feed.models import User
+from stats import emissions
+from stats.cache import stats_generation
+from stats.filters import StatsFilter, journeys_in
+from stats.points import points_expression
+
+# Deutsche Bahn's rule: a train less than six minutes late is on time.
+ON_TIME_UNDER = timedelta(minutes=6)
+TOP = 10
+STATS_CACHE_SECONDS = 24 * 3600  # kept until the traveller's journeys change (see stats.cache)
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
 @dataclass(frozen=True)
@@ -17,37 +43,240 @@ class Breakdown:
     label: str
     journeys: int
     distance_km: float
+    hours: float = 0.0
 
 
 @dataclass(frozen=True)
-class UserStatistics:
+class Delays:
+    with_real_times: int  # journeys whose real arrival is known
+    total_minutes: int
+    average_minutes: float | None
+    on_time_percent: float | None
+
+
+@dataclass(frozen=True)
+class Emissions:
+    kg: float
+    car_kg: float
+    by_mode: list[tuple[str, float]]  # (mode label, kg)
+
+    @property
+    def saved_kg(self) -> float:
+        return round(self.car_kg - self.kg, 1)
+
+
+@dataclass(frozen=True)
+class Statistics:
+    criteria: StatsFilter
     totals: Totals
-    by_mode: list[Breakdown]
+    delays: Delays
+    points: int
     by_purpose: list[Breakdown]
+    by_mode: list[Breakdown]
+    by_operator: list[Breakdown]
+    by_line: list[Breakdown]
+    stations: list[tuple[str, int]]
+    longest: list[CheckIn]
+    months: list[Breakdown]
+    heatmap: list[list[int]]  # 7 weekdays (Monday first) x 24 hours, journeys departing
+    emissions: Emissions
+
+    @property
+    def heatmap_max(self) -> int:
+        return max((max(row) for row in self.heatmap), default=0)
+
+    @property
+    def heatmap_rows(self) -> list[tuple[str, list[int]]]:
+        return list(zip(WEEKDAYS, self.heatmap, strict=True))
 
 
-def _breakdown(queryset, field: str, labels: dict[str, str]) -> list[Breakdown]:  # type: ignore[no-untyped-def]
+def _km(meters: int | None) -> float:
+    return round((meters or 0) / 1000, 1)
+
+
+def _hours(seconds: int | None) -> float:
+    return round((seconds or 0) / 3600, 1)
+
+
+def _breakdown(journeys: QuerySet[CheckIn], field: str, labels: dict[str, str]) -> list[Breakdown]:
     rows = (
-        queryset.values(field)
-        .annotate(journeys=Count("id"), distance_m=Sum("distance_m"))
+        journeys.values(field)
+        .annotate(journeys=Count("id"), meters=Sum("distance_m"), seconds=Sum("duration_s"))
         .order_by("-journeys", field)
     )
     return [
         Breakdown(
             key=row[field],
-            label=labels.get(row[field], row[field]),
+            label=labels.get(row[field], row[field]) or "Unknown",
             journeys=row["journeys"],
-            distance_km=round((row["distance_m"] or 0) / 1000, 1),
+            distance_km=_km(row["meters"]),
+            hours=_hours(row["seconds"]),
         )
         for row in rows
     ]
 
 
-def user_statistics(*, user: User) -> UserStatistics:
-    """The traveller's own statistics over all their journeys (private ones included)."""
-    journeys = CheckIn.objects.filter(user=user)
-    return UserStatistics(
-        totals=checkin_totals(journeys),
-        by_mode=_breakdown(journeys, "mode", dict(Mode.choices)),
-        by_purpose=_breakdown(journeys, "purpose", dict(Purpose.choices)),
+def _delays(journeys: QuerySet[CheckIn]) -> Delays:
+    late = ExpressionWrapper(F("arrival_real") - F("arrival_planned"), output_field=DurationField())
+    known = journeys.filter(arrival_real__isnull=False)
+    figures = known.aggregate(
+        count=Count("id"),
+        total=Sum(late),
+        on_time=Count("id", filter=Q(arrival_real__lt=F("arrival_planned") + ON_TIME_UNDER)),
     )
+    count = figures["count"]
+    total = figures["total"] or timedelta()
+    minutes = round(total.total_seconds() / 60)
+    return Delays(
+        with_real_times=count,
+        total_minutes=minutes,
+        average_minutes=round(total.total_seconds() / 60 / count, 1) if count else None,
+        on_time_percent=round(100 * figures["on_time"] / count, 1) if count else None,
+    )
+
+
+def _stations(journeys: QuerySet[CheckIn]) -> list[tuple[str, int]]:
+    visits: Counter[str] = Counter()
+    for field in ("origin_name", "destination_name"):
+        for row in journeys.values(field).annotate(n=Count("id")).order_by():
+            visits[row[field]] += row["n"]
+    return visits.most_common(TOP)
+
+
+def _months(journeys: QuerySet[CheckIn], criteria: StatsFilter) -> list[Breakdown]:
+    rows = (
+        journeys.annotate(month=TruncMonth("departure_planned", tzinfo=criteria.zone))
+        .values("month")
+        .annotate(journeys=Count("id"), meters=Sum("distance_m"), seconds=Sum("duration_s"))
+        .order_by("month")
+    )
+    result = []
+    for row in rows:
+        month: date = row["month"].date() if isinstance(row["month"], datetime) else row["month"]
+        result.append(
+            Breakdown(
+                key=f"{month:%Y-%m}",
+                label=f"{month:%b %Y}",
+                journeys=row["journeys"],
+                distance_km=_km(row["meters"]),
+                hours=_hours(row["seconds"]),
+            )
+        )
+    return result
+
+
+def _heatmap(journeys: QuerySet[CheckIn], criteria: StatsFilter) -> list[list[int]]:
+    grid = [[0] * 24 for _ in range(7)]
+    rows = (
+        journeys.annotate(
+            weekday=ExtractIsoWeekDay("departure_planned", tzinfo=criteria.zone),
+            hour=ExtractHour("departure_planned", tzinfo=criteria.zone),
+        )
+        .values("weekday", "hour")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for row in rows:
+        grid[row["weekday"] - 1][row["hour"]] = row["n"]
+    return grid
+
+
+def _emissions(by_mode: list[Breakdown]) -> Emissions:
+    labels = dict(Mode.choices)
+    per_mode = [
+        (
+            labels.get(row.key, row.key),
+            round(emissions.grams(row.key, row.distance_km * 1000) / 1000, 1),
+        )
+        for row in by_mode
+    ]
+    total_m = sum(row.distance_km for row in by_mode) * 1000
+    return Emissions(
+        kg=round(sum(kg for _, kg in per_mode), 1),
+        car_kg=round(emissions.car_grams(total_m) / 1000, 1),
+        by_mode=per_mode,
+    )
+
+
+def _cache_key(owner: User, criteria: StatsFilter) -> str:
+    described = repr((criteria.start, criteria.end, criteria.purposes, criteria.modes,
+                      str(criteria.zone)))  # fmt: skip
+    digest = hashlib.sha256(described.encode()).hexdigest()[:24]
+    return f"stats:{owner.pk}:{stats_generation(owner.pk)}:{digest}"
+
+
+def user_statistics(*, owner: User, criteria: StatsFilter | None = None) -> Statistics:
+    """The owner's statistics for ``criteria`` (their private journeys included). Cached per
+    traveller until one of their journeys changes (stats.cache)."""
+    criteria = criteria or StatsFilter()
+    key = _cache_key(owner, criteria)
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    journeys = journeys_in(owner=owner, criteria=criteria)
+    by_mode = _breakdown(journeys, "mode", dict(Mode.choices))
+    statistics = Statistics(
+        criteria=criteria,
+        totals=checkin_totals(journeys),
+        delays=_delays(journeys),
+        points=journeys.aggregate(points=Sum(points_expression()))["points"] or 0,
+        by_purpose=_breakdown(journeys, "purpose", dict(Purpose.choices)),
+        by_mode=by_mode,
+        by_operator=_breakdown(journeys, "operator_name", {})[:TOP],
+        by_line=_breakdown(journeys, "line_name", {})[:TOP],
+        stations=_stations(journeys),
+        longest=list(journeys.filter(distance_m__isnull=False).order_by("-distance_m")[:5]),
+        months=_months(journeys, criteria),
+        heatmap=_heatmap(journeys, criteria),
+        emissions=_emissions(by_mode),
+    )
+    cache.set(key, statistics, STATS_CACHE_SECONDS)
+    return statistics
+
+
+def journey_ids_for_map(*, owner: User, criteria: StatsFilter, limit: int = 500) -> list[int]:
+    """The newest journeys of the range whose routes the statistics map draws."""
+    journeys = journeys_in(owner=owner, criteria=criteria)
+    return list(journeys.order_by("-departure_planned").values_list("id", flat=True)[:limit])
+
+
+# --- Leaderboards -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Standing:
+    rank: int
+    user: User
+    points: int
+    journeys: int
+    distance_km: float
+
+
+def leaderboard(*, viewer: Any, since: datetime, limit: int = 20) -> list[Standing]:
+    """Travellers by points for journeys departing since ``since``. Only journeys that feeds
+    list (public; signed-in users only for signed-in viewers) of public profiles count, so no
+    one's rank gives away what they keep to themselves; travellers who opted out are left
+    out, as are those blocked either way."""
+    shared = [Visibility.PUBLIC]
+    if viewer.is_authenticated:
+        shared.append(Visibility.AUTHENTICATED)
+    journeys = CheckIn.objects.filter(
+        departure_planned__gte=since,
+        departure_planned__lte=timezone.now(),
+        visibility__in=shared,
+        user__private_profile=False,
+        user__leaderboard_opt_out=False,
+        user__is_active=True,
+    )
+    if viewer.is_authenticated:
+        journeys = journeys.exclude(user__in=blocked_either_way(viewer))
+    rows = list(
+        journeys.values("user")
+        .annotate(points=Sum(points_expression()), journeys=Count("id"), meters=Sum("distance_m"))
+        .order_by("-points", "user")[:limit]
+    )
+    users = User.objects.in_bulk([row["user"] for row in rows])
+    return [
+        Standing(rank, users[row["user"]], row["points"] or 0, row["journeys"], _km(row["meters"]))
+        for rank, row in enumerate(rows, start=1)
+    ]

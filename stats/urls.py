@@ -6,4 +6,6 @@ app_name = "stats"
 
 urlpatterns = [
     path("", views.overview, name="overview"),
+    path("map.json", views.journey_map, name="map"),
+    path("leaderboard/", views.leaderboards, name="leaderboard"),
 ]

@@ -1,13 +1,81 @@
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
-from django.shortcuts import render
+from datetime import timedelta
 
-from stats.selectors import user_statistics
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from checkins.geo import decode_path
+from stats import emissions
+from stats.filters import StatsFilterForm
+from stats.points import BASE_POINTS
+from stats.selectors import journey_ids_for_map, leaderboard, user_statistics
+from trainy.documents import DocumentStoreError, journey_store
 from trainy.http import AuthenticatedRequest
 
 
 @login_required
+@require_GET
 def overview(request: AuthenticatedRequest) -> HttpResponse:
-    return render(request, "stats/overview.html", {"stats": user_statistics(user=request.user)})
+    form = StatsFilterForm(request.GET or {"period": "this-year"})
+    statistics = None
+    if form.is_valid():
+        statistics = user_statistics(owner=request.user, criteria=form.criteria())
+    context = {
+        "form": form,
+        "stats": statistics,
+        "query": request.GET.urlencode(),
+        "emission_source": emissions.SOURCE,
+        "emission_source_url": emissions.SOURCE_URL,
+        "hours": range(24),
+        "map_tiles": settings.TRAINY_MAP_TILES,
+    }
+    return render(request, "stats/overview.html", context, status=200 if form.is_valid() else 400)
+
+
+@login_required
+@require_GET
+def journey_map(request: AuthenticatedRequest) -> JsonResponse:
+    """The routes of the range's journeys for the statistics map (the page asks after it has
+    loaded; the figures never wait for the document store)."""
+    form = StatsFilterForm(request.GET or {"period": "this-year"})
+    if not form.is_valid():
+        return JsonResponse({"error": form.errors.get_json_data()}, status=400)
+    ids = journey_ids_for_map(owner=request.user, criteria=form.criteria())
+    try:
+        documents = journey_store().get_many(ids)
+    except DocumentStoreError:
+        return JsonResponse({"paths": [], "note": "Routes are unavailable at the moment."})
+    paths = []
+    for checkin_id in ids:
+        geometry = (documents.get(checkin_id) or {}).get("geometry")
+        if geometry:
+            points = decode_path(geometry["path"])
+            # Every fourth point is plenty at the zoom of a map of many journeys.
+            paths.append([[round(lat, 5), round(lon, 5)] for lat, lon in points[::4] + points[-1:]])
+    return JsonResponse({"paths": paths})
+
+
+@require_GET
+def leaderboards(request: HttpRequest) -> HttpResponse:
+    now = timezone.now()
+    context = {
+        "boards": [
+            (
+                "This week",
+                leaderboard(viewer=request.user, since=now - timedelta(days=7)),
+                "weekly",
+            ),
+            (
+                "This month",
+                leaderboard(viewer=request.user, since=now - timedelta(days=30)),
+                "monthly",
+            ),
+        ],
+        "base_points": sorted(BASE_POINTS.items(), key=lambda item: -item[1]),
+    }
+    return render(request, "stats/leaderboard.html", context)

@@ -214,6 +214,25 @@ def _wait_for_other_sessions_to_leave() -> None:
         connection.close()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _cache_of_this_run() -> Iterator[None]:
+    """Cache keys of this test run only: Redis outlives test databases, whose ids start again
+    at 1, so a statistics entry cached by an earlier run for "user 5" would be served to this
+    run's user 5."""
+    import copy
+    import uuid
+
+    from django.conf import settings
+    from django.test import override_settings
+
+    prefix = f"trainy-test-{uuid.uuid4().hex[:12]}"
+    os.environ["CACHE_KEY_PREFIX"] = prefix  # for the worker processes tests start
+    caches = copy.deepcopy(settings.CACHES)
+    caches["default"]["KEY_PREFIX"] = prefix
+    with override_settings(CACHES=caches):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _fresh_feed_cache() -> None:
     """Each test starts a new feed generation: a front page cached by an earlier test (whose

@@ -169,7 +169,8 @@ else:
         "default": {
             "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": _redis_url.geturl(),
-            "KEY_PREFIX": "trainy",
+            # Several Trainys (or test runs) can share one Redis under prefixes of their own.
+            "KEY_PREFIX": env.string("CACHE_KEY_PREFIX", "trainy"),
             "OPTIONS": {
                 "CLIENT_CLASS": "django_redis.client.DefaultClient",
                 # Redis is a cache only: a slow or dead one must cost milliseconds, not a page.

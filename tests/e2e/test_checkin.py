@@ -48,7 +48,9 @@ def test_a_traveller_checks_in_by_hand_and_sees_the_journey_everywhere(page: Pag
     page.get_by_role("link", name="My journeys").click()
     expect(page.get_by_test_id("totals")).to_contain_text("1 journey")
     page.get_by_role("link", name="Statistics").click()
-    expect(page.get_by_test_id("totals")).to_contain_text("1 journey")
-    expect(page.get_by_role("row", name="Regional rail")).to_contain_text("1")
+    expect(page.get_by_test_id("total-journeys")).to_have_text("1")
+    expect(page.get_by_test_id("by-mode").get_by_role("row", name="Regional rail")).to_contain_text(
+        "1"
+    )
     page.get_by_role("link", name="Feed").click()
     expect(page.get_by_test_id("journey")).to_contain_text("RE 1")

@@ -29,7 +29,7 @@ def test_statistics_sum_only_the_travellers_own_journeys(client, alice, bob):
     )
     CheckInFactory(user=bob, distance_m=999_000, duration_s=99_000)
     client.force_login(alice)
-    stats = client.get("/stats/").context["stats"]
+    stats = client.get("/stats/?period=all").context["stats"]
     direct = CheckIn.objects.filter(user=alice).aggregate(m=Sum("distance_m"))["m"]
     assert stats.totals.journeys == 3
     assert stats.totals.distance_km == round(direct / 1000, 1) == 265.0
