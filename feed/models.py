@@ -152,3 +152,19 @@ class Notification(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.actor} {self.get_kind_display()} ({self.recipient})"
+
+
+class UserSession(TimeStampedModel):
+    """A browser a traveller is signed in on, so that they can see where and sign out there.
+    Rows whose Django session has ended are ignored (and cleaned up when listed)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="browser_sessions"
+    )
+    session_key = models.CharField(max_length=40, unique=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    last_seen = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.user} on {self.user_agent[:40] or 'a browser'}"

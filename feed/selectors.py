@@ -22,7 +22,7 @@ from checkins.selectors import (
     page_after,
     with_likes,
 )
-from feed.models import Block, Follow, Like, Mute, Notification, User
+from feed.models import Block, Follow, Like, Mute, Notification, User, UserSession
 
 # What feeds list: unlisted journeys are for those with the link (and the owner's profile).
 FEED_VISIBILITIES = (Visibility.PUBLIC, Visibility.AUTHENTICATED)
@@ -233,3 +233,20 @@ def unread_count(*, recipient: User) -> int:
         .exclude(actor__in=blocked_either_way(recipient))
         .count()
     )
+
+
+def browser_sessions(*, user: User) -> list[UserSession]:
+    """The browsers the traveller is signed in on, most recently used first. Rows of sessions
+    that have ended meanwhile (signed out, expired) are dropped."""
+    from django.contrib.sessions.models import Session
+
+    rows = list(UserSession.objects.filter(user=user).order_by("-last_seen"))
+    live = set(
+        Session.objects.filter(
+            session_key__in=[row.session_key for row in rows], expire_date__gt=timezone.now()
+        ).values_list("session_key", flat=True)
+    )
+    ended = [row.pk for row in rows if row.session_key not in live]
+    if ended:
+        UserSession.objects.filter(pk__in=ended).delete()
+    return [row for row in rows if row.session_key in live]

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from checkins.models import CheckIn, Visibility
 from checkins.selectors import checkin_get
-from feed.models import Block, Follow, Like, Mute, Notification, User
+from feed.models import Block, Follow, Like, Mute, Notification, User, UserSession
 from feed.selectors import FEED_GENERATION_KEY
 
 logger = logging.getLogger(__name__)
@@ -205,3 +205,43 @@ def journeys_make_private_by_age(*, users: list[User] | None = None) -> int:
         feed_changed()
         logger.info("made %d journeys private by age", changed)
     return changed
+
+
+# --- Signed-in browsers -------------------------------------------------------------------------
+
+
+def session_seen(*, user: User, session_key: str, ip: str | None, user_agent: str) -> None:
+    UserSession.objects.update_or_create(
+        session_key=session_key,
+        defaults={
+            "user": user,
+            "ip": ip or None,
+            "user_agent": user_agent[:300],
+            "last_seen": timezone.now(),
+        },
+    )
+
+
+def session_end(*, user: User, session_key: str) -> bool:
+    """Sign the traveller out on one of their browsers; False if it is not theirs (or gone)."""
+    from importlib import import_module
+
+    from django.conf import settings
+
+    row = UserSession.objects.filter(user=user, session_key=session_key).first()
+    if row is None:
+        return False
+    import_module(settings.SESSION_ENGINE).SessionStore(session_key=session_key).delete()
+    row.delete()
+    return True
+
+
+def sessions_end_others(*, user: User, keep: str) -> int:
+    ended = 0
+    for key in (
+        UserSession.objects.filter(user=user)
+        .exclude(session_key=keep)
+        .values_list("session_key", flat=True)
+    ):
+        ended += session_end(user=user, session_key=key)
+    return ended

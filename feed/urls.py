@@ -9,6 +9,7 @@ urlpatterns = [
     path("following/", views.following, name="following"),
     path("notifications/", views.notification_list, name="notifications"),
     path("settings/", views.settings_page, name="settings"),
+    path("settings/sessions/", views.sessions_page, name="sessions"),
     path("u/<str:username>/", views.profile, name="profile"),
     path("u/<str:username>/follow/", views.follow, name="follow"),
     path("u/<str:username>/unfollow/", views.unfollow, name="unfollow"),

@@ -20,6 +20,7 @@ from feed import services
 from feed.forms import SettingsForm
 from feed.models import User
 from feed.selectors import (
+    browser_sessions,
     cached_global_feed,
     follow_requests,
     following_feed,
@@ -240,3 +241,21 @@ def settings_page(request: AuthenticatedRequest) -> HttpResponse:
             messages.success(request, "Settings saved.")
             return redirect("feed:settings")
     return render(request, "feed/settings.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def sessions_page(request: AuthenticatedRequest) -> HttpResponse:
+    """Where the traveller is signed in; sign out on one browser, or on all the others."""
+    current = request.session.session_key or ""
+    if request.method == "POST":
+        if request.POST.get("others"):
+            ended = services.sessions_end_others(user=request.user, keep=current)
+            messages.success(request, f"Signed out on {ended} other browser{'s' * (ended != 1)}.")
+        elif services.session_end(user=request.user, session_key=request.POST.get("session", "")):
+            messages.success(request, "Signed out on that browser.")
+        else:
+            messages.error(request, "That session has ended already.")
+        return redirect("feed:sessions")
+    context = {"sessions": browser_sessions(user=request.user), "current": current}
+    return render(request, "feed/sessions.html", context)

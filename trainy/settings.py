@@ -72,7 +72,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.socialaccount",
-    "allauth.socialaccount.providers.gitlab",
+    "allauth.socialaccount.providers.openid_connect",
     "feed",
     "checkins",
     "stats",
@@ -89,6 +89,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "feed.middleware.SessionTrackingMiddleware",
 ]
 
 ROOT_URLCONF = "trainy.urls"
@@ -294,26 +295,49 @@ ACCOUNT_FORMS = {"login": "feed.forms.LoginForm"}
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = True
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if HTTPS else "http"
-TRAINY_LOCAL_ACCOUNTS = env.boolean("TRAINY_LOCAL_ACCOUNTS", True)
+# Failed sign-ins, counted in the cache: 10 a minute from one address, 5 in 5 minutes for one
+# account; then allauth asks to wait.
+ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
 
+# GitLab single sign-on, through allauth's OpenID Connect provider: GitLab is an OIDC provider
+# (discovery at GITLAB_URL/.well-known/openid-configuration) whose userinfo carries "groups",
+# the full paths of the user's groups, which decide who may sign in and who administers.
 GITLAB_URL = env.string("GITLAB_URL", "https://gitlab.com").rstrip("/")
 GITLAB_CLIENT_ID = env.string("GITLAB_CLIENT_ID")
 GITLAB_CLIENT_SECRET = env.string("GITLAB_CLIENT_SECRET")
-GITLAB_SCOPES = env.strings("GITLAB_SCOPES", ["read_user", "openid", "profile", "email"])
+GITLAB_SCOPES = env.strings("GITLAB_SCOPES", ["openid", "profile", "email"])
 if GITLAB_CLIENT_ID and not GITLAB_CLIENT_SECRET:
     raise ConfigurationError("GITLAB_CLIENT_SECRET is required when GITLAB_CLIENT_ID is set")
+# Members of these groups (full paths, as GitLab lists them) are staff and superusers; leaving
+# the group revokes that at the next sign-in.
+TRAINY_GITLAB_ADMIN_GROUPS = env.strings("TRAINY_GITLAB_ADMIN_GROUPS", [])
+# If set, only members of these groups (or of their subgroups) may sign in with GitLab.
+TRAINY_GITLAB_ALLOWED_GROUPS = env.strings("TRAINY_GITLAB_ALLOWED_GROUPS", [])
+# Local sign-up and password sign-in; off by default once GitLab is configured (SSO only).
+TRAINY_LOCAL_ACCOUNTS = env.boolean("TRAINY_LOCAL_ACCOUNTS", not GITLAB_CLIENT_ID)
 SOCIALACCOUNT_PROVIDERS = {
-    "gitlab": {
-        "GITLAB_URL": GITLAB_URL,
+    "openid_connect": {
         "SCOPE": GITLAB_SCOPES,
+        "OAUTH_PKCE_ENABLED": True,
         # Configured from the environment, not the database, so a deployment is one Secret.
         "APPS": (
-            [{"client_id": GITLAB_CLIENT_ID, "secret": GITLAB_CLIENT_SECRET, "key": ""}]
+            [
+                {
+                    "provider_id": "gitlab",
+                    "name": "GitLab",
+                    "client_id": GITLAB_CLIENT_ID,
+                    "secret": GITLAB_CLIENT_SECRET,
+                    "settings": {"server_url": GITLAB_URL},
+                }
+            ]
             if GITLAB_CLIENT_ID
             else []
         ),
     }
 }
+SOCIALACCOUNT_ADAPTER = "feed.adapters.SocialAccountAdapter"
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_LOGIN_ON_GET = False  # the sign-in button posts, so a link cannot start it
 SOCIALACCOUNT_ONLY = not TRAINY_LOCAL_ACCOUNTS
 
 # Mail: printed to the console unless an SMTP server is configured.

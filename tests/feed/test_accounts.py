@@ -7,7 +7,7 @@ import re
 import pytest
 from django.core import mail
 
-from tests.factories import UserFactory
+from tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -38,12 +38,55 @@ def test_the_gitlab_button_appears_only_when_configured(client, settings):
 
     settings.GITLAB_CLIENT_ID = "trainy-client"
     settings.SOCIALACCOUNT_PROVIDERS = {
-        "gitlab": {
-            "GITLAB_URL": "https://git.example.edu",
-            "SCOPE": ["read_user"],
-            "APPS": [{"client_id": "trainy-client", "secret": "s3cret", "key": ""}],
+        "openid_connect": {
+            "APPS": [{"provider_id": "gitlab", "name": "GitLab", "client_id": "trainy-client",
+                      "secret": "s3cret", "settings": {"server_url": "https://git.example.edu"}}],
         }
-    }
+    }  # fmt: skip
     page = client.get("/accounts/login/").content.decode()
     assert "GitLab" in page
-    assert "/accounts/gitlab/login/" in page
+    assert "/accounts/oidc/gitlab/login/" in page
+
+
+def test_group_membership_as_gitlab_lists_it():
+    from feed.gitlab import member_of_any, member_within_any
+
+    # Admin groups: the path itself (GitLab lists inherited memberships already).
+    assert member_of_any(["kbs610", "kbs610/admins"], ["kbs610/admins"])
+    assert not member_of_any(["kbs610"], ["kbs610/admins"])
+    assert not member_of_any(["kbs610/admins/ops"], ["kbs610/admins"])
+    # The sign-in gate: the group or any subgroup of it.
+    assert member_within_any(["kbs610/trains"], ["kbs610"])
+    assert not member_within_any(["kbs6100"], ["kbs610"])
+    assert not member_within_any([], ["kbs610"])
+
+
+def test_failed_sign_ins_are_limited_per_account(client, alice):
+    for _ in range(5):
+        response = client.post("/accounts/login/", {"login": "alice", "password": "wrong"})
+        assert "Too many failed login attempts" not in response.content.decode()
+    response = client.post("/accounts/login/", {"login": "alice", "password": "wrong"})
+    assert "Too many failed login attempts" in response.content.decode()
+    # Even the right password has to wait now.
+    response = client.post("/accounts/login/", {"login": "alice", "password": PASSWORD})
+    assert "Signed in as" not in response.content.decode()
+
+
+def test_a_traveller_sees_where_they_are_signed_in_and_signs_out_there(alice):
+    from django.test import Client
+
+    laptop, phone = Client(HTTP_USER_AGENT="Laptop browser"), Client(HTTP_USER_AGENT="Phone")
+    for browser in (laptop, phone):
+        assert browser.login(username="alice", password=PASSWORD)
+        browser.get("/")
+    page = laptop.get("/settings/sessions/").content.decode()
+    assert "Laptop browser" in page and "(this browser)" in page and "Phone" in page
+
+    laptop.post("/settings/sessions/", {"others": "1"})
+
+    assert "Signed in as" not in phone.get("/").content.decode()  # signed out there
+    assert "Signed in as" in laptop.get("/").content.decode()
+    assert "Phone" not in laptop.get("/settings/sessions/").content.decode()
+    # Someone else's session key is not theirs to end.
+    response = laptop.post("/settings/sessions/", {"session": "not-a-key"}, follow=True)
+    assert "That session has ended already." in response.content.decode()

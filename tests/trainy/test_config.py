@@ -193,3 +193,26 @@ class TestEnvironment:
     def test_redact_hides_only_the_password(self):
         assert redact("amqp://user:secret@host:5672/vh") == "amqp://user:***@host:5672/vh"
         assert redact("redis://host:6379/0") == "redis://host:6379/0"
+
+
+def test_gitlab_from_the_environment_makes_sign_in_sso_only_unless_told_otherwise():
+    code = (
+        "import json, django; from django.conf import settings; django.setup();"
+        "app = settings.SOCIALACCOUNT_PROVIDERS['openid_connect']['APPS'][0];"
+        "print(json.dumps([settings.SOCIALACCOUNT_ONLY, app['settings']['server_url'],"
+        " app['client_id'], settings.TRAINY_GITLAB_ADMIN_GROUPS]))"
+    )
+    gitlab = {
+        **PRODUCTION,
+        "GITLAB_URL": "https://git.example.edu/",
+        "GITLAB_CLIENT_ID": "trainy",
+        "GITLAB_CLIENT_SECRET_FILE": str(ROOT / "README.md"),  # any readable file will do
+        "TRAINY_GITLAB_ADMIN_GROUPS": "kbs610/admins, kbs610/ops",
+    }
+    result = run_python(code, gitlab)
+    assert result.returncode == 0, result.stderr
+    sso_only, server, client, admins = json.loads(result.stdout.strip().splitlines()[-1])
+    assert (sso_only, server, client) == (True, "https://git.example.edu", "trainy")
+    assert admins == ["kbs610/admins", "kbs610/ops"]
+    result = run_python(code, {**gitlab, "TRAINY_LOCAL_ACCOUNTS": "true"})
+    assert json.loads(result.stdout.strip().splitlines()[-1])[0] is False
