@@ -73,12 +73,17 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.socialaccount",
     "allauth.socialaccount.providers.openid_connect",
+    "django_prometheus",
+    "trainy.metrics",
     "feed",
     "checkins",
     "stats",
 ]
 
 MIDDLEWARE = [
+    # Request metrics for /metrics: the "before" one first and the "after" one last, so they
+    # time the whole chain.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "trainy.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -90,6 +95,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "feed.middleware.SessionTrackingMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "trainy.urls"
@@ -390,6 +396,21 @@ if not set(READYZ_REQUIRED) <= _known_components:
         "TRAINY_READYZ_REQUIRED may list only "
         f"{', '.join(sorted(_known_components))}, got {', '.join(READYZ_REQUIRED)!r}"
     )
+
+# --- Metrics -----------------------------------------------------------------------------------
+
+# /metrics (django-prometheus and trainy.metrics) is for scrapers inside the cluster: requests
+# that came through a proxy (X-Forwarded-For, Forwarded) get a 404 unless this is on.
+TRAINY_METRICS_PUBLIC = env.boolean("TRAINY_METRICS_PUBLIC", False)
+# Optionally, a bearer token that scrapers must send as well.
+TRAINY_METRICS_TOKEN = env.string("TRAINY_METRICS_TOKEN")
+# Port of the /healthz and /metrics server inside Celery worker and beat processes; 0 (the
+# default outside the container) opens none.
+TRAINY_METRICS_PORT = env.integer("TRAINY_METRICS_PORT", 0, minimum=0)
+# A worker or beat whose loop has not ticked for this long (while the broker is reachable)
+# fails its liveness probe.
+TRAINY_PROBE_STALE_SECONDS = env.integer("TRAINY_PROBE_STALE_SECONDS", 120, minimum=10)
+PROMETHEUS_EXPORT_MIGRATIONS = False
 
 # --- Logging -----------------------------------------------------------------------------------
 
