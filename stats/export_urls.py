@@ -1,0 +1,22 @@
+"""URLs of exports and the calendar feed, included at the site's root by trainy/urls.py (the
+feed lives outside /stats/: calendar apps get a short, fixed address)."""
+
+from django.urls import path, re_path
+
+from stats import export_views as views
+
+app_name = "exports"
+
+urlpatterns = [
+    path("stats/export/", views.export_new, name="new"),
+    path("stats/exports/<int:export_id>/", views.export_status, name="status"),
+    path("stats/exports/<int:export_id>/progress/", views.export_progress, name="progress"),
+    path("stats/exports/<int:export_id>/download/", views.export_download, name="download"),
+    path("stats/calendar/", views.calendar_settings, name="calendar"),
+    # Tokens are secrets.token_urlsafe(32): 43 characters of [A-Za-z0-9_-].
+    re_path(
+        r"^calendar/(?P<token>[A-Za-z0-9_-]{16,64})\.ics$",
+        views.calendar_feed,
+        name="calendar_feed",
+    ),
+]

@@ -1,0 +1,124 @@
+"""Writes of the stats app: exports made in the background, and the calendar-feed token."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import tempfile
+
+from django.db import transaction
+from django.utils import timezone
+
+from feed.models import User
+from stats.exports import SPOOL_BYTES, ExportOptions, export_chunks
+from stats.exports.selectors import export_source
+from stats.models import Export
+
+logger = logging.getLogger(__name__)
+
+# Exports of more journeys than this are made by a Celery task; smaller ones answer at once.
+DIRECT_LIMIT = 2000
+# Finished files are kept in the database; each traveller keeps this many of the newest.
+KEEP_EXPORTS = 10
+# Progress is written at most this often (rows): each write is an UPDATE.
+PROGRESS_EVERY = 250
+
+
+@transaction.atomic
+def export_create(*, owner: User, options: ExportOptions, rows_total: int) -> Export:
+    """Record an export to be made in the background and queue its task once committed.
+
+    The owner's older exports beyond the newest KEEP_EXPORTS go (files are not kept forever).
+    """
+    export = Export(
+        user=owner,
+        format=options.format,
+        options=options.to_json(),
+        rows_total=rows_total,
+        filename=options.filename(owner.username),
+        content_type=options.kind.content_type,
+    )
+    export.full_clean()
+    export.save()
+    keep = Export.objects.filter(user=owner).order_by("-created_at", "-id")[:KEEP_EXPORTS]
+    Export.objects.filter(user=owner).exclude(
+        id__in=list(keep.values_list("id", flat=True))
+    ).delete()
+
+    def enqueue() -> None:
+        from stats.tasks import run_export
+
+        try:
+            run_export.delay(export.id)
+        except Exception:
+            # The broker is away (or, run eagerly, the export itself failed): say so on the
+            # export's page rather than leave it queued for ever.
+            logger.exception("export %s could not be made", export.id)
+            export_fail(
+                export_id=export.id,
+                error="The export could not be started; please try again in a few minutes.",
+            )
+
+    transaction.on_commit(enqueue)
+    return export
+
+
+def export_run(*, export_id: int) -> Export | None:
+    """Make the export's file and store it on the row. Idempotent: a finished export is left
+    alone, and one cut off mid-way (a worker killed, the task delivered again) starts over.
+
+    Not atomic: progress is committed as it goes, so the page polling it sees it move.
+    Errors are raised to the task, which retries outages and marks the export failed when it
+    gives up.
+    """
+    export = Export.objects.filter(id=export_id).select_related("user").defer("content").first()
+    if export is None or export.status == Export.Status.DONE:
+        return export
+    options = ExportOptions.from_json(export.options)
+    source = export_source(owner=export.user, options=options)
+    total = source.count()
+    Export.objects.filter(id=export.id).update(
+        status=Export.Status.RUNNING, rows_done=0, rows_total=total, error=""
+    )
+
+    def progress(done: int) -> None:
+        Export.objects.filter(id=export.id).update(rows_done=done)
+
+    source.progress = progress
+    source.every = PROGRESS_EVERY
+    with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as out:
+        for chunk in export_chunks(source):
+            out.write(chunk)
+        out.seek(0)
+        content = out.read()
+    Export.objects.filter(id=export.id).update(
+        status=Export.Status.DONE,
+        rows_done=total,
+        content=content,
+        finished_at=timezone.now(),
+    )
+    logger.info(
+        "export %s: %s, %d journeys, %d bytes", export.id, export.format, total, len(content)
+    )
+    # None if its owner deleted it meanwhile (a newer export pushed it out).
+    return Export.objects.defer("content").filter(id=export.id).first()
+
+
+def export_fail(*, export_id: int, error: str) -> None:
+    """Mark the export failed, with a message for its owner."""
+    Export.objects.filter(id=export_id).exclude(status=Export.Status.DONE).update(
+        status=Export.Status.FAILED, error=error[:1000], finished_at=timezone.now()
+    )
+
+
+def calendar_token_renew(*, user: User) -> str:
+    """Give the traveller's calendar feed a new secret URL; the old one stops working."""
+    user.calendar_token = secrets.token_urlsafe(32)
+    user.save(update_fields=["calendar_token"])
+    return user.calendar_token
+
+
+def calendar_token_revoke(*, user: User) -> None:
+    """Turn the traveller's calendar feed off: its URL answers 404 from now on."""
+    user.calendar_token = ""
+    user.save(update_fields=["calendar_token"])
