@@ -3,8 +3,8 @@ cached: every figure computed from PostgreSQL) and warm (the traveller's figures
 Redis), over HTTP from gunicorn. Prints figures; not a test.
 
     eval "$(scripts/services env)"
-    .venv/bin/python bench/stats.py                 # 10,000 journeys, 200 requests each way
-    .venv/bin/python bench/stats.py --requests 500
+    .venv/bin/python bench/stats_page.py                 # 10,000 journeys, 200 requests each way
+    .venv/bin/python bench/stats_page.py --requests 500
 
 Runs against the database trainy_bench (created and migrated if missing). The traveller
 bench-stats gets 10,000 journeys over two years (made once, kept for later runs).
