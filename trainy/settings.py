@@ -85,6 +85,9 @@ MIDDLEWARE = [
     # time the whole chain.
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "trainy.middleware.RequestIdMiddleware",
+    # /healthz, /readyz and /metrics for the kubelet and scrapers, which address pods by IP
+    # (not in ALLOWED_HOSTS): answered before anything reads the Host header.
+    "trainy.metrics.middleware.ClusterEndpointsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -13,6 +13,7 @@ in the process's default registry.
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -20,6 +21,10 @@ from prometheus_client import Counter, Histogram
 
 if TYPE_CHECKING:
     from checkins.models import CheckIn
+
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    # The client writes each metric's file there from the first metric on.
+    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
 
 CHECKINS_CREATED = Counter(
     "trainy_checkins_created",
