@@ -236,6 +236,27 @@ def run_wrk(
     )
 
 
+def settle(limit: float = 60) -> float:
+    """Wait until no other session runs a query on the benchmark database: requests still in
+    the server when wrk stops (slow pages queue up) would otherwise load the next page's
+    measurement. Returns the seconds waited."""
+    from django.db import connection
+
+    started = time.perf_counter()
+    while time.perf_counter() - started < limit:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND state = 'active' AND pid <> pg_backend_pid()"
+            )
+            (busy,) = cursor.fetchone()
+        if not busy:
+            break
+        time.sleep(0.2)
+    time.sleep(0.5)  # the last answers leave the server
+    return time.perf_counter() - started
+
+
 # --- Where a page's time goes ----------------------------------------------------------------
 
 
@@ -377,8 +398,11 @@ def main(argv: Sequence[str] | None = None) -> None:
                     run_wrk(wrk, script, port, page.path, page_cookie, args, args.warmup)
                 figures = run_wrk(wrk, script, port, page.path, page_cookie, args, args.duration)
                 results.append((page, figures))
+                waited = settle()
                 failed = f", {figures.not_ok} not 200" if figures.not_ok else ""
                 failed += f", {figures.errors} socket errors" if figures.errors else ""
+                if waited > 1:
+                    failed += f"; the server took {waited:.0f} s more to finish"
                 if not figures.requests:
                     say(f"  {page.name}: no answer within {args.duration:g} s{failed}")
                     continue
