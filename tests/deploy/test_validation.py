@@ -1,0 +1,101 @@
+"""Every rendered and built object, validated strictly: Kubernetes 1.35 schemas for core kinds,
+the staged CRDs for the Gateway API and Flux, structural schemas for the operators' kinds."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.deploy import structural
+from tests.deploy.tooling import (
+    CI_VALUES,
+    FLUX,
+    FLUX_KUSTOMIZATIONS,
+    crd_schemas,
+    kustomize,
+    render,
+    validate,
+    validate_all,
+)
+
+
+@pytest.mark.parametrize("values", CI_VALUES, ids=[p.stem for p in CI_VALUES])
+def test_the_rendered_chart_is_valid(values):
+    problems = validate_all(render(values))
+    assert not problems, "\n".join(map(str, problems))
+
+
+@pytest.mark.parametrize(
+    "path", FLUX_KUSTOMIZATIONS, ids=[str(p.relative_to(FLUX)) for p in FLUX_KUSTOMIZATIONS]
+)
+def test_every_flux_kustomization_builds_into_valid_objects(path):
+    docs = kustomize(path)
+    assert docs
+    problems = validate_all(docs)
+    assert not problems, "\n".join(map(str, problems))
+
+
+def test_the_crd_schemas_are_read_from_shared_and_cover_the_kinds_used():
+    schemas = crd_schemas()
+    for key in [
+        ("gateway.networking.k8s.io/v1", "HTTPRoute"),
+        ("helm.toolkit.fluxcd.io/v2", "HelmRelease"),
+        ("kustomize.toolkit.fluxcd.io/v1", "Kustomization"),
+        ("source.toolkit.fluxcd.io/v1", "GitRepository"),
+        ("source.toolkit.fluxcd.io/v1", "OCIRepository"),
+        ("image.toolkit.fluxcd.io/v1", "ImagePolicy"),
+        ("notification.toolkit.fluxcd.io/v1beta3", "Alert"),
+    ]:
+        assert key in schemas
+    assert ("image.toolkit.fluxcd.io/v1beta2", "ImagePolicy") not in schemas
+
+
+# The validators themselves: a mistake must not pass.
+
+
+def test_an_unknown_kind_fails_instead_of_passing_unchecked():
+    (problem,) = validate(
+        {"apiVersion": "example.org/v1", "kind": "Gadget", "metadata": {"name": "x"}}
+    )
+    assert "Couldn't find schema" in problem.message
+
+
+def test_a_misspelt_field_of_a_core_kind_fails():
+    service = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "web"},
+        "spec": {"ports": [{"port": 80, "targetPort": "http"}], "selectr": {"a": "b"}},
+    }
+    assert validate(service)
+
+
+def test_a_misspelt_field_of_a_crd_kind_fails():
+    route = {
+        "apiVersion": "gateway.networking.k8s.io/v1",
+        "kind": "HTTPRoute",
+        "metadata": {"name": "web"},
+        "spec": {"parentRef": [{"name": "cloudflare"}]},
+    }
+    assert validate(route)
+    release = {
+        "apiVersion": "helm.toolkit.fluxcd.io/v2",
+        "kind": "HelmRelease",
+        "metadata": {"name": "trainy"},
+        "spec": {
+            "interval": "10m",
+            "chart": {"spec": {"chart": "x", "sourceRef": {"kind": "GitRepository", "name": "y"}}},
+            "timout": "30m",
+        },
+    }
+    assert validate(release)
+
+
+def test_a_misspelt_field_of_an_operator_kind_fails():
+    cluster = {
+        "apiVersion": "postgresql.cnpg.io/v1",
+        "kind": "Cluster",
+        "metadata": {"name": "pg"},
+        "spec": {"instances": 3, "storage": {"size": "1Gi"}, "bootstrap": {"initDB": {}}},
+    }
+    assert validate(cluster)
+    assert ("operator.victoriametrics.com/v1beta1", "VMServiceScrape") in structural.SCHEMAS
