@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint services-up services-down services-status deps deps-dev python-check
+.PHONY: run test lint services-up services-down services-status deps deps-dev python-check deploy-tools
 
 run: deps ## Serve Trainy on http://127.0.0.1:8000 with SQLite and a small demo; no services needed.
 	DEBUG=true $(PY) manage.py migrate --noinput
@@ -14,7 +14,7 @@ run: deps ## Serve Trainy on http://127.0.0.1:8000 with SQLite and a small demo;
 	@echo "Trainy is starting on http://$(HOST):$(PORT)/ (demo account: demo / demo)"
 	DEBUG=true $(PY) manage.py runserver $(HOST):$(PORT)
 
-test: deps-dev services-up ## Install and start the real services, then run ruff and every test.
+test: deps-dev services-up ## Install and start the real services, then run ruff and every test (the chart's and Flux's checks included).
 	scripts/test
 
 lint: deps-dev
@@ -23,6 +23,9 @@ lint: deps-dev
 services-up: ## Install (if missing) and start PostgreSQL, Redis, RabbitMQ, FerretDB, Chromium.
 	scripts/services install
 	scripts/services up
+
+deploy-tools: ## Build helm and kustomize, install checkov (once; cached in /var/cache/trainy).
+	scripts/deploy-tools install
 
 services-down:
 	scripts/services down
