@@ -64,8 +64,8 @@ COPY --chown=root:root . /app
 # Static files are collected (hashed and compressed, served by whitenoise) and the bytecode
 # compiled now: the root filesystem is read-only at run time. Settings need a key and hosts to
 # load; these exist for this one command only.
-RUN DEBUG=false SECRET_KEY=collectstatic-at-build-time-only ALLOWED_HOSTS=localhost \
-        TRAINY_DATA_DIR=/tmp/build-data \
+RUN env -u PROMETHEUS_MULTIPROC_DIR DEBUG=false SECRET_KEY=collectstatic-at-build-time-only \
+        ALLOWED_HOSTS=localhost TRAINY_DATA_DIR=/tmp/build-data \
         python manage.py collectstatic --noinput --verbosity 0 \
     && rm -rf /tmp/build-data \
     && python -m compileall -q -j 0 /app \

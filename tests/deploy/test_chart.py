@@ -440,3 +440,16 @@ def test_rendering_is_deterministic_apart_from_generated_secrets():
         ]
 
     assert stable(first) == stable(again)
+
+
+def test_pods_stop_gracefully_within_their_grace_period():
+    docs = render(DEFAULTS)
+    web = one(docs, "Deployment", "trainy-web")["spec"]["template"]["spec"]
+    (container,) = web["containers"]
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    pre_stop = container["lifecycle"]["preStop"]["sleep"]["seconds"]
+    assert pre_stop + int(env["GUNICORN_GRACEFUL_TIMEOUT"]) < web["terminationGracePeriodSeconds"]
+    # A worker's warm shutdown lets its running task finish: longer than the hard time limit.
+    worker = one(docs, "Deployment", "trainy-worker")["spec"]["template"]["spec"]
+    time_limit = int(one(docs, "ConfigMap", "trainy")["data"]["CELERY_TASK_TIME_LIMIT"])
+    assert worker["terminationGracePeriodSeconds"] > time_limit
