@@ -102,6 +102,11 @@ class CheckIn(TimeStampedModel):
     enriched_at = models.DateTimeField(null=True, blank=True)
     # When enrichment was last queued: the sweeper leaves recently queued journeys alone.
     enrichment_queued_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Why the enrichment task gave up (a bug, or an outage outlasting its retries), and when.
+    # Written by checkins.services.journey_enrichment_failed, cleared by a later success. The
+    # sweeper leaves such journeys to a person (the admin's "Enrichment failures").
+    enrichment_error = models.TextField(blank=True, editable=False)
+    enrichment_failed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         constraints = [
@@ -160,11 +165,18 @@ class CheckIn(TimeStampedModel):
                 condition=~Q(trip_id=""),
                 name="checkin_trip",
             ),
-            # The sweeper looks for journeys that enrichment has not reached yet.
+            # The sweeper looks for journeys that enrichment has not reached yet (and skips
+            # the few whose enrichment failed); the metrics count them.
             models.Index(
                 fields=["created_at"],
                 condition=Q(enriched_at__isnull=True),
                 name="checkin_unenriched",
+            ),
+            # The admin's list of enrichment failures, newest first.
+            models.Index(
+                fields=["-enrichment_failed_at"],
+                condition=Q(enrichment_failed_at__isnull=False),
+                name="checkin_enrichment_failed",
             ),
         ]
         ordering = ["-departure_planned", "-id"]
@@ -189,6 +201,15 @@ class CheckIn(TimeStampedModel):
         return int((self.arrival_real - self.arrival_planned).total_seconds())
 
 
+class EnrichmentFailure(CheckIn):
+    """Journeys whose enrichment gave up: the admin lists them on a page of their own."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "enrichment failure"
+        ordering = ["-enrichment_failed_at", "-id"]
+
+
 class JourneyDocument(models.Model):
     """Journey documents for the embedded default, when no MongoDB is configured.
 
@@ -206,11 +227,18 @@ class JourneyDocument(models.Model):
 
 
 # The timetable's models live in their own module; importing them here registers them.
-from checkins.timetable.models import Feed, FeedVersion, RealtimeTrip  # noqa: E402
+from checkins.timetable.models import (  # noqa: E402
+    Feed,
+    FeedImport,
+    FeedVersion,
+    RealtimeTrip,
+)
 
 __all__ = [
     "CheckIn",
+    "EnrichmentFailure",
     "Feed",
+    "FeedImport",
     "FeedVersion",
     "JourneyDocument",
     "Mode",

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from checkins.enrichment import build_document
 from checkins.geo import great_circle_m
-from checkins.models import CheckIn, Mode, Purpose
+from checkins.models import CheckIn, Mode, Purpose, Visibility
 from checkins.timetable.realtime import RealtimeResult, realtime_ingest
 from checkins.timetable.selectors import Trip, trip_get
 from feed.models import User
@@ -306,6 +306,63 @@ def checkin_delete(*, checkin: CheckIn) -> None:
     stats_changed(checkin.user_id)
 
 
+@transaction.atomic
+def checkins_make_private(*, checkin_ids: list[int]) -> int:
+    """Make these journeys private (an admin's moderation); returns how many changed. Feeds
+    and the travellers' statistics are let go after the commit."""
+    rows = list(
+        CheckIn.objects.select_for_update()
+        .filter(id__in=checkin_ids)
+        .exclude(visibility=Visibility.PRIVATE)
+        .values_list("id", "user_id")
+    )
+    if not rows:
+        return 0
+    CheckIn.objects.filter(id__in=[pk for pk, _ in rows]).update(
+        visibility=Visibility.PRIVATE, updated_at=timezone.now()
+    )
+    feed_changed()
+    for user_id in {user_id for _, user_id in rows}:
+        stats_changed(user_id)
+    return len(rows)
+
+
+@transaction.atomic
+def checkins_delete(*, checkin_ids: list[int]) -> int:
+    """Delete these journeys and their documents (see checkin_delete); returns how many."""
+    checkins = list(CheckIn.objects.select_for_update().filter(id__in=checkin_ids))
+    for checkin in checkins:
+        checkin_delete(checkin=checkin)
+    return len(checkins)
+
+
+def checkins_enrich_again(*, checkin_ids: list[int]) -> int:
+    """Queue enrichment again for these journeys (a person asked: an admin's "re-run" or a
+    failure's "retry"), forgetting any recorded failure. Returns how many were queued.
+
+    Published as the sweeper publishes: if the broker refuses, the marks are cleared so that
+    the sweeper takes the journeys up later, and the broker's error is raised.
+    """
+    ids = list(CheckIn.objects.filter(id__in=checkin_ids).values_list("id", flat=True))
+    CheckIn.objects.filter(id__in=ids).update(
+        enrichment_queued_at=timezone.now(), enrichment_error="", enrichment_failed_at=None
+    )
+    # After the commit (at once outside a transaction), as every enqueue here: the worker
+    # must find the journeys as this left them.
+    transaction.on_commit(lambda: _publish_enrichment(ids))
+    return len(ids)
+
+
+def journey_enrichment_failed(*, checkin_id: int, error: str) -> None:
+    """Record that enrichment of the journey gave up with ``error`` (called by the task once
+    it will not retry). The sweeper skips the journey from now on: it waits for a person to
+    fix the cause and retry it from the admin."""
+    logger.error("enrichment of journey %s failed: %s", checkin_id, error)
+    CheckIn.objects.filter(id=checkin_id).update(
+        enrichment_error=error, enrichment_failed_at=timezone.now(), enrichment_queued_at=None
+    )
+
+
 def _publish_enrichment(checkin_ids: list[int]) -> None:
     """Queue enrichment for journeys already marked as queued. If the broker refuses one, the
     mark is cleared on it and the rest, so the sweeper takes them up, and the error is raised.
@@ -347,6 +404,9 @@ def journey_enrich(*, checkin_id: int) -> CheckIn | None:
         "departure_real": _moment(times["departure_real"]),
         "arrival_real": _moment(times["arrival_real"]),
         "enriched_at": timezone.now(),
+        # A success after a recorded failure (a retry, or the cause fixed) closes it.
+        "enrichment_error": "",
+        "enrichment_failed_at": None,
     }
     updated = CheckIn.objects.filter(id=checkin.id).update(**summary)
     if not updated:
@@ -366,13 +426,22 @@ def _moment(text: str | None) -> datetime | None:
 
 def enrichment_sweep(*, older_than: timedelta = ENRICHMENT_GRACE, limit: int = 500) -> int:
     """Queue enrichment again for journeys still unenriched ``older_than`` after check-in (a
-    broker, worker or document-store outage lost their task). Returns how many were queued."""
+    broker, worker or document-store outage lost their task). Returns how many were queued.
+
+    Journeys whose enrichment failed for good (journey_enrichment_failed) are skipped: queued
+    again every minute they would fail again, and fill the batch before the journeys that can
+    still be saved.
+    """
 
     now = timezone.now()
     # A journey whose task is still retrying (the document store is away) is left alone until
     # that task's retries must have run out: sweeping it every minute would pile up copies.
     stale = list(
-        CheckIn.objects.filter(enriched_at__isnull=True, created_at__lt=now - older_than)
+        CheckIn.objects.filter(
+            enriched_at__isnull=True,
+            enrichment_failed_at__isnull=True,
+            created_at__lt=now - older_than,
+        )
         .filter(
             Q(enrichment_queued_at__isnull=True)
             | Q(enrichment_queued_at__lt=now - ENRICHMENT_RETRY_WINDOW)

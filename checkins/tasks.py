@@ -1,19 +1,50 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
-from celery import shared_task
+from celery import Task, shared_task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
-from checkins.services import enrichment_sweep, journey_enrich, realtime_apply
+from checkins.services import (
+    enrichment_sweep,
+    journey_enrich,
+    journey_enrichment_failed,
+    realtime_apply,
+)
 from checkins.timetable.realtime import RealtimeError, fetch
+from checkins.timetable.services import feed_import_fail, feed_import_run
 from trainy.documents import DocumentStoreUnavailable
 
 logger = logging.getLogger(__name__)
 
 
+def _first_argument(args: Any, kwargs: Any, name: str) -> Any:
+    return args[0] if args else (kwargs or {}).get(name)
+
+
+class EnrichmentTask(Task):
+    """Records on the journey why its enrichment gave up: after the last retry of an outage,
+    or at once for an error that retrying cannot mend (a bug in building the document). Not
+    called for a worker lost mid-task: that message is delivered again."""
+
+    def on_failure(
+        self, exc: BaseException, task_id: str, args: Any, kwargs: Any, einfo: Any
+    ) -> None:
+        checkin_id = _first_argument(args, kwargs, "checkin_id")
+        try:
+            journey_enrichment_failed(
+                checkin_id=checkin_id, error=f"{type(exc).__name__}: {exc}".strip()
+            )
+        except (OperationalError, InterfaceError):
+            # PostgreSQL itself is away: the journey stays unmarked, and the sweeper tries it
+            # again later, which is the best that can be done then.
+            logger.exception("enrichment of %s failed and could not be recorded", checkin_id)
+
+
 @shared_task(
+    base=EnrichmentTask,
     # Outages only: a programming error (say, a missing column) must fail, not retry forever.
     autoretry_for=(DocumentStoreUnavailable, OperationalError, InterfaceError),
     retry_backoff=2,
@@ -43,3 +74,35 @@ def refresh_realtime() -> int:
         except RealtimeError as error:
             logger.warning("realtime %s: %s", feed, error)
     return stored
+
+
+class ImportTask(Task):
+    """Marks the import failed when the task stops on an error of its own (a bug, the time
+    limit, the database away); a bad feed is recorded by feed_import_run itself."""
+
+    def on_failure(
+        self, exc: BaseException, task_id: str, args: Any, kwargs: Any, einfo: Any
+    ) -> None:
+        feed_import_id = _first_argument(args, kwargs, "feed_import_id")
+        try:
+            feed_import_fail(
+                feed_import_id=feed_import_id,
+                error=f"The import stopped unexpectedly ({type(exc).__name__}: {exc}).",
+            )
+        except (OperationalError, InterfaceError):
+            logger.exception("import %s failed and could not be marked failed", feed_import_id)
+
+
+@shared_task(
+    base=ImportTask,
+    acks_late=True,
+    ignore_result=True,
+    # A national feed takes minutes, far past the default limits of a task.
+    soft_time_limit=3600,
+    time_limit=3660,
+)
+def import_timetable(feed_import_id: int) -> None:
+    """Run an import queued from the admin. On the ``default`` queue (the settings' default):
+    a long import does not hold up enrichment, which has a queue of its own. Not retried: a
+    failed import is shown as failed, and started again by a person."""
+    feed_import_run(feed_import_id=feed_import_id)

@@ -1,14 +1,95 @@
-from django.contrib import admin
-from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+"""The admin's travellers: find them, see how many journeys they logged, block their sign-in."""
 
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db import transaction
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.http import HttpRequest
+
+from checkins.models import CheckIn
+from checkins.services import checkins_delete
 from feed.models import User
+
+
+def travellers(count: int) -> str:
+    return f"{count} traveller{'' if count == 1 else 's'}"
 
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     fieldsets = (
         *(BaseUserAdmin.fieldsets or ()),
-        ("Profile", {"fields": ("display_name", "avatar_url")}),
+        (
+            "Profile",
+            {"fields": ("display_name", "avatar_url", "private_profile", "default_visibility")},
+        ),
     )
-    list_display = ("username", "display_name", "email", "is_staff", "date_joined")
+    list_display = (
+        "username",
+        "display_name",
+        "email",
+        "journeys",
+        "private_profile",
+        "is_staff",
+        "is_active",
+        "date_joined",
+    )
+    list_filter = ("is_active", "is_staff", "is_superuser", "private_profile")
     search_fields = ("username", "display_name", "email")
+    actions = ("block_sign_in", "allow_sign_in")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
+        # Counted per listed traveller through the journeys' (user, time) index rather than
+        # by a join grouping every journey of every traveller before a page of them is cut.
+        journey_count = (
+            CheckIn.objects.filter(user=OuterRef("pk"))
+            .order_by()
+            .values("user")
+            .annotate(count=Count("id"))
+            .values("count")
+        )
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                journey_count=Coalesce(Subquery(journey_count, output_field=IntegerField()), 0)
+            )
+        )
+
+    @admin.display(description="journeys", ordering="journey_count")
+    def journeys(self, user: Any) -> int:
+        return user.journey_count
+
+    # is_active is what Django and allauth check at every sign-in, local or through GitLab
+    # (allauth shows its "account inactive" page), and at every request: ModelBackend no
+    # longer finds an inactive user for a session, so a blocked traveller is signed out too.
+    @admin.action(description="Block sign-in", permissions=["change"])
+    def block_sign_in(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        me = request.user.pk
+        assert me is not None  # the admin is signed in
+        if queryset.filter(pk=me).exists():
+            self.message_user(request, "You cannot block your own sign-in.", messages.WARNING)
+        blocked = queryset.exclude(pk=me).filter(is_active=True)
+        count = blocked.update(is_active=False)
+        self.message_user(request, f"{travellers(count)} can no longer sign in.", messages.SUCCESS)
+
+    @admin.action(description="Allow sign-in", permissions=["change"])
+    def allow_sign_in(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        count = queryset.filter(is_active=False).update(is_active=True)
+        self.message_user(request, f"{travellers(count)} can sign in again.", messages.SUCCESS)
+
+    # A traveller deleted here takes their journeys' documents along: the database's cascade
+    # alone would leave them in the document store.
+    def delete_model(self, request: HttpRequest, obj: User) -> None:
+        self.delete_queryset(request, User.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        with transaction.atomic():
+            journeys = CheckIn.objects.filter(user__in=queryset).values_list("id", flat=True)
+            checkins_delete(checkin_ids=list(journeys))
+            queryset.delete()

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from django import forms
 
 from checkins.models import Mode
+from checkins.timetable.importer import FEED_NAME
 
 MIN_QUERY = 2
 
@@ -34,3 +36,55 @@ class BoardForm(forms.Form):
         choices=Mode.choices, required=False, widget=forms.CheckboxSelectMultiple, label="Modes"
     )
     earlier = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+
+# Larger feeds are imported from a URL: the upload is held in memory and in the database.
+MAX_UPLOAD_BYTES = 512 * 1024 * 1024
+
+
+class FeedImportForm(forms.Form):
+    """The admin's "Import a timetable": a feed name, and a zip to upload or a URL to fetch."""
+
+    feed_name = forms.RegexField(
+        regex=FEED_NAME,
+        max_length=64,
+        label="Feed name",
+        help_text="Lower-case letters, digits and dashes, e.g. db-fv. An existing feed of this "
+        "name gets a new version, switched to once it is complete and valid.",
+        error_messages={"invalid": "Use lower-case letters, digits and dashes (e.g. db-fv)."},
+    )
+    file = forms.FileField(
+        required=False, label="GTFS zip", help_text="A GTFS feed as a .zip file."
+    )
+    url = forms.URLField(
+        required=False,
+        label="or its URL",
+        max_length=1000,
+        assume_scheme="https",
+        help_text="An http(s) address the workers can fetch the zip from.",
+    )
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data.get("file")
+        if upload is not None and upload.size > MAX_UPLOAD_BYTES:
+            raise forms.ValidationError(
+                f"The file is larger than {MAX_UPLOAD_BYTES >> 20} MB: give its URL instead."
+            )
+        return upload
+
+    def clean_url(self) -> str:
+        url = self.cleaned_data.get("url") or ""
+        if url and urlsplit(url).scheme not in ("http", "https"):
+            raise forms.ValidationError("Only http and https URLs can be fetched.")
+        return url
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        has_file, has_url = bool(data.get("file")), bool(data.get("url"))
+        if "file" not in data or "url" not in data:
+            return data  # one of them was refused already, with its own message
+        if has_file and has_url:
+            raise forms.ValidationError("Give either a file or a URL, not both.")
+        if not has_file and not has_url:
+            raise forms.ValidationError("Give a GTFS zip to upload or the URL to fetch it from.")
+        return data

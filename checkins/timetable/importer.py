@@ -40,6 +40,19 @@ from checkins.timetable.models import Feed, FeedVersion
 from checkins.timetable.modes import mode_for
 
 FEED_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+# Every file _Loader reads; the rest of a feed is ignored. Their sizes make a progress total.
+FILES_READ = (
+    "agency.txt",
+    "stops.txt",
+    "routes.txt",
+    "calendar.txt",
+    "calendar_dates.txt",
+    "shapes.txt",
+    "trips.txt",
+    "stop_times.txt",
+    "transfers.txt",
+    "feed_info.txt",
+)
 SQLITE_BATCH = 5_000
 # How close a stop named like a station plus a suffix must be to count as part of it.
 SUB_STATION_RADIUS_M = 400
@@ -98,8 +111,12 @@ def feed_import(
     name: str | None = None,
     progress: Progress | None = None,
     download: Callable[[str, Progress], Path] | None = None,
+    label: str | None = None,
 ) -> ImportResult:
     """Import the GTFS feed at ``source`` (zip, folder or http(s) URL) as feed ``name``.
+
+    ``label`` is what the version records as its source when ``source`` says nothing to a
+    reader (an uploaded file's temporary path).
 
     Raises FeedError (file, line, column of the first problems, and their count) when the feed
     is bad; the feed's active version is then unchanged and the attempt is recorded as a
@@ -121,7 +138,7 @@ def feed_import(
     else:
         path = Path(source)
     feed, _ = Feed.objects.get_or_create(name=name)
-    version = FeedVersion.objects.create(feed=feed, source=source)
+    version = FeedVersion.objects.create(feed=feed, source=label or source)
     try:
         with GtfsSource(path) as gtfs:
             loader = _Loader(gtfs, version, progress)

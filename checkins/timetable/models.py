@@ -4,6 +4,7 @@ version is loaded beside the active one and the old one is dropped in an instant
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
@@ -59,6 +60,71 @@ class FeedVersion(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.feed.name} v{self.id}"
+
+
+class FeedImport(TimeStampedModel):
+    """An import started from the admin, run by the task ``import_timetable``: what to import,
+    and how far it got. Written by checkins.timetable.services."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    feed_name = models.SlugField(max_length=64)
+    # Either a URL to fetch or an uploaded file. The file is kept in the database, not on a
+    # disk, so that whichever worker pod runs the task can read it; it is let go once the
+    # import has finished.
+    source_url = models.URLField(max_length=1000, blank=True)
+    filename = models.CharField(max_length=255, blank=True)
+    upload = models.BinaryField(null=True, blank=True, editable=False)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    phase = models.CharField(max_length=300, blank=True)
+    # Of the current step: the download, then the feed's files together.
+    bytes_read = models.BigIntegerField(default=0)
+    bytes_total = models.BigIntegerField(default=0)
+    rows = models.BigIntegerField(default=0)
+    # Why the feed was not imported (its problems, file, line and column), or why the task
+    # stopped; and what an import that went through left out or worked around.
+    error = models.TextField(blank=True)
+    warnings = models.TextField(blank=True)
+    version = models.ForeignKey(
+        FeedVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["queued", "running", "done", "failed"]),
+                name="feedimport_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(source_url="") | Q(upload__isnull=True),
+                name="feedimport_url_or_upload",
+            ),
+        ]
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"import {self.id} of {self.feed_name} ({self.status})"
+
+    @property
+    def source(self) -> str:
+        return self.source_url or self.filename
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        if not self.bytes_total:
+            return 0
+        return min(100, round(100 * self.bytes_read / self.bytes_total))
 
 
 class RealtimeTrip(TimeStampedModel):

@@ -1,0 +1,148 @@
+"""The admin's travellers: search, journey counts, and sign-in blocked and allowed again."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from checkins.models import CheckIn
+from checkins.services import journey_enrich
+from feed.models import User
+from tests.factories import PASSWORD, CheckInFactory, UserFactory
+from trainy.documents import journey_store
+
+pytestmark = pytest.mark.django_db
+
+USERS = "/admin/feed/user/"
+
+
+@pytest.fixture
+def root(db):
+    return UserFactory(username="root", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def admin_client(client, root):
+    client.force_login(root)
+    return client
+
+
+def rows(client, query: str = "") -> list[tuple[str, int]]:
+    response = client.get(f"{USERS}?{query}")
+    assert response.status_code == 200
+    return [(user.username, user.journey_count) for user in response.context["cl"].result_list]
+
+
+def act(client, action: str, users: list[User]):
+    data = {"action": action, "_selected_action": [user.pk for user in users]}
+    return client.post(USERS, data, follow=True)
+
+
+@pytest.fixture
+def no_sign_in_limits(settings):
+    """Failed sign-ins are counted per address in the cache, across tests: other tests' from
+    127.0.0.1 in the same minute must not make these sign-ins wait."""
+    settings.ACCOUNT_RATE_LIMITS = False
+
+
+def signs_in(username: str) -> bool:
+    """Through allauth's sign-in form, as a traveller would."""
+    browser = Client()
+    response = browser.post(
+        "/accounts/login/", {"login": username, "password": PASSWORD}, follow=True
+    )
+    return "Signed in as" in response.content.decode()
+
+
+def test_travellers_are_listed_with_their_journey_counts(admin_client, alice, bob, charlie):
+    CheckInFactory.create_batch(3, user=alice)
+    CheckInFactory(user=bob)
+    page = admin_client.get(USERS).content.decode()
+    assert "sortable column-journeys" in page
+    assert dict(rows(admin_client)) == {"root": 0, "alice": 3, "bob": 1, "charlie": 0}
+
+
+def test_travellers_are_sorted_by_journey_count(admin_client, alice, bob, charlie):
+    CheckInFactory.create_batch(3, user=alice)
+    CheckInFactory.create_batch(2, user=charlie)
+    CheckInFactory(user=bob)
+    # Journeys are the list's 4th column (username, name, email, journeys): o=-4 sorts by it.
+    ordered = [name for name, _ in rows(admin_client, "o=-4")]
+    assert ordered[:3] == ["alice", "charlie", "bob"]
+
+
+def test_travellers_are_found_by_username_name_and_email(admin_client, alice, bob):
+    UserFactory(username="zed", display_name="Ada Zed", email="zed@trains.example")
+    assert [name for name, _ in rows(admin_client, "q=alice")] == ["alice"]
+    assert [name for name, _ in rows(admin_client, "q=Ada+Zed")] == ["zed"]
+    assert [name for name, _ in rows(admin_client, "q=trains.example")] == ["zed"]
+
+
+def test_the_list_shows_private_profiles_and_staff(admin_client, alice):
+    alice.private_profile = True
+    alice.save()
+    page = admin_client.get(USERS).content.decode()
+    assert "column-private_profile" in page and "column-is_staff" in page
+    assert [name for name, _ in rows(admin_client, "private_profile__exact=1")] == ["alice"]
+
+
+def test_a_blocked_traveller_cannot_sign_in_until_allowed_again(
+    admin_client, alice, bob, no_sign_in_limits
+):
+    assert signs_in("alice")
+
+    response = act(admin_client, "block_sign_in", [alice, bob])
+
+    assert "2 travellers can no longer sign in." in response.content.decode()
+    alice.refresh_from_db()
+    assert not alice.is_active
+    assert not signs_in("alice")
+    refused = Client().post(
+        "/accounts/login/", {"login": "alice", "password": PASSWORD}, follow=True
+    )
+    assert "This account is inactive" in refused.content.decode()
+
+    response = act(admin_client, "allow_sign_in", [alice])
+    assert "1 traveller can sign in again." in response.content.decode()
+    assert signs_in("alice")
+    assert not signs_in("bob")
+
+
+def test_a_blocked_traveller_is_signed_out_of_open_sessions(admin_client, alice):
+    browser = Client()
+    browser.login(username="alice", password=PASSWORD)
+    assert "Signed in as" in browser.get("/").content.decode()
+    act(admin_client, "block_sign_in", [alice])
+    assert "Signed in as" not in browser.get("/").content.decode()
+
+
+def test_an_admin_cannot_block_their_own_sign_in(admin_client, root, alice):
+    response = act(admin_client, "block_sign_in", [root, alice])
+    page = response.content.decode()
+    assert "You cannot block your own sign-in." in page
+    assert "1 traveller can no longer sign in." in page
+    root.refresh_from_db()
+    assert root.is_active
+
+
+def test_travellers_cannot_reach_the_users_page(client, alice):
+    client.login(username="alice", password=PASSWORD)
+    response = client.get(USERS)
+    assert response.status_code == 302 and response["Location"].startswith("/admin/login/")
+
+
+def test_a_deleted_traveller_takes_their_journey_documents_along(
+    admin_client, alice, bob, django_capture_on_commit_callbacks
+):
+    theirs, kept = CheckInFactory(user=alice), CheckInFactory(user=bob)
+    for journey in (theirs, kept):
+        journey_enrich(checkin_id=journey.id)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(f"{USERS}{alice.pk}/delete/", {"post": "yes"})
+
+    assert response.status_code == 302
+    assert not User.objects.filter(username="alice").exists()
+    assert list(CheckIn.objects.values_list("id", flat=True)) == [kept.id]
+    assert journey_store().get(theirs.id) is None
+    assert journey_store().get(kept.id) is not None
