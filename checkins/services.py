@@ -23,6 +23,7 @@ from checkins.timetable.selectors import Trip, trip_get
 from feed.models import User
 from feed.services import feed_changed
 from stats.cache import stats_changed
+from trainy import metrics
 from trainy.documents import DocumentStoreError, journey_store
 
 logger = logging.getLogger(__name__)
@@ -167,6 +168,7 @@ def checkin_create(
         if idempotency_key is None or existing is None:
             raise
         return existing
+    metrics.checkin_created(checkin)
     _enqueue_enrichment(checkin.id)
     feed_changed()
     stats_changed(user.pk)
@@ -414,6 +416,7 @@ def journey_enrich(*, checkin_id: int) -> CheckIn | None:
         # just stored must go, or a deleted journey's details would stay behind.
         store.delete(checkin.id)
         return None
+    metrics.journey_enriched(checkin, enriched_at=summary["enriched_at"])
     for name, value in summary.items():
         setattr(checkin, name, value)
     stats_changed(checkin.user_id)
