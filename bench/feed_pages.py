@@ -22,6 +22,7 @@ import os
 import re
 import shutil
 import subprocess
+import threading
 import time
 import warnings
 from collections.abc import Sequence
@@ -29,7 +30,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from checkin import HOST, LOG_DIR, gunicorn, harness_url, machine_note, signed_in_cookie
+from checkin import (
+    HOST,
+    LOG_DIR,
+    gunicorn,
+    harness_url,
+    machine_note,
+    neighbours,
+    signed_in_cookie,
+)
 from timetable import prepare_django, say, verdict
 
 SEED_PREFIX = "seed-user-"  # the travellers of `manage.py seed`
@@ -236,6 +245,35 @@ def run_wrk(
     )
 
 
+class Watch:
+    """Notes the other Trainy processes (test runs, servers, workers) seen while a page is
+    loaded, once a second: they share the 2 cores, so a page measured beside them is slower."""
+
+    def __init__(self) -> None:
+        self.seen: set[str] = set()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def _watch(self) -> None:
+        while not self._stop.wait(1.0):
+            self.seen.update(neighbours())
+
+    def __enter__(self) -> Watch:
+        self.seen.update(neighbours())
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def note(self) -> str:
+        if not self.seen:
+            return ""
+        return (f"; beside {len(self.seen)} other Trainy processes (e.g. "
+                f"{sorted(self.seen)[0]!r}): disturbed")  # fmt: skip
+
+
 def settle(limit: float = 60) -> float:
     """Wait until no other session runs a query on the benchmark database: requests still in
     the server when wrk stops (slow pages queue up) would otherwise load the next page's
@@ -379,6 +417,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     script.write_text(WRK_SCRIPT)
     log = LOG_DIR / "trainy-bench-feed-gunicorn.log"
     results: list[tuple[Page, Figures]] = []
+    disturbed: set[str] = set()  # pages loaded while other Trainy processes ran
     try:
         with gunicorn(args.workers, args.server_threads, log) as port:
             cursor = deep_cursor(port, cookie, args.depth)
@@ -396,13 +435,19 @@ def main(argv: Sequence[str] | None = None) -> None:
                 page_cookie = cookie if page.signed_in else None
                 if args.warmup:
                     run_wrk(wrk, script, port, page.path, page_cookie, args, args.warmup)
-                figures = run_wrk(wrk, script, port, page.path, page_cookie, args, args.duration)
+                with Watch() as watch:
+                    figures = run_wrk(
+                        wrk, script, port, page.path, page_cookie, args, args.duration
+                    )
                 results.append((page, figures))
+                if watch.seen:
+                    disturbed.add(page.name)
                 waited = settle()
                 failed = f", {figures.not_ok} not 200" if figures.not_ok else ""
                 failed += f", {figures.errors} socket errors" if figures.errors else ""
                 if waited > 1:
                     failed += f"; the server took {waited:.0f} s more to finish"
+                failed += watch.note()
                 if not figures.requests:
                     say(f"  {page.name}: no answer within {args.duration:g} s{failed}")
                     continue
@@ -421,7 +466,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     rows = []
     for page, figures in results:
         rows.append((
-            page.name,
+            page.name + (" *" if page.name in disturbed else ""),
             figures.spread(),
             f"{figures.rate:.0f}",
             f"{figures.rate / healthz.rate:.2f}x" if healthz.rate else "–",
@@ -432,6 +477,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
     for row in [header, tuple("-" * width for width in widths), *rows]:
         say("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)))
+    if disturbed:
+        say("* measured while other Trainy processes (test runs, servers) shared the machine")
 
 
 if __name__ == "__main__":
