@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -20,8 +21,10 @@ from feed import services
 from feed.forms import SettingsForm
 from feed.models import User
 from feed.selectors import (
+    FRONT_PAGE_SECONDS,
     browser_sessions,
     cached_global_feed,
+    feed_generation,
     follow_requests,
     following_feed,
     likers,
@@ -72,6 +75,14 @@ def _back(request: HttpRequest, fallback: str) -> HttpResponse:
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
+    # Signed-out visitors all get the same front page: it is kept rendered, per feed
+    # generation (any change to what feeds show starts a new one), unless there is a message
+    # to show first (say, "You have signed out").
+    shared = not request.user.is_authenticated and not request.GET
+    shared = shared and not len(messages.get_messages(request))
+    key = f"feed:front-html:{feed_generation()}"
+    if shared and (html := cache.get(key)) is not None:
+        return HttpResponse(html)
     page, travelling = cached_global_feed(viewer=request.user, after=_cursor(request))
     context = {
         "tab": "everyone",
@@ -80,7 +91,10 @@ def home(request: HttpRequest) -> HttpResponse:
         "demo_loaded": User.objects.filter(username="demo").exists(),
         "search_form": StationSearchForm(),
     }
-    return render(request, "feed/home.html", context)
+    response = render(request, "feed/home.html", context)
+    if shared:
+        cache.set(key, response.content, FRONT_PAGE_SECONDS)
+    return response
 
 
 @login_required

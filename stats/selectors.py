@@ -23,7 +23,7 @@ from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, TruncMont
 from django.utils import timezone
 
 from checkins.models import CheckIn, Mode, Purpose, Visibility
-from checkins.selectors import Totals, blocked_either_way, checkin_totals
+from checkins.selectors import Totals, checkin_totals, not_blocked
 from feed.models import User
 from stats import emissions
 from stats.cache import stats_generation
@@ -269,7 +269,7 @@ def leaderboard(*, viewer: Any, since: datetime, limit: int = 20) -> list[Standi
         user__is_active=True,
     )
     if viewer.is_authenticated:
-        journeys = journeys.exclude(user__in=blocked_either_way(viewer))
+        journeys = journeys.filter(not_blocked(viewer))
     rows = list(
         journeys.values("user")
         .annotate(points=Sum(points_expression()), journeys=Count("id"), meters=Sum("distance_m"))

@@ -276,21 +276,29 @@ def test_a_journey_in_progress_is_on_the_move_now(client, alice):
     assert 'data-testid="travelling-now"' in response.content.decode()
 
 
+def front_page(client) -> str:
+    response = client.get("/")
+    assert response.status_code == 200
+    return response.content.decode()
+
+
 def test_the_cached_front_page_changes_the_moment_a_journey_does(
     client, alice, django_capture_on_commit_callbacks
 ):
     journey = CheckInFactory(user=alice, visibility=Visibility.PUBLIC, message="now you see me")
-    assert feed_messages(client) == ["now you see me"]
+    assert "now you see me" in front_page(client)
     # The signed-out front page is cached: a row written behind the services' back (as this
     # factory does) does not show yet...
     CheckInFactory(user=alice, visibility=Visibility.PUBLIC, message="sneaked in",
                    departure_planned=timezone.now() - timedelta(hours=9))  # fmt: skip
-    assert feed_messages(client) == ["now you see me"]
+    assert "sneaked in" not in front_page(client)
     # ...while a change made through them shows at once.
     with django_capture_on_commit_callbacks(execute=True):
         checkin_update(checkin=journey, message="now you see me", visibility="private",
                        purpose="private")  # fmt: skip
-    assert feed_messages(client) == ["sneaked in"]
+    page = front_page(client)
+    assert "sneaked in" in page and "now you see me" not in page
     with django_capture_on_commit_callbacks(execute=True):
         checkin_delete(checkin=CheckIn.objects.get(message="sneaked in"))
-    assert feed_messages(client) == []
+    assert "sneaked in" not in front_page(client)
+    assert 'data-testid="journey"' not in front_page(client)
