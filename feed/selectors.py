@@ -138,12 +138,16 @@ def feed_generation() -> int:
 def cached_global_feed(
     *, viewer: Viewer, after: tuple[datetime, int] | None = None
 ) -> tuple[FeedPage, list[CheckIn]]:
-    """The global feed's page and who is travelling now. Signed-out visitors all see the same
-    first page: it comes from the cache, keyed by the feed's generation. Everyone else's is
-    read fresh (it depends on whom they follow, mute and block)."""
-    if viewer.is_authenticated or after is not None:
+    """The global feed's first page and who is travelling now, from the cache: one entry for
+    all signed-out visitors, one per signed-in viewer (what they see depends on whom they
+    follow, mute and block). Both are keyed by the feed generation, which every change to
+    what feeds show moves on (journeys, profiles, follows, blocks, mutes, likes: see
+    feed.services.feed_changed), so nothing is served stale beyond FRONT_PAGE_SECONDS for the
+    clock-driven parts ("on the move now")."""
+    if after is not None:
         return global_feed(viewer=viewer, after=after), travelling_now(viewer=viewer)
-    key = f"feed:front:{feed_generation()}"
+    who = viewer.pk if viewer.is_authenticated else "anonymous"
+    key = f"feed:front:{feed_generation()}:{who}"
     cached = cache.get(key)
     if cached is None:
         cached = global_feed(viewer=viewer), travelling_now(viewer=viewer)

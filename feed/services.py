@@ -22,9 +22,10 @@ logger = logging.getLogger(__name__)
 
 def feed_changed() -> None:
     """Say that what feeds show may have changed (a journey added, edited, deleted or made
-    private; a profile made private; a block): cached feed pages are built anew on their next
-    read. Takes effect when the transaction commits, so no reader caches the old state again
-    in between. A cache outage is fine: nothing is cached then either."""
+    private; a profile or a traveller's settings changed; a follow, block, mute or like):
+    cached feed pages are built anew on their next read. Takes effect when the transaction
+    commits, so no reader caches the old state again in between. A cache outage is fine:
+    nothing is cached then either."""
     transaction.on_commit(_next_feed_generation)
 
 
@@ -57,12 +58,14 @@ def follow_create(*, follower: User, followee: User) -> Follow:
     if created:
         kind = Notification.Kind.FOLLOW if follow.accepted else Notification.Kind.FOLLOW_REQUEST
         _notify(followee, follower, kind)
+        feed_changed()
     return follow
 
 
 def follow_delete(*, follower: User, followee: User) -> None:
     """Unfollow, or withdraw a follow request."""
     Follow.objects.filter(follower=follower, followee=followee).delete()
+    feed_changed()
 
 
 @transaction.atomic
@@ -83,6 +86,7 @@ def follow_request_answer(*, owner: User, follower_id: int, accept: bool) -> Non
         _notify(request.follower, owner, Notification.Kind.FOLLOW_ACCEPTED)
     else:
         request.delete()
+    feed_changed()
 
 
 @transaction.atomic
@@ -114,10 +118,12 @@ def mute_create(*, muter: User, muted: User) -> None:
     if muter.pk == muted.pk:
         raise ValidationError("You cannot mute yourself.")
     Mute.objects.get_or_create(muter=muter, muted=muted)
+    feed_changed()
 
 
 def mute_delete(*, muter: User, muted: User) -> None:
     Mute.objects.filter(muter=muter, muted=muted).delete()
+    feed_changed()
 
 
 @transaction.atomic
@@ -135,11 +141,13 @@ def like_create(*, user: User, checkin_id: int) -> CheckIn:
     _, created = Like.objects.get_or_create(user=user, checkin=checkin)
     if created:
         _notify(checkin.user, user, Notification.Kind.LIKE, checkin)
+        feed_changed()
     return checkin
 
 
 def like_delete(*, user: User, checkin_id: int) -> None:
     Like.objects.filter(user=user, checkin_id=checkin_id).delete()
+    feed_changed()
 
 
 def notifications_mark_read(*, recipient: User) -> int:
@@ -179,8 +187,7 @@ def settings_update(
     )
     if was_private and not private_profile:
         Follow.objects.filter(followee=user, accepted=False).update(accepted=True)
-    if was_private != private_profile:
-        feed_changed()
+    feed_changed()
     if private_after_days is not None:
         journeys_make_private_by_age(users=[user])
     return user
