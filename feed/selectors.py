@@ -5,9 +5,10 @@ Journeys are always read through checkins.selectors.checkins_visible_to, then na
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.cache import cache
 from django.db import connection
@@ -30,6 +31,7 @@ from feed.models import Block, Follow, Like, Mute, Notification, User, UserSessi
 FEED_VISIBILITIES = (Visibility.PUBLIC, Visibility.AUTHENTICATED)
 FOLLOWING_VISIBILITIES = (*FEED_VISIBILITIES, Visibility.FOLLOWERS)
 PAGE_SIZE = 20
+T = TypeVar("T")
 # The signed-out front page is cached this long at most; any change to what it shows starts a
 # new generation at once (feed.services.feed_changed), so this only bounds how stale
 # "travelling now" and freshly enriched distances can be.
@@ -135,24 +137,53 @@ def feed_generation() -> int:
     return int(cache.get(FEED_GENERATION_KEY, 0))
 
 
+def _cached(key: str, build: Callable[[], T]) -> T:
+    """``build()``, kept in the cache under ``key`` for the current feed generation (which every
+    change to what feeds show moves on, see feed.services.feed_changed), and for at most
+    FRONT_PAGE_SECONDS, which bounds how stale the clock-driven "on the move now" and freshly
+    enriched distances can be."""
+    key = f"feed:{feed_generation()}:{key}"
+    cached = cache.get(key)
+    if cached is None:
+        cached = build()
+        cache.set(key, cached, FRONT_PAGE_SECONDS)
+    return cached
+
+
+def _who(viewer: Viewer) -> str:
+    # Signed-out visitors all see the same; a signed-in viewer's pages depend on whom they
+    # follow, mute and block.
+    return str(viewer.pk) if viewer.is_authenticated else "anonymous"
+
+
 def cached_global_feed(
     *, viewer: Viewer, after: tuple[datetime, int] | None = None
 ) -> tuple[FeedPage, list[CheckIn]]:
-    """The global feed's first page and who is travelling now, from the cache: one entry for
-    all signed-out visitors, one per signed-in viewer (what they see depends on whom they
-    follow, mute and block). Both are keyed by the feed generation, which every change to
-    what feeds show moves on (journeys, profiles, follows, blocks, mutes, likes: see
-    feed.services.feed_changed), so nothing is served stale beyond FRONT_PAGE_SECONDS for the
-    clock-driven parts ("on the move now")."""
+    """The global feed's page and who is travelling now; the first page from the cache."""
     if after is not None:
         return global_feed(viewer=viewer, after=after), travelling_now(viewer=viewer)
-    who = viewer.pk if viewer.is_authenticated else "anonymous"
-    key = f"feed:front:{feed_generation()}:{who}"
-    cached = cache.get(key)
-    if cached is None:
-        cached = global_feed(viewer=viewer), travelling_now(viewer=viewer)
-        cache.set(key, cached, FRONT_PAGE_SECONDS)
-    return cached
+    return _cached(
+        f"global:{_who(viewer)}",
+        lambda: (global_feed(viewer=viewer), travelling_now(viewer=viewer)),
+    )
+
+
+def cached_following_feed(
+    *, viewer: User, after: tuple[datetime, int] | None = None
+) -> tuple[FeedPage, list[CheckIn]]:
+    """The following feed's page and who of them is travelling now; the first page from the
+    cache."""
+    if after is not None:
+        return following_feed(viewer=viewer, after=after), travelling_now(
+            viewer=viewer, following_only=True
+        )
+    return _cached(
+        f"following:{viewer.pk}",
+        lambda: (
+            following_feed(viewer=viewer),
+            travelling_now(viewer=viewer, following_only=True),
+        ),
+    )
 
 
 # --- Profiles ---------------------------------------------------------------------------------
@@ -224,15 +255,26 @@ def profile_get(
     if standing.blocked_by:
         return None
     journeys = checkins_visible_to(viewer).filter(user=owner)
-    counts = Follow.objects.filter(Q(followee=owner) | Q(follower=owner), accepted=True).aggregate(
-        followers=Count("id", filter=Q(followee=owner)),
-        following=Count("id", filter=Q(follower=owner)),
-    )
+
+    def figures() -> tuple[FeedPage, Totals, dict[str, int]]:
+        counts = Follow.objects.filter(
+            Q(followee=owner) | Q(follower=owner), accepted=True
+        ).aggregate(
+            followers=Count("id", filter=Q(followee=owner)),
+            following=Count("id", filter=Q(follower=owner)),
+        )
+        page = _page(with_likes(journeys, viewer), after, None)
+        return page, checkin_totals(journeys), counts
+
+    if after is None:
+        page, totals, counts = _cached(f"profile:{owner.pk}:{_who(viewer)}", figures)
+    else:
+        page, totals, counts = figures()
     return Profile(
         owner=owner,
         relation=standing,
-        page=_page(with_likes(journeys, viewer), after, None),
-        totals=checkin_totals(journeys),
+        page=page,
+        totals=totals,
         followers=counts["followers"],
         following=counts["following"],
     )

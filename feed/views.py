@@ -23,14 +23,13 @@ from feed.models import User
 from feed.selectors import (
     FRONT_PAGE_SECONDS,
     browser_sessions,
+    cached_following_feed,
     cached_global_feed,
     feed_generation,
     follow_requests,
-    following_feed,
     likers,
     notifications,
     profile_get,
-    travelling_now,
     with_likes,
 )
 from trainy.http import AuthenticatedRequest
@@ -100,10 +99,11 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def following(request: AuthenticatedRequest) -> HttpResponse:
+    page, travelling = cached_following_feed(viewer=request.user, after=_cursor(request))
     context = {
         "tab": "following",
-        "page": following_feed(viewer=request.user, after=_cursor(request)),
-        "travelling": travelling_now(viewer=request.user, following_only=True),
+        "page": page,
+        "travelling": travelling,
         "search_form": StationSearchForm(),
     }
     return render(request, "feed/home.html", context)

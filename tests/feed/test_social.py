@@ -52,7 +52,9 @@ def test_following_a_public_profile_is_immediate_and_notifies(alice, bob):
     assert Notification.objects.get(recipient=alice).kind == Notification.Kind.FOLLOW
 
 
-def test_a_private_profile_turns_follows_into_requests_to_answer(alice, bob, charlie):
+def test_a_private_profile_turns_follows_into_requests_to_answer(
+    alice, bob, charlie, django_capture_on_commit_callbacks
+):
     alice.private_profile = True
     alice.save()
     CheckInFactory(user=alice, visibility=Visibility.FOLLOWERS, message="for followers")
@@ -64,8 +66,10 @@ def test_a_private_profile_turns_follows_into_requests_to_answer(alice, bob, cha
     assert [f.follower for f in profile.context["requests"]] == [charlie, bob]
     assert feed_messages(signed_in(bob), reverse("feed:following")) == []
 
-    follow_request_answer(owner=alice, follower_id=bob.id, accept=True)
-    follow_request_answer(owner=alice, follower_id=charlie.id, accept=False)
+    # Answered (and committed: the cached feeds are let go then).
+    with django_capture_on_commit_callbacks(execute=True):
+        follow_request_answer(owner=alice, follower_id=bob.id, accept=True)
+        follow_request_answer(owner=alice, follower_id=charlie.id, accept=False)
 
     assert feed_messages(signed_in(bob), reverse("feed:following")) == ["for followers"]
     assert not Follow.objects.filter(follower=charlie).exists()
