@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
@@ -72,16 +74,38 @@ def _back(request: HttpRequest, fallback: str) -> HttpResponse:
     return redirect(fallback)
 
 
+def kept_rendered(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Keep the first page of a feed or profile rendered, per viewer and feed generation (any
+    change to what feeds show starts a new one, see feed.services.feed_changed), for at most
+    FRONT_PAGE_SECONDS. Signed-out visitors share one copy. A signed-in viewer's copy is tied
+    to their CSRF cookie too, as its forms carry a token for it; without that cookie yet, or
+    with a message to show first (say, "You have signed out"), the page is rendered fresh."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.GET or len(messages.get_messages(request)):
+            return view(request, *args, **kwargs)
+        who = "anonymous"
+        if request.user.is_authenticated:
+            csrf = request.COOKIES.get(settings.CSRF_COOKIE_NAME, "")
+            if not csrf:
+                return view(request, *args, **kwargs)
+            who = f"{request.user.pk}:{hashlib.sha256(csrf.encode()).hexdigest()[:16]}"
+        key = f"feed:{feed_generation()}:html:{who}:{request.path}"
+        html = cache.get(key)
+        if html is not None:
+            return HttpResponse(html)
+        response = view(request, *args, **kwargs)
+        if response.status_code == 200 and not response.cookies:
+            cache.set(key, response.content, FRONT_PAGE_SECONDS)
+        return response
+
+    return wrapper
+
+
 @require_GET
+@kept_rendered
 def home(request: HttpRequest) -> HttpResponse:
-    # Signed-out visitors all get the same front page: it is kept rendered, per feed
-    # generation (any change to what feeds show starts a new one), unless there is a message
-    # to show first (say, "You have signed out").
-    shared = not request.user.is_authenticated and not request.GET
-    shared = shared and not len(messages.get_messages(request))
-    key = f"feed:front-html:{feed_generation()}"
-    if shared and (html := cache.get(key)) is not None:
-        return HttpResponse(html)
     page, travelling = cached_global_feed(viewer=request.user, after=_cursor(request))
     context = {
         "tab": "everyone",
@@ -90,14 +114,12 @@ def home(request: HttpRequest) -> HttpResponse:
         "demo_loaded": User.objects.filter(username="demo").exists(),
         "search_form": StationSearchForm(),
     }
-    response = render(request, "feed/home.html", context)
-    if shared:
-        cache.set(key, response.content, FRONT_PAGE_SECONDS)
-    return response
+    return render(request, "feed/home.html", context)
 
 
 @login_required
 @require_GET
+@kept_rendered
 def following(request: AuthenticatedRequest) -> HttpResponse:
     page, travelling = cached_following_feed(viewer=request.user, after=_cursor(request))
     context = {
@@ -110,6 +132,7 @@ def following(request: AuthenticatedRequest) -> HttpResponse:
 
 
 @require_GET
+@kept_rendered
 def profile(request: HttpRequest, username: str) -> HttpResponse:
     found = profile_get(viewer=request.user, username=username, after=_cursor(request))
     if found is None:

@@ -122,6 +122,7 @@ def test_profile_totals_count_only_the_journeys_the_viewer_may_see(cast):
         response = clients[role].get(reverse("feed:profile", args=["olga"]))
         return response.context["profile"].totals
 
-    assert (totals("anonymous").journeys, totals("anonymous").distance_km) == (1, 100.0)
-    assert (totals("follower").journeys, totals("follower").distance_km) == (2, 150.0)
-    assert (totals("owner").journeys, totals("owner").distance_km) == (3, 157.0)
+    for role, expected in (("anonymous", (1, 100.0)), ("follower", (2, 150.0)),
+                           ("owner", (3, 157.0))):  # fmt: skip
+        seen = totals(role)
+        assert (seen.journeys, seen.distance_km) == expected, role
