@@ -411,7 +411,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     viewer, owner = seeded_people()
     describe_data(viewer, owner)
     session = signed_in_cookie(viewer)
-    cookie = f"sessionid={session}"
+    # As a browser after its first page: the session and the CSRF cookie the site set.
+    from django.middleware.csrf import _get_new_csrf_string
+
+    cookie = f"sessionid={session}; csrftoken={_get_new_csrf_string()}"
     sign_out = f'action="{reverse("account_logout")}"'
     script = LOG_DIR / "trainy-bench-feed.lua"
     script.write_text(WRK_SCRIPT)
