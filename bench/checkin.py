@@ -48,6 +48,7 @@ from timetable import (
     MTA,
     ROOT,
     SERVICES_DIR,
+    add_database_argument,
     free_port,
     percentile,
     prepare_django,
@@ -1088,13 +1089,7 @@ def bench_worker(
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument(
-        "--database-url",
-        default=os.environ.get(
-            "BENCH_DATABASE_URL", "postgres://trainy:trainy@127.0.0.1:5432/trainy_bench"
-        ),
-        help="Trainy's benchmark database (created and migrated if missing)",
-    )
+    add_database_argument(parser, "Trainy's benchmark database (created and migrated if missing)")
     parser.add_argument("--travellers", type=int, default=20, help="concurrent travellers")
     parser.add_argument("--requests", type=int, default=2000, help="timed check-in POSTs in all")
     parser.add_argument("--warmup", type=int, default=200, help="untimed POSTs first, in all")

@@ -39,7 +39,7 @@ from checkin import (
     neighbours,
     signed_in_cookie,
 )
-from timetable import prepare_django, say, verdict
+from timetable import add_database_argument, prepare_django, say, verdict
 
 SEED_PREFIX = "seed-user-"  # the travellers of `manage.py seed`
 PAGE_SIZE = 20  # journeys on a full feed page (feed.selectors.PAGE_SIZE)
@@ -373,13 +373,7 @@ def forget_session(key: str) -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument(
-        "--database-url",
-        default=os.environ.get(
-            "BENCH_DATABASE_URL", "postgres://trainy:trainy@127.0.0.1:5432/trainy_bench"
-        ),
-        help="Trainy's benchmark database, seeded with `manage.py seed`",
-    )
+    add_database_argument(parser, "Trainy's benchmark database, seeded with `manage.py seed`")
     parser.add_argument("--duration", type=float, default=15, help="seconds of load per page")
     parser.add_argument("--warmup", type=float, default=3, help="untimed seconds first, each")
     parser.add_argument("--connections", type=int, default=20, help="wrk connections")

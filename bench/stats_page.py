@@ -25,7 +25,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from checkin import HOST, LOG_DIR, gunicorn, machine_note, signed_in_cookie
-from timetable import percentile, prepare_django, say, spread, verdict
+from timetable import add_database_argument, percentile, prepare_django, say, spread, verdict
 
 USERNAME = "bench-stats"
 TARGETS = {"warm": 0.100, "cold": 0.500}
@@ -104,12 +104,7 @@ def fetch(port: int, path: str, cookie: str) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument(
-        "--database-url",
-        default=os.environ.get(
-            "BENCH_DATABASE_URL", "postgres://trainy:trainy@127.0.0.1:5432/trainy_bench"
-        ),
-    )
+    add_database_argument(parser, "Trainy's benchmark database (created and migrated if missing)")
     parser.add_argument("--journeys", type=int, default=10_000)
     parser.add_argument("--requests", type=int, default=200, help="timed requests each way")
     parser.add_argument("--seed", type=int, default=20261126)

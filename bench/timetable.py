@@ -480,19 +480,24 @@ def bench_search(queries: list[str], warmup: int) -> list[float]:
 # --- Main ----------------------------------------------------------------------------------------
 
 
+def add_database_argument(parser: argparse.ArgumentParser, help: str) -> None:
+    """--database-url, the benchmarks' own database (never the dev or test one)."""
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get(
+            "BENCH_DATABASE_URL", "postgres://trainy:trainy@127.0.0.1:5432/trainy_bench"
+        ),
+        help=help,
+    )
+
+
 def verdict(ok: bool | None) -> str:
     return {True: "yes", False: "NO", None: "–"}[ok]
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument(
-        "--database-url",
-        default=os.environ.get(
-            "BENCH_DATABASE_URL", "postgres://trainy:trainy@127.0.0.1:5432/trainy_bench"
-        ),
-        help="Trainy's benchmark database (created and migrated if missing)",
-    )
+    add_database_argument(parser, "Trainy's benchmark database (created and migrated if missing)")
     parser.add_argument("--runs", type=int, default=1, help="import runs per side (median)")
     parser.add_argument("--queries", type=int, default=1000, help="departure boards per side")
     parser.add_argument("--searches", type=int, default=1000, help="station searches")

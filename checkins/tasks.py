@@ -15,7 +15,7 @@ from checkins.services import (
 )
 from checkins.timetable.realtime import RealtimeError, fetch
 from checkins.timetable.services import feed_import_fail, feed_import_run
-from trainy.documents import DocumentStoreUnavailable
+from trainy.celery import OUTAGES
 
 logger = logging.getLogger(__name__)
 
@@ -45,8 +45,7 @@ class EnrichmentTask(Task):
 
 @shared_task(
     base=EnrichmentTask,
-    # Outages only: a programming error (say, a missing column) must fail, not retry forever.
-    autoretry_for=(DocumentStoreUnavailable, OperationalError, InterfaceError),
+    autoretry_for=OUTAGES,
     retry_backoff=2,
     retry_backoff_max=300,
     retry_jitter=True,

@@ -14,6 +14,7 @@ from django.http import HttpRequest
 from checkins.models import CheckIn
 from checkins.services import checkins_delete
 from feed.models import User
+from feed.services import sign_in_allow
 
 
 def travellers(count: int) -> str:
@@ -65,22 +66,18 @@ class UserAdmin(BaseUserAdmin):
     def journeys(self, user: Any) -> int:
         return user.journey_count
 
-    # is_active is what Django and allauth check at every sign-in, local or through GitLab
-    # (allauth shows its "account inactive" page), and at every request: ModelBackend no
-    # longer finds an inactive user for a session, so a blocked traveller is signed out too.
     @admin.action(description="Block sign-in", permissions=["change"])
     def block_sign_in(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
-        me = request.user.pk
-        assert me is not None  # the admin is signed in
-        if queryset.filter(pk=me).exists():
+        assert isinstance(request.user, User)  # the admin is signed in
+        if queryset.filter(pk=request.user.pk).exists():
             self.message_user(request, "You cannot block your own sign-in.", messages.WARNING)
-        blocked = queryset.exclude(pk=me).filter(is_active=True)
-        count = blocked.update(is_active=False)
+        count = sign_in_allow(users=queryset, allowed=False, by=request.user)
         self.message_user(request, f"{travellers(count)} can no longer sign in.", messages.SUCCESS)
 
     @admin.action(description="Allow sign-in", permissions=["change"])
     def allow_sign_in(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
-        count = queryset.filter(is_active=False).update(is_active=True)
+        assert isinstance(request.user, User)
+        count = sign_in_allow(users=queryset, allowed=True, by=request.user)
         self.message_user(request, f"{travellers(count)} can sign in again.", messages.SUCCESS)
 
     # A traveller deleted here takes their journeys' documents along: the database's cascade

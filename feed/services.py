@@ -9,7 +9,7 @@ from datetime import timedelta
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from checkins.models import CheckIn, Visibility
@@ -212,6 +212,17 @@ def journeys_make_private_by_age(*, users: list[User] | None = None) -> int:
         feed_changed()
         logger.info("made %d journeys private by age", changed)
     return changed
+
+
+# --- Sign-in ----------------------------------------------------------------------------------
+
+
+def sign_in_allow(*, users: QuerySet[User], allowed: bool, by: User) -> int:
+    """Block or allow sign-in for ``users``; how many changed. Django and allauth refuse an
+    inactive user at every sign-in, local or through GitLab, and ModelBackend no longer finds
+    one for an existing session, so a blocked traveller is signed out at their next request.
+    Nobody blocks their own sign-in (``by`` is left out)."""
+    return users.exclude(pk=by.pk).filter(is_active=not allowed).update(is_active=allowed)
 
 
 # --- Signed-in browsers -------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from celery import Task, shared_task
 from django.db import InterfaceError, OperationalError
 
 from stats.services import export_fail, export_run
-from trainy.documents import DocumentStoreUnavailable
+from trainy.celery import OUTAGES
 
 logger = logging.getLogger(__name__)
 
@@ -33,8 +33,7 @@ class ExportTask(Task):
 
 @shared_task(
     base=ExportTask,
-    # Outages only: a programming error must fail (and say so), not retry for half an hour.
-    autoretry_for=(DocumentStoreUnavailable, OperationalError, InterfaceError),
+    autoretry_for=OUTAGES,
     retry_backoff=2,
     retry_backoff_max=120,
     retry_jitter=True,

@@ -5,13 +5,19 @@ from typing import Any
 
 from celery import Celery, states
 from celery.signals import task_postrun, task_prerun
-from django.db import close_old_connections, connections
+from django.db import InterfaceError, OperationalError, close_old_connections, connections
+
+from trainy.documents import DocumentStoreUnavailable
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "trainy.settings")
 
 app = Celery("trainy")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# What a task retries on: the database or the document store being away for a while. Anything
+# else (a programming error, say a missing column) must fail and say so, not retry for hours.
+OUTAGES = (DocumentStoreUnavailable, OperationalError, InterfaceError)
 
 
 # Celery's Django fixup closes every database connection before and after each task (unless
