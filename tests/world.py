@@ -1,0 +1,131 @@
+"""A small world where every URL of the project has something real to show: the demo timetable,
+travellers who follow, block and like each other, journeys of every visibility, an export, a
+calendar feed and an admin. The every-URL tests take their path values from here.
+
+A route whose path parameter has no value here fails those tests with a message naming the
+parameter: a new kind of URL needs one line in ``World.good_values`` below.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from django.apps import apps
+from django.contrib.contenttypes.models import ContentType
+from django.utils import timezone
+
+from checkins.models import CheckIn, Visibility
+from checkins.timetable.demo import DEMO_FEED_NAME, write_demo_feed
+from checkins.timetable.importer import feed_import
+from feed.models import Block, Follow, Like, Notification, User
+from stats.models import Export
+from stats.services import calendar_token_renew
+from tests.factories import CheckInFactory, UserFactory
+from tests.urlwalk import Route
+
+UNKNOWN_ID = "987654321"
+
+
+@dataclass
+class World:
+    alice: User  # the traveller the tests sign in as
+    bob: User  # another traveller, with journeys alice may not see
+    carol: User  # asked to follow alice
+    blocker: User  # blocked alice
+    admin: User
+    public: CheckIn  # alice's
+    private: CheckIn  # alice's
+    bobs_private: CheckIn
+    bobs_public: CheckIn
+    export: Export  # alice's
+    bobs_export: Export
+    trip_id: str
+    service_date: str
+
+    def good_values(self, route: Route, name: str) -> list[str]:
+        """Values of path parameter ``name`` that lead somewhere real, the signed-in traveller's
+        own first, then other people's."""
+        if name == "object_id":
+            return self._admin_objects(route)
+        values = {
+            "checkin_id": [self.public.id, self.private.id, self.bobs_private.id],
+            "follower_id": [self.carol.id, self.bob.id],
+            "username": ["alice", "bob", "blocker", "admin"],
+            "export_id": [self.export.id, self.bobs_export.id],
+            "token": [self.alice.calendar_token, self.bob.calendar_token],
+            "feed": [DEMO_FEED_NAME],
+            "stop_id": ["BHF", "HAM"],
+            "trip_id": [self.trip_id],
+            "service_date": [self.service_date],
+            "provider_id": ["gitlab"],
+            "key": ["MQ:1tEsTk3y"],
+            "uidb36": ["1"],
+            "app_label": ["checkins", "feed"],
+            "content_type_id": [ContentType.objects.get_for_model(CheckIn).id],
+            "id": [self.alice.id],
+            "url": ["no/such/page/"],
+        }.get(name)
+        if values is None:
+            raise LookupError(
+                f"tests/world.py has no value for the path parameter {name!r} of "
+                f"{route.label}: add one to World.good_values"
+            )
+        return [str(value) for value in values]
+
+    def _admin_objects(self, route: Route) -> list[str]:
+        """The primary key of a row of the model an admin URL is about."""
+        if route.name == "admin:view_on_site":
+            return [str(self.public.id)]
+        parts = route.pattern.split("/")
+        model = apps.get_model(parts[1], parts[2])
+        first = model._default_manager.order_by("pk").values_list("pk", flat=True).first()
+        return [str(first if first is not None else UNKNOWN_ID)]
+
+
+def build_world() -> World:
+    """Make the world (needs database access)."""
+    if not apps.get_model("checkins", "Feed").objects.filter(name=DEMO_FEED_NAME).exists():
+        with tempfile.TemporaryDirectory() as folder:
+            feed_import(source=str(write_demo_feed(Path(folder))), name=DEMO_FEED_NAME)
+    alice = UserFactory(username="alice", display_name="Alice")
+    bob = UserFactory(username="bob", display_name="Bob")
+    carol = UserFactory(username="carol", display_name="Carol")
+    blocker = UserFactory(username="blocker", display_name="Blocker")
+    admin = UserFactory(username="admin", is_staff=True, is_superuser=True)
+    Follow.objects.create(follower=alice, followee=bob)
+    Follow.objects.create(follower=carol, followee=alice, accepted=False)
+    Block.objects.create(blocker=blocker, blocked=alice)
+    earlier = timezone.now() - timedelta(days=2)
+    public = CheckInFactory(user=alice, visibility=Visibility.PUBLIC, departure_planned=earlier)
+    private = CheckInFactory(user=alice, visibility=Visibility.PRIVATE)
+    bobs_private = CheckInFactory(user=bob, visibility=Visibility.PRIVATE)
+    bobs_public = CheckInFactory(user=bob, visibility=Visibility.PUBLIC)
+    CheckInFactory(user=blocker, visibility=Visibility.PUBLIC)
+    Like.objects.create(user=bob, checkin=public)
+    Notification.objects.create(
+        recipient=alice, actor=bob, kind=Notification.Kind.LIKE, checkin=public
+    )
+    Notification.objects.create(recipient=alice, actor=carol, kind=Notification.Kind.FOLLOW_REQUEST)
+    for user in (alice, bob):
+        calendar_token_renew(user=user)
+    export = Export.objects.create(
+        user=alice, format="csv", status=Export.Status.DONE, rows_total=1, rows_done=1,
+        filename="journeys.csv", content_type="text/csv", content=b"a,b\n",
+    )  # fmt: skip
+    bobs_export = Export.objects.create(user=bob, format="csv", status=Export.Status.QUEUED)
+    trip_id, service_date = _a_demo_trip()
+    return World(
+        alice=alice, bob=bob, carol=carol, blocker=blocker, admin=admin, public=public,
+        private=private, bobs_private=bobs_private, bobs_public=bobs_public, export=export,
+        bobs_export=bobs_export, trip_id=trip_id, service_date=service_date,
+    )  # fmt: skip
+
+
+def _a_demo_trip() -> tuple[str, str]:
+    from checkins.timetable.selectors import departures
+
+    board = departures(stop_id="BHF", at=timezone.now(), limit=1, feed=DEMO_FEED_NAME)
+    return board[0].trip_id, board[0].service_date.isoformat()
