@@ -9,17 +9,20 @@ from django.utils.text import format_lazy
 
 from checkins.models import MESSAGE_MAX_LENGTH, Mode, Purpose, Visibility
 from checkins.services import Place
+from trainy.forms import BoundedDateField, BoundedDateTimeField
 
 HIDDEN = forms.HiddenInput
+ZONE_NAME_MAX_LENGTH = 64
 
 
 def zone_named(name: str | None) -> ZoneInfo | None:
-    """The time zone of that IANA name, or None for an empty or unknown one."""
-    if not name:
+    """The time zone of that IANA name, or None for an empty, unknown or overlong one (the
+    longest IANA names have about 30 characters; the name becomes a file path)."""
+    if not name or len(name) > ZONE_NAME_MAX_LENGTH:
         return None
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         return None
 
 
@@ -55,12 +58,8 @@ class ManualCheckInForm(forms.Form):
     destination_name = forms.CharField(
         max_length=200, label="To", widget=forms.TextInput(attrs=_suggest("destination"))
     )
-    departure_planned = forms.DateTimeField(
-        label="Departure", widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
-    )
-    arrival_planned = forms.DateTimeField(
-        label="Arrival", widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
-    )
+    departure_planned = BoundedDateTimeField(label="Departure")
+    arrival_planned = BoundedDateTimeField(label="Arrival")
     message = message_field()
     visibility = forms.ChoiceField(choices=Visibility.choices, initial=Visibility.PUBLIC)
     purpose = forms.ChoiceField(choices=Purpose.choices, initial=Purpose.PRIVATE)
@@ -70,7 +69,7 @@ class ManualCheckInForm(forms.Form):
     origin_lon = forms.FloatField(required=False, min_value=-180, max_value=180, widget=HIDDEN)
     destination_lat = forms.FloatField(required=False, min_value=-90, max_value=90, widget=HIDDEN)
     destination_lon = forms.FloatField(required=False, min_value=-180, max_value=180, widget=HIDDEN)
-    time_zone = forms.CharField(required=False, max_length=64, widget=HIDDEN)
+    time_zone = forms.CharField(required=False, max_length=ZONE_NAME_MAX_LENGTH, widget=HIDDEN)
     idempotency_key = forms.UUIDField(required=False, widget=HIDDEN)
     check_in_anyway = forms.BooleanField(required=False, widget=HIDDEN)
 
@@ -107,12 +106,8 @@ class TripCheckInForm(forms.Form):
 
 
 class HistoryFilterForm(forms.Form):
-    start = forms.DateField(
-        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
-    )
-    end = forms.DateField(
-        required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
-    )
+    start = BoundedDateField(required=False, label="From")
+    end = BoundedDateField(required=False, label="To")
     purpose = forms.MultipleChoiceField(
         choices=Purpose.choices, required=False, widget=forms.CheckboxSelectMultiple
     )
@@ -132,12 +127,8 @@ class CheckInEditForm(forms.Form):
     destination_seq = forms.TypedChoiceField(
         coerce=int, required=False, label="Exit stop", empty_value=None
     )
-    departure_planned = forms.DateTimeField(
-        label="Departure", widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
-    )
-    arrival_planned = forms.DateTimeField(
-        label="Arrival", widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
-    )
+    departure_planned = BoundedDateTimeField(label="Departure")
+    arrival_planned = BoundedDateTimeField(label="Arrival")
     ticket_price = forms.DecimalField(
         label="Ticket price",
         required=False,

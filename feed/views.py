@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -69,8 +69,11 @@ def rate_limited(group: str) -> Callable[..., Any]:
 def _back(request: HttpRequest, fallback: str) -> HttpResponse:
     """Back where the form was (a same-site ``next``), else ``fallback``."""
     target = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-        return redirect(target)
+    if target and url_has_allowed_host_and_scheme(
+        target, {request.get_host()}, request.is_secure()
+    ):
+        # A URL as given, never a view name to reverse (redirect() would try "2019-02-30").
+        return HttpResponseRedirect(target)
     return redirect(fallback)
 
 

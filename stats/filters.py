@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from checkins.models import CheckIn, Mode, Purpose
 from feed.models import User
+from trainy.forms import BoundedDateField
 
 # A range longer than this is a typo (or a scan of everything): all time is its own choice.
 MAX_RANGE_DAYS = 366 * 20
@@ -100,12 +101,8 @@ class StatsFilterForm(forms.Form):
     """The range and filters of the statistics page and of exports, from a query string."""
 
     period = forms.ChoiceField(choices=PERIODS.items(), required=False, initial="this-year")
-    start = forms.DateField(
-        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
-    )
-    end = forms.DateField(
-        required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
-    )
+    start = BoundedDateField(required=False, label="From")
+    end = BoundedDateField(required=False, label="To")
     purpose = forms.MultipleChoiceField(
         choices=Purpose.choices, required=False, widget=forms.CheckboxSelectMultiple
     )

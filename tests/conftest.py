@@ -233,6 +233,16 @@ def _cache_of_this_run() -> Iterator[None]:
         yield
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _fast_password_hashing() -> Iterator[None]:
+    """Passwords hashed with one cheap round: Django's default (PBKDF2, a million iterations)
+    costs a third of a second per traveller made or signed in, and no test is about the hash."""
+    from django.test import override_settings
+
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _fresh_feed_cache() -> None:
     """Each test starts a new feed generation: a front page cached by an earlier test (whose

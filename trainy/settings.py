@@ -88,6 +88,8 @@ MIDDLEWARE = [
     # /healthz, /readyz and /metrics for the kubelet and scrapers, which address pods by IP
     # (not in ALLOWED_HOSTS): answered before anything reads the Host header.
     "trainy.metrics.middleware.ClusterEndpointsMiddleware",
+    # A 400 for a NUL character anywhere in the input, before any view or lookup sees it.
+    "trainy.errors.RefuseMalformedInput",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -25,3 +25,9 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path(settings.TRAINY_ADMIN_PATH, admin.site.urls),
 ]
+
+# Error pages in the site's layout, with the message a view gave (trainy/errors.py).
+handler400 = "trainy.errors.bad_request"
+handler403 = "trainy.errors.permission_denied"
+handler404 = "trainy.errors.page_not_found"
+handler500 = "trainy.errors.server_error"

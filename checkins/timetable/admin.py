@@ -286,7 +286,10 @@ class FeedImportAdmin(ReadOnlyAdmin):
         form_url: str = "",
         extra_context: dict[str, Any] | None = None,
     ) -> HttpResponse:
-        running = FeedImport.objects.filter(pk=object_id, status__in=UNFINISHED).exists()
+        # The admin's own lookup turns an id that is not a number into "not found"; so must this.
+        running = object_id.isdigit() and (
+            FeedImport.objects.filter(pk=int(object_id), status__in=UNFINISHED).exists()
+        )
         context = {**(extra_context or {}), "refresh_s": REFRESH_S if running else None}
         return super().change_view(request, object_id, form_url, context)
 

@@ -7,14 +7,39 @@ from django import forms
 
 from checkins.models import Mode
 from checkins.timetable.importer import FEED_NAME
+from checkins.timetable.selectors import MAX_QUERY_LENGTH, MAX_QUERY_WORDS
+from trainy.forms import BoundedDateTimeField
 
 MIN_QUERY = 2
 
 
+def station_query_field(**kwargs: Any) -> forms.CharField:
+    return forms.CharField(
+        max_length=MAX_QUERY_LENGTH,
+        required=False,
+        error_messages={
+            "max_length": f"Type at most {MAX_QUERY_LENGTH} characters of the station's name."
+        },
+        **kwargs,
+    )
+
+
+def clean_station_query(text: str) -> str:
+    text = text.strip()
+    if len(text.split()) > MAX_QUERY_WORDS:
+        raise forms.ValidationError(
+            f"Type at most {MAX_QUERY_WORDS} words of the station's name.", code="too_many_words"
+        )
+    return text
+
+
 class StationSearchForm(forms.Form):
-    q = forms.CharField(max_length=100, required=False, label="Station")
+    q = station_query_field(label="Station")
     lat = forms.FloatField(required=False, min_value=-90, max_value=90, widget=forms.HiddenInput)
     lon = forms.FloatField(required=False, min_value=-180, max_value=180, widget=forms.HiddenInput)
+
+    def clean_q(self) -> str:
+        return clean_station_query(self.cleaned_data.get("q") or "")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -23,14 +48,31 @@ class StationSearchForm(forms.Form):
         return data
 
 
+class StationSuggestForm(forms.Form):
+    """A place field of the manual check-in form asking for stations as it is typed."""
+
+    field = forms.ChoiceField(choices=[("origin", "origin"), ("destination", "destination")])
+    origin_name = station_query_field()
+    destination_name = station_query_field()
+
+    def clean_origin_name(self) -> str:
+        return clean_station_query(self.cleaned_data.get("origin_name") or "")
+
+    def clean_destination_name(self) -> str:
+        return clean_station_query(self.cleaned_data.get("destination_name") or "")
+
+    def query(self) -> str:
+        """The typed text of the field asked about (a valid form)."""
+        return str(self.cleaned_data[f"{self.cleaned_data['field']}_name"])
+
+
 class BoardForm(forms.Form):
     """When and what the departure board shows. Times are the feed's local time."""
 
-    at = forms.DateTimeField(
+    at = BoundedDateTimeField(
         required=False,
         label="Date and time",
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
     mode = forms.MultipleChoiceField(
         choices=Mode.choices, required=False, widget=forms.CheckboxSelectMultiple, label="Modes"

@@ -189,14 +189,22 @@ def line_name(route_short: str | None, route_long: str | None, trip_short: str |
     return f"{route} {trip_short}"
 
 
+# A station name is a few words; the bounds keep a search one cheap query (every word is a
+# condition of its own).
+MAX_QUERY_LENGTH = 100
+MAX_QUERY_WORDS = 8
+
+
 def normalise_query(text: str) -> str:
     return _fold(text.casefold())
 
 
 def station_search(query: str, limit: int = 10) -> list[Station]:
     """Stations whose name contains every word of the query (case, accents and punctuation
-    ignored), names starting with the query first, then the busiest."""
-    words = normalise_query(query).split()
+    ignored), names starting with the query first, then the busiest. Only the first
+    MAX_QUERY_WORDS words of the first MAX_QUERY_LENGTH characters count (the forms refuse
+    more, with a message), so no query text makes the search expensive."""
+    words = normalise_query(query[:MAX_QUERY_LENGTH]).split()[:MAX_QUERY_WORDS]
     versions = active_versions()
     if not words or not versions:
         return []

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from checkins.forms import TripCheckInForm
 from checkins.models import CheckIn
 from checkins.services import CheckInOverlap, checkin_from_trip
-from checkins.timetable.forms import MIN_QUERY, BoardForm, StationSearchForm
+from checkins.timetable.forms import MIN_QUERY, BoardForm, StationSearchForm, StationSuggestForm
 from checkins.timetable.selectors import (
     active_versions,
     departures,
@@ -35,7 +35,7 @@ def station_search_page(request: HttpRequest) -> HttpResponse:
     stations: list = []
     nearby: list = []
     if form.is_valid():
-        query = form.cleaned_data["q"].strip()
+        query = form.cleaned_data["q"]
         if len(query) >= MIN_QUERY:
             stations = station_search(query, limit=15)
         if form.cleaned_data["lat"] is not None:
@@ -50,12 +50,14 @@ def station_search_page(request: HttpRequest) -> HttpResponse:
 @require_GET
 def station_suggest(request: HttpRequest) -> HttpResponse:
     """Stations for a place field of the manual check-in form (htmx), with coordinates."""
-    field = request.GET.get("field", "")
-    if field not in ("origin", "destination"):
+    form = StationSuggestForm(request.GET)
+    if "field" in form.errors:
         raise Http404("Unknown field.")
-    query = request.GET.get(f"{field}_name", "").strip()
-    stations = station_search(query, limit=6) if len(query) >= MIN_QUERY else []
-    return render(request, "timetable/_suggestions.html", {"stations": stations, "field": field})
+    stations = []
+    if form.is_valid() and len(form.query()) >= MIN_QUERY:
+        stations = station_search(form.query(), limit=6)
+    context = {"stations": stations, "field": form.data.get("field"), "form": form}
+    return render(request, "timetable/_suggestions.html", context)
 
 
 @require_GET

@@ -150,3 +150,39 @@ def test_the_manual_form_suggests_stations_with_their_coordinates(client, feed, 
     client.force_login(alice)
     form = client.get(reverse("checkins:new")).content.decode()
     assert f'hx-get="{url}?field=destination"' in form
+
+
+@pytest.mark.parametrize("moment", ["9999-12-31T23:59", "0001-01-01T00:00"])
+def test_a_moment_at_the_ends_of_the_calendar_is_a_form_error(client, feed, moment):
+    response = client.get(board_url(at=moment))
+    assert response.status_code == 200
+    assert "Pick a date between 1 Jan 1900 and 31 Dec 2199." in response.content.decode()
+
+
+def test_a_search_of_thousands_of_words_is_refused_with_a_message(client, feed):
+    words = " ".join(["Berlin"] * 3000)
+    suggest = client.get(
+        reverse("timetable:suggest"), {"field": "origin", "origin_name": words[:99]}
+    )
+    assert "Type at most 8 words of the station&#x27;s name." in suggest.content.decode()
+    suggest = client.get(reverse("timetable:suggest"), {"field": "origin", "origin_name": words})
+    assert "Type at most 100 characters" in suggest.content.decode()
+    search = client.get(reverse("timetable:search"), {"q": "Berlin " * 9})
+    assert "Type at most 8 words" in search.content.decode()
+    assert 'data-testid="station-results"' not in search.content.decode()
+
+
+def test_the_search_itself_reads_only_the_first_words(feed):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from checkins.timetable.selectors import station_search
+
+    # However the text arrives (a caller without the form), the query stays a short one.
+    with CaptureQueriesContext(connection) as queries:
+        station_search("hamburg " + "hbf " * 5000, limit=3)
+    search = next(q["sql"] for q in queries.captured_queries if "search_name" in q["sql"])
+    assert search.count("search_name LIKE") == 8 + 2  # eight words, and the ordering's two
+    assert [s.name for s in station_search("hamburg hbf " + "fernbahn " * 7)] == [
+        "Hamburg Hbf, Fernbahn"
+    ]

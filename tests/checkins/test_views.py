@@ -44,6 +44,12 @@ def test_a_manual_checkin_lands_on_its_journey_page(client, alice):
         ({"message": "x" * 281}, "message", "at most 280 characters"),
         ({"visibility": "everyone"}, "visibility", "Select a valid choice"),
         ({"departure_planned": "yesterday"}, "departure_planned", "Enter a valid date/time"),
+        (
+            {"departure_planned": "9999-12-31T23:00", "arrival_planned": "9999-12-31T23:59"},
+            "arrival_planned",
+            "Pick a date between 1 Jan 1900 and 31 Dec 2199.",
+        ),
+        ({"time_zone": "Europe/" + "x" * 10_000}, "time_zone", "at most 64 characters"),
     ],
 )
 def test_bad_input_is_shown_next_to_its_field(client, alice, change, field, message):
@@ -52,6 +58,18 @@ def test_bad_input_is_shown_next_to_its_field(client, alice, change, field, mess
     assert response.status_code == 200
     assert message in " ".join(response.context["form"].errors[field])
     assert not CheckIn.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "query", ["end=9999-12-31", "start=0001-01-01", "after=99999999999999999999-1"]
+)
+def test_a_history_range_at_the_ends_of_the_calendar_says_so(client, alice, query):
+    CheckInFactory(user=alice)
+    client.force_login(alice)
+    response = client.get(f"{reverse('checkins:list')}?{query}")
+    assert response.status_code == 200
+    if "after" not in query:
+        assert "Pick a date between 1 Jan 1900 and 31 Dec 2199." in response.content.decode()
 
 
 def test_my_journeys_lists_only_mine_with_totals(client, alice, bob):

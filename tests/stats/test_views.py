@@ -39,3 +39,21 @@ def test_statistics_sum_only_the_travellers_own_journeys(client, alice, bob):
         ("long_distance", 1, 255.0),
     ]
     assert {row.key for row in stats.by_purpose} == {"business", "private", "commute"}
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "period=custom&end=9999-12-31",
+        "period=custom&start=0001-01-01",
+        "period=custom&start=2020-01-01&end=9999-12-31",
+    ],
+)
+def test_a_range_at_the_ends_of_the_calendar_is_a_form_error(client, alice, query):
+    client.force_login(alice)
+    page = client.get(f"/stats/?{query}")
+    assert page.status_code == 400
+    assert "Pick a date between 1 Jan 1900 and 31 Dec 2199." in page.content.decode()
+    routes = client.get(f"/stats/map.json?{query}")
+    assert routes.status_code == 400
+    assert "Pick a date between" in str(routes.json()["error"])

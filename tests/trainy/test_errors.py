@@ -1,0 +1,52 @@
+"""Error pages say what is wrong in the site's layout; input no view can use is refused once,
+for every view."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import RequestFactory
+
+from trainy.errors import server_error
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    "path", ["/u/al%00ice/", "/stations/?q=Ber%00lin", "/journeys/?start=2020%0001-01"]
+)
+def test_a_nul_character_anywhere_is_a_400_that_says_so(client, path):
+    response = client.get(path)
+    assert response.status_code == 400
+    assert "contains a NUL character" in response.content.decode()
+
+
+def test_a_nul_character_in_a_form_field_is_a_400(client, alice):
+    client.force_login(alice)
+    response = client.post("/settings/sessions/", {"session": "abc\x00def"})
+    assert response.status_code == 400
+
+
+def test_an_empty_admin_to_field_is_a_400_not_a_crash(client, alice):
+    alice.is_staff = alice.is_superuser = True
+    alice.save()
+    client.force_login(alice)
+    response = client.get(f"/admin/feed/user/{alice.id}/change/?_to_field=")
+    assert response.status_code == 400
+
+
+def test_a_404_says_what_was_not_found_in_the_sites_layout(client):
+    response = client.get("/journeys/987654321/")
+    assert response.status_code == 404
+    page = response.content.decode()
+    assert "No such journey." in page and "Back to the feed" in page
+    unknown = client.get("/no/such/page/").content.decode()
+    assert "There is nothing at this address" in unknown
+    assert "tried" not in unknown  # Django's list of URL patterns stays private
+
+
+def test_the_server_error_page_needs_no_database(django_assert_num_queries):
+    request = RequestFactory().get("/")
+    with django_assert_num_queries(0):
+        response = server_error(request)
+    assert response.status_code == 500
+    assert "Something went wrong on our side" in response.content.decode()

@@ -1,0 +1,72 @@
+"""Error pages and the refusal of input no view can use.
+
+Every error a visitor can cause answers with a page in Trainy's layout that says what is wrong
+(the message of a BadRequest or Http404 a view raised), never a traceback; a server error gets a
+page that needs nothing but its template, as the database may be what failed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.core.exceptions import BadRequest, PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.template import loader
+
+# Django's admin looks up the field named in `_to_field` before it checks it, and an empty
+# name fails that lookup with an exception instead of a 400.
+ADMIN_TO_FIELD = "_to_field"
+
+
+def _message(exception: Exception | None) -> str:
+    """The exception's text when a view raised it for the visitor to read (a plain string);
+    Django's own 404 for an unknown path carries a dict of patterns, which stays private."""
+    if isinstance(exception, BadRequest | Http404 | PermissionDenied):
+        args = exception.args
+        if args and isinstance(args[0], str):
+            return args[0]
+    return ""
+
+
+def _page(
+    request: HttpRequest, status: int, title: str, exception: Exception | None
+) -> HttpResponse:
+    context = {"status": status, "title": title, "message": _message(exception)}
+    return render(request, "error.html", context, status=status)
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return _page(request, 400, "This request cannot be answered", exception)
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return _page(request, 403, "Not yours to see", exception)
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return _page(request, 404, "Not found", exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    # No request context: its processors read the database and the session, which may be down.
+    return HttpResponse(loader.get_template("500.html").render(), status=500)
+
+
+class RefuseMalformedInput:
+    """Answer 400 to input that no view can use and that would otherwise fail deep inside one:
+    a NUL character in the path, the query or a form field (PostgreSQL's text cannot hold it),
+    and an empty admin `_to_field`. One rule for every view, present and future."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        fields = [(key, value) for key, values in request.GET.lists() for value in values]
+        if request.method == "POST":
+            fields += [(key, value) for key, values in request.POST.lists() for value in values]
+        if "\x00" in request.path or any("\x00" in k or "\x00" in v for k, v in fields):
+            raise BadRequest("The address or a form field contains a NUL character.")
+        if any(key == ADMIN_TO_FIELD and not value for key, value in fields):
+            raise BadRequest("_to_field names no field.")
+        return self.get_response(request)
