@@ -9,7 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.core.exceptions import BadRequest, PermissionDenied
+from django.conf import settings
+from django.core.exceptions import (
+    BadRequest,
+    PermissionDenied,
+    RequestDataTooBig,
+    TooManyFieldsSent,
+)
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template import loader
@@ -22,6 +28,13 @@ ADMIN_TO_FIELD = "_to_field"
 def _message(exception: Exception | None) -> str:
     """The exception's text when a view raised it for the visitor to read (a plain string);
     Django's own 404 for an unknown path carries a dict of patterns, which stays private."""
+    if isinstance(exception, RequestDataTooBig):
+        return (
+            f"The form sent more than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 1024} kB; "
+            "a file belongs in an upload field."
+        )
+    if isinstance(exception, TooManyFieldsSent):
+        return f"The form sent more than {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS} fields."
     if isinstance(exception, BadRequest | Http404 | PermissionDenied):
         args = exception.args
         if args and isinstance(args[0], str):

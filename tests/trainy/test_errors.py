@@ -50,3 +50,14 @@ def test_the_server_error_page_needs_no_database(django_assert_num_queries):
         response = server_error(request)
     assert response.status_code == 500
     assert "Something went wrong on our side" in response.content.decode()
+
+
+def test_a_form_too_large_to_read_says_how_large_it_may_be(client, alice, settings):
+    client.force_login(alice)
+    response = client.post("/settings/", {"default_visibility": "x" * 3_000_000})
+    assert response.status_code == 400
+    assert "The form sent more than 2560 kB" in response.content.decode()
+    fields = {f"field{n}": "1" for n in range(settings.DATA_UPLOAD_MAX_NUMBER_FIELDS + 1)}
+    response = client.post("/settings/", fields)
+    assert response.status_code == 400
+    assert "The form sent more than 1000 fields." in response.content.decode()
