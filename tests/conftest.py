@@ -137,6 +137,9 @@ def worker_environment() -> dict[str, str]:
         **os.environ,
         "DATABASE_URL": _test_database_url(),
         "PGAPPNAME": WORKER_APPLICATION_NAME,
+        # The tests serve feeds from 127.0.0.1; that such an address is refused by default is
+        # tested in the test process (tests/trainy/test_fetch.py, the import tests).
+        "TRAINY_IMPORT_ALLOW_PRIVATE": "true",
     }
 
 
