@@ -205,8 +205,10 @@ def _wait_for_other_sessions_to_leave() -> None:
 
     def alone() -> bool:
         with connection.cursor() as cursor:
+            # This test database's only: test runs beside this one have workers of their own.
             cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s",
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE application_name = %s AND datname = current_database()",
                 [WORKER_APPLICATION_NAME],
             )
             return cursor.fetchone()[0] == 0
