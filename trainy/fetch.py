@@ -40,7 +40,7 @@ MAX_REDIRECTS = 5
 # a national feed takes minutes to download; a task's time limit bounds the whole).
 TIMEOUT_S = (10, 30)
 CHUNK = 1 << 20
-USER_AGENT = "Trainy (timetable import)"
+USER_AGENT = "Trainy (GTFS fetch)"
 
 
 class FetchError(Exception):
