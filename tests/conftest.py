@@ -137,6 +137,9 @@ def worker_environment() -> dict[str, str]:
         **os.environ,
         "DATABASE_URL": _test_database_url(),
         "PGAPPNAME": WORKER_APPLICATION_NAME,
+        # The tests serve feeds from 127.0.0.1; that such an address is refused by default is
+        # tested in the test process (tests/trainy/test_fetch.py, the import tests).
+        "TRAINY_IMPORT_ALLOW_PRIVATE": "true",
     }
 
 
@@ -202,8 +205,10 @@ def _wait_for_other_sessions_to_leave() -> None:
 
     def alone() -> bool:
         with connection.cursor() as cursor:
+            # This test database's only: test runs beside this one have workers of their own.
             cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s",
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE application_name = %s AND datname = current_database()",
                 [WORKER_APPLICATION_NAME],
             )
             return cursor.fetchone()[0] == 0

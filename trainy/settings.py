@@ -275,6 +275,31 @@ if TRAINY_REALTIME_FEEDS:
         "options": {"expires": TRAINY_REALTIME_INTERVAL},
     }
 
+# --- Timetable imports --------------------------------------------------------------------------
+
+# What one timetable import may take in (`import_gtfs`, the admin's "Import a timetable"); an
+# import past a limit is refused with a message naming it, and the active timetable stays. The
+# defaults leave room for a nationwide feed (Germany's: ~1 GB zipped, ~30M stop_times).
+TRAINY_IMPORT_MAX_DOWNLOAD_BYTES = env.integer(
+    "TRAINY_IMPORT_MAX_DOWNLOAD_BYTES", 2 * 1024**3, minimum=1
+)
+# An upload is held in memory and in the database until a worker takes it: larger feeds are
+# imported from their URL.
+TRAINY_IMPORT_MAX_UPLOAD_BYTES = env.integer(
+    "TRAINY_IMPORT_MAX_UPLOAD_BYTES", 512 * 1024**2, minimum=1
+)
+TRAINY_IMPORT_MAX_UNZIPPED_BYTES = env.integer(
+    "TRAINY_IMPORT_MAX_UNZIPPED_BYTES", 20 * 1024**3, minimum=1
+)
+# GTFS text compresses 3 to 20 times; deflate's ceiling is about 1000 (a zip bomb's ratio).
+TRAINY_IMPORT_MAX_COMPRESSION_RATIO = env.integer(
+    "TRAINY_IMPORT_MAX_COMPRESSION_RATIO", 100, minimum=1
+)
+TRAINY_IMPORT_MAX_ROWS = env.integer("TRAINY_IMPORT_MAX_ROWS", 100_000_000, minimum=1)
+# Fetching feeds (static and realtime) from loopback, private, link-local or reserved addresses:
+# off, so that an admin's URL cannot make the workers read the cluster's internal services.
+TRAINY_IMPORT_ALLOW_PRIVATE = env.boolean("TRAINY_IMPORT_ALLOW_PRIVATE", False)
+
 # --- Journey documents (MongoDB) ----------------------------------------------------------------
 
 _mongo_url = env.url(

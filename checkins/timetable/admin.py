@@ -166,7 +166,7 @@ class FeedAdmin(ReadOnlyAdmin):
             except ValidationError as error:
                 form.add_error(None, error.messages)
             else:
-                messages.success(request, f"The import of {job.feed_name} has started.")
+                self._say_how_it_went(request, job)
                 return redirect("admin:checkins_feedimport_change", job.id)
         context = {
             **self.admin_site.each_context(request),
@@ -176,6 +176,18 @@ class FeedAdmin(ReadOnlyAdmin):
             "imports_opts": FeedImport._meta,
         }
         return TemplateResponse(request, "admin/checkins/feed/import.html", context)
+
+    def _say_how_it_went(self, request: HttpRequest, job: FeedImport) -> None:
+        # Queueing happens at once (no transaction is open): a broker that refused the task
+        # has marked the import failed already, and without a broker it has even run.
+        job.refresh_from_db(fields=["status", "error"])
+        if job.status == FeedImport.Status.FAILED:
+            first_line = job.error.splitlines()[0] if job.error else ""
+            messages.error(request, f"The import of {job.feed_name} failed: {first_line}")
+        elif job.status == FeedImport.Status.DONE:
+            messages.success(request, f"The import of {job.feed_name} is done.")
+        else:
+            messages.success(request, f"The import of {job.feed_name} has started.")
 
 
 @admin.register(FeedVersion)

@@ -1,4 +1,8 @@
-"""Fetching a GTFS feed over http(s) (how national feeds are published), with progress."""
+"""Fetching a GTFS feed over http(s) (how national feeds are published), with progress.
+
+The request itself goes through trainy.fetch (http(s) only, public addresses only, at most
+five redirects); this adds the feed's size limit and the progress bar.
+"""
 
 from __future__ import annotations
 
@@ -7,35 +11,34 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import requests
+from django.conf import settings
 
 from checkins.timetable.gtfs import FeedError, Problem
+from trainy.fetch import FetchError, download
 
 if TYPE_CHECKING:
     from checkins.timetable.importer import Progress
-
-CHUNK = 1 << 20
-TIMEOUT_S = 30
 
 
 def download_feed(url: str, progress: Progress) -> Path:
     """Download ``url`` into a new temporary folder; the caller removes the folder.
 
-    Raises FeedError naming the URL when the server cannot be reached or answers with an error.
+    Raises FeedError naming the URL when it is refused (scheme, address, a redirect, larger
+    than TRAINY_IMPORT_MAX_DOWNLOAD_BYTES), cannot be reached, or answers with an error.
     """
     folder = Path(tempfile.mkdtemp(prefix="trainy-gtfs-"))
-    target = folder / "feed.zip"
+    name = f"download {url}"
     try:
-        with requests.get(url, stream=True, timeout=TIMEOUT_S) as response:
-            response.raise_for_status()
-            size = int(response.headers.get("Content-Length") or 0)
-            progress.file_started(f"download {url}", size)
-            with target.open("wb") as handle:
-                for chunk in response.iter_content(CHUNK):
-                    handle.write(chunk)
-                    progress.bytes_read(len(chunk))
-            progress.file_finished(f"download {url}", 0, 0.0)
-    except requests.RequestException as exc:
+        download(
+            url,
+            folder / "feed.zip",
+            max_bytes=settings.TRAINY_IMPORT_MAX_DOWNLOAD_BYTES,
+            limit="TRAINY_IMPORT_MAX_DOWNLOAD_BYTES",
+            on_start=lambda size: progress.file_started(name, size),
+            on_chunk=progress.bytes_read,
+        )
+    except FetchError as error:
         shutil.rmtree(folder, ignore_errors=True)
-        raise FeedError([Problem(url, None, None, f"download failed: {exc}")]) from None
-    return target
+        raise FeedError([Problem(url, None, None, str(error))]) from None
+    progress.file_finished(name, 0, 0.0)
+    return folder / "feed.zip"

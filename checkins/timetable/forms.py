@@ -4,10 +4,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django import forms
+from django.conf import settings
 
 from checkins.models import Mode
 from checkins.timetable.importer import FEED_NAME
 from checkins.timetable.selectors import MAX_QUERY_LENGTH, MAX_QUERY_WORDS
+from trainy.fetch import size_text
 from trainy.forms import BoundedDateTimeField
 
 MIN_QUERY = 2
@@ -80,10 +82,6 @@ class BoardForm(forms.Form):
     earlier = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
 
-# Larger feeds are imported from a URL: the upload is held in memory and in the database.
-MAX_UPLOAD_BYTES = 512 * 1024 * 1024
-
-
 class FeedImportForm(forms.Form):
     """The admin's "Import a timetable": a feed name, and a zip to upload or a URL to fetch."""
 
@@ -95,9 +93,7 @@ class FeedImportForm(forms.Form):
         "name gets a new version, switched to once it is complete and valid.",
         error_messages={"invalid": "Use lower-case letters, digits and dashes (e.g. db-fv)."},
     )
-    file = forms.FileField(
-        required=False, label="GTFS zip", help_text="A GTFS feed as a .zip file."
-    )
+    file = forms.FileField(required=False, label="GTFS zip")
     url = forms.URLField(
         required=False,
         label="or its URL",
@@ -106,11 +102,20 @@ class FeedImportForm(forms.Form):
         help_text="An http(s) address the workers can fetch the zip from.",
     )
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        limit = size_text(settings.TRAINY_IMPORT_MAX_UPLOAD_BYTES)
+        self.fields["file"].help_text = f"A GTFS feed as a .zip file, up to {limit}."
+
     def clean_file(self) -> Any:
+        # Larger feeds are imported from a URL: an upload is held in memory and in the database.
         upload = self.cleaned_data.get("file")
-        if upload is not None and upload.size > MAX_UPLOAD_BYTES:
+        limit = settings.TRAINY_IMPORT_MAX_UPLOAD_BYTES
+        if upload is not None and upload.size > limit:
             raise forms.ValidationError(
-                f"The file is larger than {MAX_UPLOAD_BYTES >> 20} MB: give its URL instead."
+                "The file is %(size)s, more than the limit of %(limit)s "
+                "(TRAINY_IMPORT_MAX_UPLOAD_BYTES): give its URL instead.",
+                params={"size": size_text(upload.size), "limit": size_text(limit)},
             )
         return upload
 

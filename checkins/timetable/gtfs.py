@@ -1,13 +1,15 @@
 """Reading GTFS files: sources (zip, folder), CSV by header name, values with their errors.
 
 Pure Python, no database: the importer (checkins.timetable.importer) drives it. Problems are
-collected with file, line and column so that a bad feed is described, not just refused.
+collected with file, line and column so that a bad feed is described, not just refused. Limits
+(the importer's TRAINY_IMPORT_* settings) bound what a feed may make the import read.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import sys
 import unicodedata
 import zipfile
 from collections.abc import Callable, Iterator
@@ -16,10 +18,15 @@ from datetime import date
 from pathlib import Path
 from typing import IO, Any
 
+from django.template.defaultfilters import filesizeformat
+
 # Real feeds put several MB into one field (shapes as WKT, long descriptions).
 csv.field_size_limit(64 * 1024 * 1024)
 
 MAX_LISTED_PROBLEMS = 10
+# Members smaller than this are not held to the compression ratio: a small file cannot make an
+# import read much, however well it compresses.
+RATIO_CHECKED_FROM = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -74,11 +81,33 @@ class Problems:
             raise FeedError(self.listed, self.count)
 
 
-class GtfsSource:
-    """A GTFS feed as a zip file or a folder; files are found at the root or in one subfolder."""
+@dataclass(frozen=True)
+class Limits:
+    """What a feed may make an import read; None is no limit. Each is named in its refusal by
+    the setting it comes from."""
 
-    def __init__(self, path: Path) -> None:
+    unzipped_bytes: int | None = None
+    compression_ratio: int | None = None
+    rows: int | None = None
+
+
+def _size(count: int) -> str:
+    return str(filesizeformat(count)).replace("\xa0", " ")
+
+
+class GtfsSource:
+    """A GTFS feed as a zip file or a folder; files are found at the root or in one subfolder.
+
+    A zip is held to ``limits`` from its central directory before anything is read: its total
+    unpacked size, and each large member's compression ratio (a zip bomb's is hundreds to one).
+    Reading cannot pass those declared sizes either: zipfile stops each member at the size the
+    directory gives and then checks its CRC, so a member that holds more than it declares is
+    refused as damaged once that much has been read.
+    """
+
+    def __init__(self, path: Path, limits: Limits | None = None) -> None:
         self.path = path
+        self.limits = limits or Limits()
         self._zip: zipfile.ZipFile | None = None
         self._members: dict[str, str] = {}
         if path.is_dir():
@@ -99,12 +128,39 @@ class GtfsSource:
                         )
                     ]
                 ) from None
+            self._check_directory(self._zip.infolist())
             for info in self._zip.infolist():
                 base = info.filename.rsplit("/", 1)[-1]
                 if base.endswith(".txt") and base not in self._members and not info.is_dir():
                     self._members[base] = info.filename
         else:
             raise FeedError([Problem(str(path), None, None, "no such file or folder")])
+
+    def _check_directory(self, members: list[zipfile.ZipInfo]) -> None:
+        ratio = self.limits.compression_ratio
+        for info in members:
+            if (
+                ratio is not None
+                and info.file_size >= RATIO_CHECKED_FROM
+                and info.file_size > ratio * max(info.compress_size, 1)
+            ):
+                self.close()
+                actual = info.file_size // max(info.compress_size, 1)
+                message = (
+                    f"compressed {actual:,} to 1 in the archive, more than the limit of "
+                    f"{ratio:,} to 1 (TRAINY_IMPORT_MAX_COMPRESSION_RATIO); GTFS files compress "
+                    "about 3 to 20 to 1, a zip bomb far more"
+                )
+                raise FeedError([Problem(info.filename.rsplit("/", 1)[-1], None, None, message)])
+        total = sum(info.file_size for info in members)
+        limit = self.limits.unzipped_bytes
+        if limit is not None and total > limit:
+            self.close()
+            message = (
+                f"unpacks to {_size(total)}, more than the limit of {_size(limit)} "
+                "(TRAINY_IMPORT_MAX_UNZIPPED_BYTES)"
+            )
+            raise FeedError([Problem(self.path.name, None, None, message)])
 
     def close(self) -> None:
         if self._zip is not None:
@@ -197,7 +253,7 @@ def open_table(
         raise problems.fatal(
             name, 1, missing[0], f"required column {', '.join(missing)} missing from the header"
         )
-    rows = _rows(name, reader, len(header), problems, lambda: source)
+    rows = _rows(name, reader, len(header), problems, lambda: source, source.limits.rows)
     return Table(name, columns, rows, reader)
 
 
@@ -224,9 +280,15 @@ def _rows(
     width: int,
     problems: Problems,
     source: Callable[[], GtfsSource],
+    max_rows: int | None,
 ) -> Iterator[list[str]]:
+    count, limit = 0, sys.maxsize if max_rows is None else max_rows
     try:
         for row in reader:
+            count += 1
+            if count > limit:
+                message = f"more than the limit of {limit:,} rows (TRAINY_IMPORT_MAX_ROWS)"
+                raise problems.fatal(name, reader.line_num, None, message)
             if len(row) < width:
                 if not row or row == [""]:
                     continue  # blank lines, common at the end of files

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
@@ -28,6 +29,7 @@ from checkins.timetable import schema
 from checkins.timetable.gtfs import (
     FeedError,
     GtfsSource,
+    Limits,
     Problem,
     Problems,
     Table,
@@ -105,6 +107,15 @@ def default_feed_name(source: str) -> str:
     return slug[:64] or "feed"
 
 
+def import_limits() -> Limits:
+    """The limits every import is held to, from the TRAINY_IMPORT_* settings."""
+    return Limits(
+        unzipped_bytes=settings.TRAINY_IMPORT_MAX_UNZIPPED_BYTES,
+        compression_ratio=settings.TRAINY_IMPORT_MAX_COMPRESSION_RATIO,
+        rows=settings.TRAINY_IMPORT_MAX_ROWS,
+    )
+
+
 def feed_import(
     *,
     source: str,
@@ -119,8 +130,9 @@ def feed_import(
     reader (an uploaded file's temporary path).
 
     Raises FeedError (file, line, column of the first problems, and their count) when the feed
-    is bad; the feed's active version is then unchanged and the attempt is recorded as a
-    failed version.
+    is bad or passes a limit (import_limits, and the download's); the feed's active version is
+    then unchanged and the attempt is recorded as a failed version (not for a download that
+    failed: there is no feed to speak of yet).
     """
     progress = progress or SilentProgress()
     name = name or default_feed_name(source)
@@ -140,7 +152,7 @@ def feed_import(
     feed, _ = Feed.objects.get_or_create(name=name)
     version = FeedVersion.objects.create(feed=feed, source=label or source)
     try:
-        with GtfsSource(path) as gtfs:
+        with GtfsSource(path, import_limits()) as gtfs:
             loader = _Loader(gtfs, version, progress)
             with transaction.atomic():
                 loader.load()

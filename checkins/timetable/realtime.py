@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import requests
 from django.db import transaction
 from django.utils import timezone
 from google.protobuf.message import DecodeError
@@ -31,8 +30,10 @@ from google.transit import gtfs_realtime_pb2
 
 from checkins.timetable.models import Feed, RealtimeTrip
 from checkins.timetable.selectors import Trip, TripStop, active_versions, trip_exists, trip_get
+from trainy.fetch import FetchError, read
 
-FETCH_TIMEOUT_S = 10
+# A whole country's TripUpdates take some tens of MB; a message is held in memory to be parsed.
+REALTIME_MAX_BYTES = 256 * 1024 * 1024
 # A trip whose reported times are further than this from its timetable on every candidate day
 # is taken for another day's run (or a different trip reusing the id) and left alone.
 MAX_SCHEDULE_OFFSET_S = 6 * 3600
@@ -86,12 +87,12 @@ class RealtimeResult:
 
 
 def fetch(url: str) -> bytes:
+    """The message at ``url``, fetched by the rules of trainy.fetch (http(s), public addresses
+    unless TRAINY_IMPORT_ALLOW_PRIVATE, at most REALTIME_MAX_BYTES). Raises RealtimeError."""
     try:
-        response = requests.get(url, timeout=FETCH_TIMEOUT_S)
-        response.raise_for_status()
-    except requests.RequestException as exc:
-        raise RealtimeError(f"{url}: download failed: {exc}") from None
-    return response.content
+        return read(url, max_bytes=REALTIME_MAX_BYTES, limit="for a realtime message")
+    except FetchError as error:
+        raise RealtimeError(f"{url}: {error}") from None
 
 
 def parse(data: bytes, source: str) -> Any:

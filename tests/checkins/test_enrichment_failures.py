@@ -1,40 +1,49 @@
 """Enrichment that gives up is recorded on the journey (after its last retry, or at once for an
 error retrying cannot mend), left alone by the sweeper, listed in the admin and retried there.
 
-The task runs eagerly here, with the document build broken on purpose: a unit test of the
-failure path. The retry from the admin goes through the real broker to the real worker.
+The document store's outage is made by stopping the real FerretDB; the task runs through
+Celery's ``apply``, which runs an eager task's retries at once (their countdowns skipped), so
+that all thirteen attempts take seconds, not the quarter of an hour of the real backoff. The
+retry from the admin goes through the real broker to the real worker.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
+from typing import Any
 
 import pytest
+from celery.signals import task_prerun
 from django.utils import timezone
 
-from checkins import services
 from checkins.models import CheckIn
 from checkins.services import enrichment_sweep, journey_enrich
 from checkins.tasks import enrich_journey
 from tests.conftest import wait_for
 from tests.factories import CheckInFactory, UserFactory
-from trainy.documents import DocumentStoreUnavailable
 
 pytestmark = pytest.mark.django_db
 
 FAILURES = "/admin/checkins/enrichmentfailure/"
 
 
-def break_the_build(monkeypatch, error: Exception) -> list[int]:
-    """Make building any journey's document raise ``error``; returns the ids it was tried on."""
-    tried: list[int] = []
+@contextmanager
+def attempts() -> Iterator[list[int]]:
+    """The journey ids enrich_journey runs start with, one per attempt (Celery's task_prerun
+    signal, sent for eager runs and their retries too)."""
+    started: list[int] = []
 
-    def build(checkin):
-        tried.append(checkin.id)
-        raise error
+    def record(sender: Any = None, args: Any = (), **kwargs: Any) -> None:
+        if getattr(sender, "name", None) == enrich_journey.name:
+            started.append(args[0])
 
-    monkeypatch.setattr(services, "build_document", build)
-    return tried
+    task_prerun.connect(record, weak=False)
+    try:
+        yield started
+    finally:
+        task_prerun.disconnect(record)
 
 
 def failed(checkin: CheckIn, error: str, at: timedelta = timedelta(hours=2)) -> CheckIn:
@@ -53,31 +62,56 @@ def admin_client(client):
     return client
 
 
-def test_a_programming_error_is_recorded_at_once_without_retrying(alice, monkeypatch):
-    journey = CheckInFactory(user=alice)
-    tried = break_the_build(monkeypatch, RuntimeError("no stop times for this trip"))
+def test_an_error_retrying_cannot_mend_is_recorded_at_once_without_retrying(alice):
+    # A row no form writes (a coordinate that is not a number, as a faulty import could leave):
+    # building its document fails the same way however often it is tried.
+    journey = CheckInFactory(user=alice, origin_lat=float("nan"))
 
-    result = enrich_journey.apply(args=[journey.id], throw=False)
+    with attempts() as tried:
+        result = enrich_journey.apply(args=[journey.id], throw=False)
 
     assert result.failed()
     assert tried == [journey.id]
     journey.refresh_from_db()
-    assert journey.enrichment_error == "RuntimeError: no stop times for this trip"
+    assert journey.enrichment_error == "ValueError: cannot convert float NaN to integer"
     assert journey.enrichment_failed_at is not None
     assert journey.enriched_at is None
 
 
-def test_an_outage_outlasting_the_retries_is_recorded_after_the_last_one(alice, monkeypatch):
-    journey = CheckInFactory(user=alice)
-    tried = break_the_build(monkeypatch, DocumentStoreUnavailable("connection refused"))
+@pytest.mark.outage
+@pytest.mark.django_db(transaction=True)
+def test_an_outage_past_the_last_retry_is_recorded_then_retried_from_the_admin(
+    client, services, celery_worker
+):
+    client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
+    journey = CheckInFactory(user=UserFactory(username="tess"))
+    services.stop("ferretdb")
 
-    result = enrich_journey.apply(args=[journey.id], throw=False)
+    with attempts() as tried:
+        result = enrich_journey.apply(args=[journey.id], throw=False)
 
     assert result.failed()
-    assert len(tried) == enrich_journey.max_retries + 1
+    assert tried == [journey.id] * (enrich_journey.max_retries + 1)
     journey.refresh_from_db()
-    assert journey.enrichment_error == "DocumentStoreUnavailable: connection refused"
-    assert journey.enrichment_failed_at is not None
+    assert journey.enrichment_error.startswith("DocumentStoreUnavailable: MongoDB is unavailable")
+    assert journey.enrichment_failed_at is not None and journey.enriched_at is None
+    # The sweeper leaves it to a person: queued again it would only fail again.
+    assert enrichment_sweep(older_than=timedelta(0)) == 0
+    assert "1 enrichment failure" in client.get(FAILURES).content.decode()
+
+    services.start("ferretdb")
+    response = client.post(
+        FAILURES, {"action": "retry", "_selected_action": [journey.id]}, follow=True
+    )
+    assert "1 journey queued for enrichment again." in response.content.decode()
+    wait_for(
+        lambda: CheckIn.objects.filter(id=journey.id, enriched_at__isnull=False).exists(),
+        timeout=60,
+        message="the worker to enrich the journey once the store is back",
+    )
+    journey.refresh_from_db()
+    assert journey.enrichment_error == "" and journey.enrichment_failed_at is None
+    assert "0 enrichment failures" in client.get(FAILURES).content.decode()
 
 
 def test_a_success_clears_a_recorded_failure(alice):

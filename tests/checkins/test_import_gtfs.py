@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import http.server
+import re
+import struct
 import threading
+import zipfile
 from datetime import date, datetime
 from functools import partial
 from zoneinfo import ZoneInfo
@@ -12,6 +15,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
+from checkins.timetable.gtfs import FeedError
+from checkins.timetable.importer import SilentProgress, feed_import
 from checkins.timetable.models import Feed, FeedVersion
 from checkins.timetable.selectors import departures, station_search, trip_get
 from tests.checkins.feeds import FILES, write_feed
@@ -114,19 +119,34 @@ def test_feeds_of_different_names_are_active_side_by_side(tmp_path):
     assert {station.feed for station in station_search("berlin hbf")} == {"one", "two"}
 
 
-def test_a_feed_can_be_fetched_over_http(tmp_path):
+@pytest.fixture
+def served(tmp_path):
+    """The test feed as a zip on a web server on this machine; yields its URL."""
     zipped = write_feed(tmp_path / "served", as_zip=True)
     handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(zipped.parent))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        url = f"http://127.0.0.1:{server.server_port}/feed.zip"
-        version = import_feed(url, name="remote")
-        assert version.row_counts["trips"] == 3
-        with pytest.raises(CommandError, match="download failed: 404"):
-            import_feed(url.replace("feed.zip", "missing.zip"), name="remote")
+        yield f"http://127.0.0.1:{server.server_port}/feed.zip"
     finally:
         server.shutdown()
+        server.server_close()
+
+
+def test_a_feed_can_be_fetched_over_http(served, settings):
+    settings.TRAINY_IMPORT_ALLOW_PRIVATE = True  # the test's server is on 127.0.0.1
+    version = import_feed(served, name="remote")
+    assert version.row_counts["trips"] == 3
+    with pytest.raises(CommandError, match="download failed: 404"):
+        import_feed(served.replace("feed.zip", "missing.zip"), name="remote")
+
+
+def test_a_feed_on_a_private_address_is_refused_unless_allowed(served):
+    with pytest.raises(CommandError) as refused:
+        import_feed(served, name="remote")
+    assert f"{served}: refused: 127.0.0.1 is a loopback address" in str(refused.value)
+    assert "TRAINY_IMPORT_ALLOW_PRIVATE" in str(refused.value)
+    assert not Feed.objects.filter(name="remote").exists()
 
 
 # --- Bad feeds: a clear message, and the previous version stays active -------------------------
@@ -249,3 +269,105 @@ def test_a_levelled_station_without_parent_stations_is_one_station(tmp_path):
     assert [trip for trip, _ in board("BER", monday)] == ["T1", "NIGHT"]
     trip = trip_get(feed="test", trip_id="T1", service_date=date(2019, 6, 3))
     assert (trip.stops[0].name, trip.stops[0].station_name) == ("Berlin Hbf (tief)", "Berlin Hbf")
+
+
+# --- Limits: a feed past one is refused naming it and the file, and the active version stays ----
+
+# A stop_times.txt of the same line over and over: 2.4 MB that deflate packs about 1000 to 1.
+REPEATED = FILES["stop_times.txt"] + "S1,HAM,3,12:00:00,12:00:00\n" * 90_000
+
+
+def refused_and_kept(source, tmp_path, settings, **limits) -> str:
+    """Import ``source`` with the settings ``limits`` over a good version of feed "test";
+    return the refusal after checking that the good version is still the active one and still
+    answers."""
+    good = import_feed(write_feed(tmp_path / "good"))
+    for name, value in limits.items():
+        setattr(settings, name, value)
+    with pytest.raises(CommandError) as error:
+        import_feed(source)
+    assert Feed.objects.get(name="test").active_version_id == good.id
+    monday = datetime(2019, 6, 3, 7, 0, tzinfo=BERLIN)
+    assert board("BER", monday)[0] == ("T1", "2019-06-03T08:02:00+02:00")
+    return str(error.value)
+
+
+def test_a_file_with_more_rows_than_allowed_is_refused(tmp_path, settings):
+    # stops.txt has 5 rows, stop_times.txt 6.
+    message = refused_and_kept(
+        write_feed(tmp_path / "big"), tmp_path, settings, TRAINY_IMPORT_MAX_ROWS=5
+    )
+    assert (
+        "stop_times.txt, line 7: more than the limit of 5 rows (TRAINY_IMPORT_MAX_ROWS)" in message
+    )
+    failed = FeedVersion.objects.get(status=FeedVersion.Status.FAILED)
+    assert "TRAINY_IMPORT_MAX_ROWS" in failed.error
+
+
+def test_a_zip_that_unpacks_to_more_than_allowed_is_refused_before_reading(tmp_path, settings):
+    zipped = write_feed(tmp_path / "big", as_zip=True)
+    with zipfile.ZipFile(zipped) as archive:
+        unpacked = sum(info.file_size for info in archive.infolist())
+    message = refused_and_kept(
+        zipped, tmp_path, settings, TRAINY_IMPORT_MAX_UNZIPPED_BYTES=unpacked - 1
+    )
+    assert (
+        f"feed.zip: unpacks to {unpacked / 1024:.1f} KB, more than the limit of "
+        f"{(unpacked - 1) / 1024:.1f} KB (TRAINY_IMPORT_MAX_UNZIPPED_BYTES)"
+    ) in message
+
+
+def test_a_member_compressed_like_a_zip_bomb_is_refused(tmp_path, settings):
+    zipped = write_feed(tmp_path / "bomb", {"stop_times.txt": REPEATED}, as_zip=True)
+    message = refused_and_kept(zipped, tmp_path, settings)  # the default limits
+    assert re.search(
+        r"stop_times\.txt: compressed [\d,]+ to 1 in the archive, more than the limit of 100 to 1 "
+        r"\(TRAINY_IMPORT_MAX_COMPRESSION_RATIO\)",
+        message,
+    ), message
+
+
+def lying_zip(tmp_path):
+    """A feed whose stop_times.txt holds 2.4 MB while the zip's directory (and the member's
+    own header) say it holds only the good feed's few hundred bytes."""
+    zipped = write_feed(tmp_path / "lying", {"stop_times.txt": REPEATED}, as_zip=True)
+    data = bytearray(zipped.read_bytes())
+    name, declared = b"stop_times.txt", len(FILES["stop_times.txt"])
+    for signature, size_at, name_at in ((b"PK\x01\x02", 24, 46), (b"PK\x03\x04", 22, 30)):
+        start = data.find(signature)
+        while data[start + name_at : start + name_at + len(name)] != name:
+            start = data.find(signature, start + 1)
+        struct.pack_into("<I", data, start + size_at, declared)
+    zipped.write_bytes(data)
+    return zipped
+
+
+def test_a_zip_that_understates_a_member_is_read_no_further_than_it_says(tmp_path):
+    zipped = lying_zip(tmp_path)
+    with zipfile.ZipFile(zipped) as archive:
+        declared_total = sum(info.file_size for info in archive.infolist())
+    read = []
+
+    class Recorder(SilentProgress):
+        def bytes_read(self, count: int) -> None:
+            read.append(count)
+
+    good = import_feed(write_feed(tmp_path / "good"))
+    with pytest.raises(FeedError) as error:
+        feed_import(source=str(zipped), name="test", progress=Recorder())
+    # zipfile stops at the declared size and finds the CRC wrong: the member is refused.
+    assert error.value.problems[0].file == "stop_times.txt"
+    assert "Bad CRC-32 for file 'stop_times.txt'" in error.value.describe()
+    # The 2.4 MB behind the lie were never read: no more than the directory declared.
+    assert sum(read) <= declared_total < 2 * 1024
+    assert Feed.objects.get(name="test").active_version_id == good.id
+
+
+def test_a_download_larger_than_allowed_is_refused(served, tmp_path, settings):
+    settings.TRAINY_IMPORT_ALLOW_PRIVATE = True
+    size = (tmp_path / "served" / "feed.zip").stat().st_size
+    message = refused_and_kept(served, tmp_path, settings, TRAINY_IMPORT_MAX_DOWNLOAD_BYTES=100)
+    assert (
+        f"{served}: refused: the file is {size / 1024:.1f} KB, more than the limit of 100 bytes "
+        "(TRAINY_IMPORT_MAX_DOWNLOAD_BYTES)"
+    ) in message

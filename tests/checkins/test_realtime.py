@@ -239,6 +239,7 @@ def served_realtime():
 def test_the_periodic_refresh_fetches_each_source_and_survives_a_broken_one(
     caltrain, served_realtime, settings, caplog
 ):
+    settings.TRAINY_IMPORT_ALLOW_PRIVATE = True  # the test's server is on 127.0.0.1
     settings.TRAINY_REALTIME_FEEDS = {
         "bart": f"{served_realtime}/missing.pb",  # no such timetable, nor file: logged, skipped
         "caltrain": f"{served_realtime}/ct-trip-updates.pb",
@@ -248,3 +249,16 @@ def test_the_periodic_refresh_fetches_each_source_and_survives_a_broken_one(
 
     assert RealtimeTrip.objects.filter(feed__name="caltrain").count() == 19
     assert "realtime bart" in caplog.text and "404" in caplog.text
+
+
+def test_a_source_on_a_private_address_is_refused_unless_allowed(
+    caltrain, served_realtime, settings, caplog
+):
+    url = f"{served_realtime}/ct-trip-updates.pb"
+    settings.TRAINY_REALTIME_FEEDS = {"caltrain": url}
+
+    assert refresh_realtime() == 0
+    assert f"realtime caltrain: {url}: refused: 127.0.0.1 is a loopback address" in caplog.text
+    with pytest.raises(CommandError, match=r"refused: 127\.0\.0\.1 is a loopback address"):
+        call_command("import_gtfs_rt", "caltrain", url)
+    assert not RealtimeTrip.objects.exists()

@@ -1,10 +1,15 @@
 """The admin's timetables: feeds and versions listed, imports from an upload or a URL run by the
-real Celery worker with their progress recorded, bad uploads shown as failed, and feeds
-deleted with their timetable partitions."""
+real Celery worker with their progress recorded, bad uploads, refused URLs and feeds past a
+limit shown as failed, an import while RabbitMQ is stopped, and feeds deleted with their
+timetable partitions."""
 
 from __future__ import annotations
 
 import http.server
+import json
+import os
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from functools import partial
@@ -13,14 +18,13 @@ from pathlib import Path
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
-from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db import DEFAULT_DB_ALIAS, OperationalError, connection, connections
 from django.test.utils import CaptureQueriesContext
 
-from checkins.timetable import schema
 from checkins.timetable.models import Feed, FeedImport, FeedVersion
 from checkins.timetable.services import ImportProgress, feed_delete, feed_import_run
 from tests.checkins.feeds import FILES, write_feed
-from tests.conftest import wait_for
+from tests.conftest import ROOT, wait_for
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -159,6 +163,21 @@ def test_the_import_form_refuses_what_cannot_be_imported(admin_client, data, mes
     assert not FeedImport.objects.exists()
 
 
+def test_an_upload_larger_than_allowed_is_refused_naming_the_limit(
+    admin_client, tmp_path, settings
+):
+    settings.TRAINY_IMPORT_MAX_UPLOAD_BYTES = 1000
+    zipped = write_feed(tmp_path, as_zip=True)
+    response = admin_client.post(IMPORT, {"feed_name": "db-fv", "file": upload(zipped)})
+    size = zipped.stat().st_size
+    assert (
+        f"The file is {size / 1024:.1f} KB, more than the limit of 1000 bytes "
+        "(TRAINY_IMPORT_MAX_UPLOAD_BYTES): give its URL instead."
+    ) in response.content.decode()
+    assert "A GTFS feed as a .zip file, up to 1000 bytes." in response.content.decode()
+    assert not FeedImport.objects.exists()
+
+
 def test_the_import_form_wants_a_file_or_a_url_not_both(admin_client, tmp_path):
     data = {
         "feed_name": "db-fv",
@@ -214,6 +233,42 @@ def test_a_missing_url_fails_with_the_reason(admin_client, celery_worker, served
     assert not Feed.objects.filter(name="remote").exists()
 
 
+def test_a_url_on_a_private_address_is_refused_and_the_admin_sees_why(admin_client, served):
+    # Run by the task's own code in this process: the tests' worker allows private addresses.
+    job = FeedImport.objects.create(feed_name="remote", source_url=served)
+    job = feed_import_run(feed_import_id=job.id)
+    assert job.status == FeedImport.Status.FAILED
+    assert job.error == (
+        f"{served}: refused: 127.0.0.1 is a loopback address; only public addresses are "
+        "fetched unless TRAINY_IMPORT_ALLOW_PRIVATE is true"
+    )
+    assert not Feed.objects.filter(name="remote").exists()
+    page = admin_client.get(f"{IMPORTS}{job.id}/change/").content.decode()
+    assert "Failed" in page and "127.0.0.1 is a loopback address" in page
+
+
+def test_an_import_past_a_limit_is_refused_and_the_timetable_stays(
+    admin_client, tmp_path, settings
+):
+    call_command("import_gtfs", str(write_feed(tmp_path / "good")), name="db-fv", verbosity=0)
+    active = Feed.objects.get(name="db-fv").active_version_id
+    settings.TRAINY_IMPORT_MAX_ROWS = 5  # the feed's stop_times.txt has 6
+    job = FeedImport.objects.create(
+        feed_name="db-fv", filename="de.zip", upload=write_feed(tmp_path, as_zip=True).read_bytes()
+    )
+    job = feed_import_run(feed_import_id=job.id)
+    assert job.status == FeedImport.Status.FAILED
+    assert (
+        job.error
+        == "stop_times.txt, line 7: more than the limit of 5 rows (TRAINY_IMPORT_MAX_ROWS)"
+    )
+    assert job.upload is None and job.version is None
+    assert Feed.objects.get(name="db-fv").active_version_id == active  # untouched
+    assert trips_of(active) == TRIPS
+    page = admin_client.get(f"{IMPORTS}{job.id}/change/").content.decode()
+    assert "TRAINY_IMPORT_MAX_ROWS" in page
+
+
 def test_a_truncated_zip_shows_the_import_as_failed(admin_client, celery_worker, tmp_path):
     call_command("import_gtfs", str(write_feed(tmp_path / "good")), name="db-fv", verbosity=0)
     active = Feed.objects.get(name="db-fv").active_version_id
@@ -243,32 +298,51 @@ def test_an_import_page_reloads_itself_while_the_import_runs(admin_client, tmp_p
     assert 'http-equiv="refresh"' in admin_client.get(IMPORTS).content.decode()
 
 
-def test_progress_is_visible_to_others_while_the_import_transaction_is_open(tmp_path, monkeypatch):
-    """The import reads the feed in one transaction; the admin must see it move meanwhile."""
+def test_progress_is_visible_to_others_while_the_import_transaction_is_open(tmp_path):
+    """The import reads the feed in one transaction; the admin must see it move meanwhile.
+
+    Another session holds the feed's row (as an admin deleting the feed would), so the import,
+    every file read and indexed, waits inside its transaction just before it switches to the
+    new version: what the admin sees then is what they see during any long import."""
+    Feed.objects.create(name="db-fv")
     job = FeedImport.objects.create(
         feed_name="db-fv",
         filename="feed.zip",
         upload=write_feed(tmp_path, as_zip=True).read_bytes(),
     )
-    seen: list[tuple[str, int]] = []
-    original = ImportProgress.phase
+    holder = connections.create_connection(DEFAULT_DB_ALIAS)
+    holder.set_autocommit(False)
+    outcome: list[object] = []
 
-    def phase_then_look(self, text):
-        original(self, text)
-        outsider = connections.create_connection(DEFAULT_DB_ALIAS)
+    def run() -> None:
         try:
-            with outsider.cursor() as cursor:
-                cursor.execute(
-                    "SELECT phase, bytes_read FROM checkins_feedimport WHERE id = %s", [job.id]
-                )
-                seen.append(cursor.fetchone())
+            outcome.append(feed_import_run(feed_import_id=job.id))
+        except Exception as exc:  # noqa: BLE001 (whatever it is, the test thread reports it)
+            outcome.append(exc)
         finally:
-            outsider.close()
+            connections.close_all()
 
-    monkeypatch.setattr(ImportProgress, "phase", phase_then_look)
-    assert feed_import_run(feed_import_id=job.id).status == FeedImport.Status.DONE
-    # "indexing" comes after every file was read, inside the import's transaction.
-    assert ("Indexing", FeedImport.objects.get(id=job.id).bytes_total) in seen
+    try:
+        with holder.cursor() as cursor:
+            # NO KEY UPDATE: new versions may still refer to the feed; the switch may not.
+            cursor.execute("SELECT id FROM checkins_feed WHERE name = 'db-fv' FOR NO KEY UPDATE")
+        worker = threading.Thread(target=run)
+        worker.start()
+        waiting = wait_for(
+            lambda: FeedImport.objects.filter(id=job.id, phase="Indexing").first(),
+            timeout=30,
+            message="the import to reach its last step",
+        )
+        assert waiting.bytes_read == waiting.bytes_total > 0
+        assert waiting.rows >= STOPS + TRIPS + STOP_TIMES
+        # Still inside the import's transaction: nothing of the new version shows yet.
+        assert Feed.objects.get(name="db-fv").active_version_id is None
+    finally:
+        holder.rollback()
+        holder.close()
+    worker.join(timeout=30)
+    assert outcome and isinstance(outcome[0], FeedImport), outcome
+    assert outcome[0].status == FeedImport.Status.DONE
 
 
 def test_progress_is_written_about_once_a_second():
@@ -303,30 +377,91 @@ def test_a_finished_import_is_not_run_twice(tmp_path):
     assert FeedVersion.objects.count() == 1
 
 
-def test_imports_run_in_the_request_when_there_is_no_broker(admin_client, tmp_path, monkeypatch):
-    """`make run`: without a broker tasks run in-process, and the import page is done at once."""
-    from trainy.celery import app
+EMBEDDED_IMPORT = """
+import json, sys, django
+django.setup()
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.test import Client
+from checkins.timetable.models import Feed, FeedImport
 
-    monkeypatch.setitem(app.conf, "task_always_eager", True)
-    job = start(admin_client, feed_name="demo-two", file=upload(write_feed(tmp_path, as_zip=True)))
-    job.refresh_from_db()
-    assert job.status == FeedImport.Status.DONE, job.error
-    assert Feed.objects.get(name="demo-two").active_version_id == job.version_id
+call_command("migrate", verbosity=0)
+client = Client()
+client.force_login(get_user_model().objects.create_superuser("root", "root@example.org", "pw"))
+with open(sys.argv[1], "rb") as zipped:
+    page = client.post(sys.argv[2], {"feed_name": "demo-two", "file": zipped}, follow=True)
+job = FeedImport.objects.get()
+print(json.dumps({
+    "page": page.content.decode(),
+    "status": job.status,
+    "error": job.error,
+    "active": Feed.objects.get(name="demo-two").active_version_id,
+    "version": job.version_id,
+}))
+"""
 
 
-def test_an_import_the_broker_refuses_is_marked_failed(admin_client, tmp_path, monkeypatch):
-    from kombu.exceptions import OperationalError
+def test_imports_run_in_the_request_when_there_is_no_broker(tmp_path):
+    """`make run`: without CELERY_BROKER_URL tasks run in-process, so the import is done when
+    its page is shown. Run as `make run` runs, in a process of its own: SQLite, no broker."""
+    environment = {
+        "PATH": os.environ["PATH"],
+        "DJANGO_SETTINGS_MODULE": "trainy.settings",
+        "DEBUG": "true",
+        "TRAINY_DATA_DIR": str(tmp_path),
+        "ALLOWED_HOSTS": "testserver",
+        "LOG_LEVEL": "warning",
+    }
+    zipped = write_feed(tmp_path / "feed", as_zip=True)
+    result = subprocess.run(
+        [sys.executable, "-c", EMBEDDED_IMPORT, str(zipped), IMPORT],
+        cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    outcome = json.loads(result.stdout.strip().splitlines()[-1])
+    assert outcome["status"] == FeedImport.Status.DONE, outcome["error"]
+    assert outcome["active"] == outcome["version"] is not None
+    assert "The import of demo-two is done." in outcome["page"]
 
-    from checkins import tasks
 
-    def refuse(*args, **kwargs):
-        raise OperationalError("[Errno 111] Connection refused")
+@pytest.mark.outage
+def test_an_import_while_rabbitmq_is_stopped_fails_at_once_and_writes_nothing(
+    admin_client, celery_worker, services, tmp_path
+):
+    call_command("import_gtfs", str(write_feed(tmp_path / "good")), name="db-fv", verbosity=0)
+    active = Feed.objects.get(name="db-fv").active_version_id
+    versions = FeedVersion.objects.count()
+    services.stop("rabbitmq")
 
-    monkeypatch.setattr(tasks.import_timetable, "delay", refuse)
-    job = start(admin_client, feed_name="db-fv", file=upload(write_feed(tmp_path, as_zip=True)))
-    job.refresh_from_db()
-    assert job.status == FeedImport.Status.FAILED
-    assert "could not be queued" in job.error and job.upload is None
+    response = admin_client.post(
+        IMPORT,
+        {"feed_name": "db-fv", "file": upload(write_feed(tmp_path / "new", as_zip=True))},
+        follow=True,
+    )
+
+    page = response.content.decode()
+    job = FeedImport.objects.get()
+    assert response.redirect_chain == [(f"{IMPORTS}{job.id}/change/", 302)]
+    assert "The import of db-fv failed: The import could not be queued" in page
+    assert "has started" not in page
+    assert "Start it again later." in page
+    # Nothing half-written: the import is failed for good, its upload let go, no new version,
+    # and the active timetable is the one before.
+    assert job.status == FeedImport.Status.FAILED and job.finished_at is not None
+    assert job.upload is None and job.version is None
+    assert FeedVersion.objects.count() == versions
+    assert Feed.objects.get(name="db-fv").active_version_id == active
+    assert 'http-equiv="refresh"' not in page  # not waiting for a task that will never come
+
+    services.start("rabbitmq")
+    # Started again once the broker is back, the worker (reconnected by itself) imports it.
+    again = admin_client.post(
+        IMPORT, {"feed_name": "db-fv", "file": upload(write_feed(tmp_path / "new", as_zip=True))}
+    )
+    assert again.status_code == 302
+    retried = finished(FeedImport.objects.exclude(id=job.id).get().id, timeout=120)
+    assert retried.status == FeedImport.Status.DONE, retried.error
+    assert Feed.objects.get(name="db-fv").active_version_id == retried.version_id != active
 
 
 # --- Deleting a feed ------------------------------------------------------------------------------
@@ -366,18 +501,28 @@ def test_deleting_feeds_from_the_list_drops_every_version(admin_client, tmp_path
     assert all(trips_of(v) == 0 and not tables_of(v) for v in versions)
 
 
-def test_a_failed_drop_leaves_the_feed_whole(tmp_path, monkeypatch):
+def test_a_failed_drop_leaves_the_feed_whole(tmp_path):
     call_command("import_gtfs", str(write_feed(tmp_path / "a")), name="db-fv", verbosity=0)
     feed = Feed.objects.get(name="db-fv")
     version_id = feed.active_version_id
-    real_drop = schema.drop_version
-
-    def drop_then_fail(conn, version):
-        real_drop(conn, version)
-        raise RuntimeError("disk trouble")
-
-    monkeypatch.setattr(schema, "drop_version", drop_then_fail)
-    with pytest.raises(RuntimeError):
-        feed_delete(feed=feed)
+    # Another session holds the version's row: the delete drops the partitions, then waits
+    # for the row and gives up after lock_timeout, the drops already done.
+    holder = connections.create_connection(DEFAULT_DB_ALIAS)
+    holder.set_autocommit(False)
+    try:
+        with holder.cursor() as cursor:
+            cursor.execute(
+                "SELECT id FROM checkins_feedversion WHERE id = %s FOR UPDATE", [version_id]
+            )
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '500ms'")
+        with pytest.raises(OperationalError, match="lock timeout"):
+            feed_delete(feed=feed)
+    finally:
+        holder.rollback()
+        holder.close()
+        with connection.cursor() as cursor:
+            cursor.execute("RESET lock_timeout")
     assert Feed.objects.filter(name="db-fv").exists()
     assert trips_of(version_id) == TRIPS  # the DROP was rolled back with the rest
+    assert tables_of(version_id)

@@ -124,6 +124,9 @@ def test_missing_allowed_hosts_with_debug_off_names_the_variable():
         ("LOG_FORMAT", "xml", "LOG_FORMAT must be one of json, text"),
         ("TRAINY_REALTIME_FEEDS", "https://rt.example.org/tu.pb", "name=URL pairs"),
         ("TRAINY_REALTIME_FEEDS", "bart=ftp://rt.example.org/tu", "TRAINY_REALTIME_FEEDS is not"),
+        ("TRAINY_IMPORT_MAX_ROWS", "lots", "TRAINY_IMPORT_MAX_ROWS must be a whole number"),
+        ("TRAINY_IMPORT_MAX_DOWNLOAD_BYTES", "0", "TRAINY_IMPORT_MAX_DOWNLOAD_BYTES must be at"),
+        ("TRAINY_IMPORT_ALLOW_PRIVATE", "maybe", "TRAINY_IMPORT_ALLOW_PRIVATE must be true or"),
     ],
 )
 def test_malformed_values_fail_fast_naming_the_variable(variable, value, expected):
