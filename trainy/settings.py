@@ -13,6 +13,7 @@ import environ
 from kombu import Queue
 
 from trainy.config import ConfigurationError, Environment, redact
+from trainy.proxies import MAX_HOPS
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = Environment()
@@ -42,6 +43,25 @@ _proxy_ssl_header = env.string("TRAINY_PROXY_SSL_HEADER")
 if _proxy_ssl_header:
     SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https")
 USE_X_FORWARDED_HOST = env.boolean("TRAINY_USE_X_FORWARDED_HOST", False)
+# Whose X-Forwarded-For to believe when working out the client's address (rate limits, the
+# session list, logs): the proxies' addresses or networks, or how many proxies are in front.
+# Neither: the header is ignored, since any client can send it. See trainy/proxies.py.
+TRAINY_TRUSTED_PROXIES = env.networks("TRAINY_TRUSTED_PROXIES")
+TRAINY_PROXY_HOPS = env.integer("TRAINY_PROXY_HOPS", 0, minimum=0)
+if TRAINY_TRUSTED_PROXIES and TRAINY_PROXY_HOPS:
+    raise ConfigurationError(
+        "set TRAINY_TRUSTED_PROXIES or TRAINY_PROXY_HOPS, not both "
+        "(the proxies' addresses, or how many there are)"
+    )
+if TRAINY_PROXY_HOPS > MAX_HOPS:
+    raise ConfigurationError(
+        f"TRAINY_PROXY_HOPS must be at most {MAX_HOPS}, got {TRAINY_PROXY_HOPS}"
+    )
+# REMOTE_ADDR already holds the client's address (trainy.middleware.ClientAddressMiddleware):
+# allauth must take it as it is, not read X-Forwarded-For a second time (and with a count of its
+# own, a short header makes allauth raise ImproperlyConfigured, a 500).
+ALLAUTH_TRUSTED_PROXY_COUNT = 0
+ALLAUTH_TRUSTED_CLIENT_IP_HEADER = None
 
 # HTTPS hardening is on whenever DEBUG is off; TRAINY_HTTPS=false serves plain HTTP (a test
 # server, or a private network without TLS).
@@ -84,6 +104,8 @@ MIDDLEWARE = [
     # Request metrics for /metrics: the "before" one first and the "after" one last, so they
     # time the whole chain.
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    # The client's address into REMOTE_ADDR before anything reads it (trainy/proxies.py).
+    "trainy.middleware.ClientAddressMiddleware",
     "trainy.middleware.RequestIdMiddleware",
     # /healthz, /readyz and /metrics for the kubelet and scrapers, which address pods by IP
     # (not in ALLOWED_HOSTS): answered before anything reads the Host header.
