@@ -446,7 +446,11 @@ LOG_LEVEL = env.choice(
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_context": {"()": "trainy.logging.RequestContextFilter"}},
+    "filters": {
+        "request_context": {"()": "trainy.logging.RequestContextFilter"},
+        # Calendar tokens and URL passwords, wherever they turn up (trainy/redaction.py).
+        "redact_secrets": {"()": "trainy.redaction.RedactSecretsFilter"},
+    },
     "formatters": {
         "json": {"()": "trainy.logging.JsonFormatter"},
         "text": {
@@ -458,7 +462,7 @@ LOGGING = {
             "class": "logging.StreamHandler",
             "stream": "ext://sys.stdout",
             "formatter": LOG_FORMAT,
-            "filters": ["request_context"],
+            "filters": ["request_context", "redact_secrets"],
         }
     },
     "root": {"handlers": ["stdout"], "level": LOG_LEVEL},
