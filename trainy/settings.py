@@ -422,10 +422,14 @@ if not set(READYZ_REQUIRED) <= _known_components:
         f"{', '.join(sorted(_known_components))}, got {', '.join(READYZ_REQUIRED)!r}"
     )
 
+# /readyz is for the kubelet: requests that came through a proxy get a 404 unless this is on.
+TRAINY_READYZ_PUBLIC = env.boolean("TRAINY_READYZ_PUBLIC", False)
+
 # --- Metrics -----------------------------------------------------------------------------------
 
 # /metrics (django-prometheus and trainy.metrics) is for scrapers inside the cluster: requests
-# that came through a proxy (X-Forwarded-For, Forwarded) get a 404 unless this is on.
+# that came through a proxy (X-Forwarded-For, Forwarded, X-Real-Ip, or a peer among
+# TRAINY_TRUSTED_PROXIES) get a 404 unless this is on.
 TRAINY_METRICS_PUBLIC = env.boolean("TRAINY_METRICS_PUBLIC", False)
 # Optionally, a bearer token that scrapers must send as well.
 TRAINY_METRICS_TOKEN = env.string("TRAINY_METRICS_TOKEN")
