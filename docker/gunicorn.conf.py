@@ -188,10 +188,8 @@ class JsonLogger(RedactingLogger):
 
 
 # JSON unless the deployment asked for text logs (LOG_FORMAT, as for Django's own lines).
-if os.environ.get("LOG_FORMAT", "json").strip().lower() == "json":
-    logger_class = JsonLogger
-else:
-    logger_class = RedactingLogger
+_json_logs = os.environ.get("LOG_FORMAT", "json").strip().lower() == "json"
+logger_class: type[Logger] = JsonLogger if _json_logs else RedactingLogger
 
 
 def child_exit(server: Any, worker: Any) -> None:

@@ -14,6 +14,7 @@ from kombu import Queue
 
 from trainy.config import ConfigurationError, Environment, redact
 from trainy.proxies import MAX_HOPS
+from trainy.security import content_security_policy
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = Environment()
@@ -89,6 +90,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "csp",
     "allauth",
     "allauth.account",
     "allauth.socialaccount",
@@ -111,6 +113,9 @@ MIDDLEWARE = [
     # (not in ALLOWED_HOSTS): answered before anything reads the Host header.
     "trainy.metrics.middleware.ClusterEndpointsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy and Permissions-Policy on every response (settings at the end).
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -485,3 +490,25 @@ TRAINY_CURRENCY = env.string("TRAINY_CURRENCY", "EUR")
 TRAINY_MAP_TILES = env.string("TRAINY_MAP_TILES", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
 # A path of its own keeps the admin's login page away from scanners that try /admin/.
 TRAINY_ADMIN_PATH = env.string("TRAINY_ADMIN_PATH", "admin/").strip("/") + "/"
+
+# --- Content-Security-Policy and Permissions-Policy --------------------------------------------
+
+# See trainy/security.py. Avatars come from GitLab itself, or from Gravatar, which GitLab uses
+# for people who uploaded none.
+CONTENT_SECURITY_POLICY = content_security_policy(
+    map_tiles=TRAINY_MAP_TILES,
+    gitlab_url=GITLAB_URL if GITLAB_CLIENT_ID else None,
+    image_sources=env.strings(
+        "TRAINY_CSP_IMG_SOURCES", ["https://secure.gravatar.com"] if GITLAB_CLIENT_ID else []
+    ),
+)
+# Station search asks for the position (same origin only); nothing else uses a device feature.
+_NO_DEVICE_FEATURES = (
+    "accelerometer", "ambient-light-sensor", "autoplay", "bluetooth", "browsing-topics", "camera",
+    "display-capture", "gyroscope", "hid", "idle-detection", "magnetometer", "microphone", "midi",
+    "payment", "screen-wake-lock", "serial", "usb", "xr-spatial-tracking",
+)  # fmt: skip
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    "geolocation": ["self"],
+    **{feature: [] for feature in _NO_DEVICE_FEATURES},
+}
