@@ -6,7 +6,6 @@ import pytest
 from django.http import HttpResponse
 from django.test import Client, RequestFactory
 
-from tests.factories import PASSWORD
 from trainy.middleware import ClientAddressMiddleware
 from trainy.proxies import client_address
 
@@ -99,8 +98,8 @@ def test_the_middleware_never_fails_on_a_malformed_header_and_keeps_the_peer(
 def test_the_sessions_page_shows_the_clients_address_not_the_gateways(alice, settings):
     settings.TRAINY_PROXY_HOPS = 1
     browser = Client(REMOTE_ADDR=GATEWAY, HTTP_X_FORWARDED_FOR="203.0.113.44")
-    response = browser.post("/accounts/login/", {"login": "alice", "password": PASSWORD})
-    assert response.status_code == 302
+    browser.force_login(alice)
+    assert browser.get("/").status_code == 200  # the session list notes the browser
     page = browser.get("/settings/sessions/").content.decode()
     assert "203.0.113.44" in page
     assert GATEWAY not in page
@@ -112,3 +111,26 @@ def test_pages_answer_with_a_malformed_forwarded_for(client, header, settings):
     settings.TRAINY_PROXY_HOPS = 2
     response = client.get("/", REMOTE_ADDR=GATEWAY, HTTP_X_FORWARDED_FOR=header)
     assert response.status_code == 200
+
+
+def test_django_ratelimit_keys_on_the_client_behind_the_gateway(settings):
+    from django_ratelimit.core import is_ratelimited
+
+    settings.TRAINY_PROXY_HOPS = 1
+
+    def limited(forwarded_for: str) -> bool:
+        answers = []
+
+        def view(request):
+            answers.append(
+                is_ratelimited(request, group="test-proxies", key="ip", rate="1/m", increment=True)
+            )
+            return HttpResponse()
+
+        request = RequestFactory().get("/", REMOTE_ADDR=GATEWAY, HTTP_X_FORWARDED_FOR=forwarded_for)
+        ClientAddressMiddleware(view)(request)
+        return answers[0]
+
+    assert not limited("198.51.100.31")
+    assert limited("198.51.100.31")
+    assert not limited("198.51.100.32")  # another client through the same Gateway
