@@ -8,14 +8,35 @@ Every value can be overridden from the environment (names below).
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import logging
 import math
 import os
+import sys
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from gunicorn.glogging import Logger  # type: ignore[import-untyped]
+
+
+def _load_redaction() -> Any:
+    """trainy/redaction.py, loaded by its path: the master process never imports the
+    application, and importing the ``trainy`` package would bring Celery and Django with it."""
+    path = Path(__file__).resolve().parent.parent / "trainy" / "redaction.py"
+    spec = importlib.util.spec_from_file_location("trainy_redaction_for_gunicorn", path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+# Calendar tokens in paths, query strings and referers, and passwords in URLs: never logged.
+_redaction = _load_redaction()
+redact = _redaction.redact
 
 
 def _int(name: str, default: int) -> int:
@@ -82,7 +103,24 @@ def _timestamp() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-class JsonLogger(Logger):
+class RedactingLogger(Logger):
+    """Gunicorn's logger, with secrets redacted from every field of the access log and from
+    its own messages ("Error handling request /calendar/…", "Invalid request from …")."""
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        for handler in self.error_log.handlers:
+            handler.addFilter(_redaction.RedactSecretsFilter())
+
+    def atoms(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> Any:
+        atoms = super().atoms(resp, req, environ, request_time)
+        return {
+            name: redact(value) if isinstance(value, str) else value
+            for name, value in atoms.items()
+        }
+
+
+class JsonLogger(RedactingLogger):
     """Gunicorn's logger with JSON lines: access records and gunicorn's own messages."""
 
     def access(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> None:
@@ -95,22 +133,26 @@ class JsonLogger(Logger):
         request_id = next(
             (value for name, value in headers.items() if name.lower() == "x-request-id"), "-"
         )
+        path = redact(req.path)
         record = {
             "timestamp": _timestamp(),
             "level": "INFO",
             "logger": "gunicorn.access",
-            "message": f"{req.method} {req.path} {status}",
+            "message": f"{req.method} {path} {status}",
             "request_id": request_id,
             "method": req.method,
-            "path": req.path,
-            "query": req.query,
+            "path": path,
+            "query": redact(req.query),
             "status": status,
             "bytes": getattr(resp, "sent", None),
             "duration_ms": round(request_time.total_seconds() * 1000, 1),
+            # The client as Trainy worked it out behind the proxies (trainy/proxies.py: the
+            # application rewrites REMOTE_ADDR in this same environ), and the proxy it came from.
             "remote_addr": environ.get("REMOTE_ADDR", ""),
+            "peer_addr": environ.get("TRAINY_PEER_ADDR", environ.get("REMOTE_ADDR", "")),
             "forwarded_for": environ.get("HTTP_X_FORWARDED_FOR", ""),
             "user_agent": environ.get("HTTP_USER_AGENT", ""),
-            "referer": environ.get("HTTP_REFERER", ""),
+            "referer": redact(environ.get("HTTP_REFERER", "")),
             "protocol": environ.get("SERVER_PROTOCOL", ""),
         }
         try:
@@ -135,6 +177,8 @@ class JsonLogger(Logger):
                 }
                 if record.exc_info:
                     data["exc_info"] = self.formatException(record.exc_info)
+                elif record.exc_text:
+                    data["exc_info"] = record.exc_text
                 return json.dumps(data, ensure_ascii=False)
 
         for handler in self.error_log.handlers:
@@ -144,8 +188,8 @@ class JsonLogger(Logger):
 
 
 # JSON unless the deployment asked for text logs (LOG_FORMAT, as for Django's own lines).
-if os.environ.get("LOG_FORMAT", "json").strip().lower() == "json":
-    logger_class = JsonLogger
+_json_logs = os.environ.get("LOG_FORMAT", "json").strip().lower() == "json"
+logger_class: type[Logger] = JsonLogger if _json_logs else RedactingLogger
 
 
 def child_exit(server: Any, worker: Any) -> None:

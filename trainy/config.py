@@ -9,6 +9,7 @@ needs to know.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from typing import overload
@@ -97,6 +98,19 @@ class Environment:
         if value is None:
             return list(default or [])
         return [item.strip() for item in value.split(",") if item.strip()]
+
+    def networks(self, name: str) -> list[str]:
+        """Comma-separated IP addresses or CIDR networks, normalised (``10.0.0.0/8``)."""
+        networks = []
+        for item in self.strings(name):
+            try:
+                networks.append(str(ipaddress.ip_network(item, strict=False)))
+            except ValueError:
+                raise ConfigurationError(
+                    f"{name} must be comma-separated IP addresses or networks, e.g. "
+                    f"'10.0.0.0/8,192.0.2.7'; got {item!r}"
+                ) from None
+        return networks
 
     def named_urls(self, name: str, *, schemes: tuple[str, ...], example: str) -> dict[str, str]:
         """``key=URL`` pairs, comma-separated (e.g. one realtime source per feed)."""

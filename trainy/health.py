@@ -3,10 +3,15 @@
 ``/healthz`` answers as long as the process can serve a request; it touches no dependency, so a
 database outage never makes Kubernetes restart healthy pods. ``/readyz`` checks every backing
 service and answers 503 when a required one (settings.READYZ_REQUIRED) is down.
+
+``/readyz`` is for the kubelet only, like ``/metrics``: through the Gateway it is a 404. Its body
+says of each component only its status, backend kind and latency; why a component is down (an
+exception naming hosts, ports, users) goes to the log, with passwords in URLs redacted.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -21,6 +26,10 @@ from django.views.decorators.http import require_GET
 
 from trainy.celery import app as celery_app
 from trainy.documents import journey_store
+from trainy.proxies import cluster_only
+from trainy.redaction import redact
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -28,17 +37,15 @@ class ComponentStatus:
     status: str  # "ok", "down" or "embedded"
     backend: str
     latency_ms: float
+    # Why it is down: for the log only, never for the response.
     error: str = ""
 
     def as_dict(self) -> dict[str, object]:
-        data: dict[str, object] = {
+        return {
             "status": self.status,
             "backend": self.backend,
             "latency_ms": round(self.latency_ms, 1),
         }
-        if self.error:
-            data["error"] = self.error
-        return data
 
 
 def _timed(backend: str, probe: Callable[[], str | None]) -> ComponentStatus:
@@ -47,7 +54,8 @@ def _timed(backend: str, probe: Callable[[], str | None]) -> ComponentStatus:
         status = probe() or "ok"
     except Exception as exc:  # noqa: BLE001 -- any failure of a probe means "down"
         elapsed = (time.perf_counter() - started) * 1000
-        return ComponentStatus("down", backend, elapsed, f"{exc.__class__.__name__}: {exc}"[:300])
+        error = redact(f"{exc.__class__.__name__}: {exc}")[:300]
+        return ComponentStatus("down", backend, elapsed, error)
     return ComponentStatus(status, backend, (time.perf_counter() - started) * 1000)
 
 
@@ -121,7 +129,22 @@ def readiness() -> tuple[bool, dict[str, ComponentStatus]]:
         results = {"database": check_database()}
         results |= {name: future.result() for name, future in futures.items()}
     ready = all(results[name].status != "down" for name in settings.READYZ_REQUIRED)
+    _log_changes(results)
     return ready, results
+
+
+# The error last logged for each component that is down, in this process. The kubelet asks
+# every few seconds: an outage is logged when it starts or its cause changes, and when it ends.
+_logged_errors: dict[str, str] = {}
+
+
+def _log_changes(results: dict[str, ComponentStatus]) -> None:
+    for name, result in results.items():
+        if result.status == "down" and _logged_errors.get(name) != result.error:
+            _logged_errors[name] = result.error
+            logger.warning("readyz: %s (%s) is down: %s", name, result.backend, result.error)
+        elif result.status != "down" and _logged_errors.pop(name, None) is not None:
+            logger.info("readyz: %s (%s) is back", name, result.backend)
 
 
 @never_cache
@@ -130,6 +153,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
+@cluster_only("TRAINY_READYZ_PUBLIC")
 @never_cache
 @require_GET
 def readyz(request: HttpRequest) -> JsonResponse:

@@ -13,6 +13,8 @@ import environ
 from kombu import Queue
 
 from trainy.config import ConfigurationError, Environment, redact
+from trainy.proxies import MAX_HOPS
+from trainy.security import content_security_policy
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = Environment()
@@ -42,6 +44,25 @@ _proxy_ssl_header = env.string("TRAINY_PROXY_SSL_HEADER")
 if _proxy_ssl_header:
     SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https")
 USE_X_FORWARDED_HOST = env.boolean("TRAINY_USE_X_FORWARDED_HOST", False)
+# Whose X-Forwarded-For to believe when working out the client's address (rate limits, the
+# session list, logs): the proxies' addresses or networks, or how many proxies are in front.
+# Neither: the header is ignored, since any client can send it. See trainy/proxies.py.
+TRAINY_TRUSTED_PROXIES = env.networks("TRAINY_TRUSTED_PROXIES")
+TRAINY_PROXY_HOPS = env.integer("TRAINY_PROXY_HOPS", 0, minimum=0)
+if TRAINY_TRUSTED_PROXIES and TRAINY_PROXY_HOPS:
+    raise ConfigurationError(
+        "set TRAINY_TRUSTED_PROXIES or TRAINY_PROXY_HOPS, not both "
+        "(the proxies' addresses, or how many there are)"
+    )
+if TRAINY_PROXY_HOPS > MAX_HOPS:
+    raise ConfigurationError(
+        f"TRAINY_PROXY_HOPS must be at most {MAX_HOPS}, got {TRAINY_PROXY_HOPS}"
+    )
+# REMOTE_ADDR already holds the client's address (trainy.middleware.ClientAddressMiddleware):
+# allauth must take it as it is, not read X-Forwarded-For a second time (and with a count of its
+# own, a short header makes allauth raise ImproperlyConfigured, a 500).
+ALLAUTH_TRUSTED_PROXY_COUNT = 0
+ALLAUTH_TRUSTED_CLIENT_IP_HEADER = None
 
 # HTTPS hardening is on whenever DEBUG is off; TRAINY_HTTPS=false serves plain HTTP (a test
 # server, or a private network without TLS).
@@ -69,6 +90,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "csp",
     "allauth",
     "allauth.account",
     "allauth.socialaccount",
@@ -84,6 +106,8 @@ MIDDLEWARE = [
     # Request metrics for /metrics: the "before" one first and the "after" one last, so they
     # time the whole chain.
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    # The client's address into REMOTE_ADDR before anything reads it (trainy/proxies.py).
+    "trainy.middleware.ClientAddressMiddleware",
     "trainy.middleware.RequestIdMiddleware",
     # /healthz, /readyz and /metrics for the kubelet and scrapers, which address pods by IP
     # (not in ALLOWED_HOSTS): answered before anything reads the Host header.
@@ -91,6 +115,9 @@ MIDDLEWARE = [
     # A 400 for a NUL character anywhere in the input, before any view or lookup sees it.
     "trainy.errors.RefuseMalformedInput",
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy and Permissions-Policy on every response (settings at the end).
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -427,10 +454,14 @@ if not set(READYZ_REQUIRED) <= _known_components:
         f"{', '.join(sorted(_known_components))}, got {', '.join(READYZ_REQUIRED)!r}"
     )
 
+# /readyz is for the kubelet: requests that came through a proxy get a 404 unless this is on.
+TRAINY_READYZ_PUBLIC = env.boolean("TRAINY_READYZ_PUBLIC", False)
+
 # --- Metrics -----------------------------------------------------------------------------------
 
 # /metrics (django-prometheus and trainy.metrics) is for scrapers inside the cluster: requests
-# that came through a proxy (X-Forwarded-For, Forwarded) get a 404 unless this is on.
+# that came through a proxy (X-Forwarded-For, Forwarded, X-Real-Ip, or a peer among
+# TRAINY_TRUSTED_PROXIES) get a 404 unless this is on.
 TRAINY_METRICS_PUBLIC = env.boolean("TRAINY_METRICS_PUBLIC", False)
 # Optionally, a bearer token that scrapers must send as well.
 TRAINY_METRICS_TOKEN = env.string("TRAINY_METRICS_TOKEN")
@@ -451,7 +482,11 @@ LOG_LEVEL = env.choice(
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_context": {"()": "trainy.logging.RequestContextFilter"}},
+    "filters": {
+        "request_context": {"()": "trainy.logging.RequestContextFilter"},
+        # Calendar tokens and URL passwords, wherever they turn up (trainy/redaction.py).
+        "redact_secrets": {"()": "trainy.redaction.RedactSecretsFilter"},
+    },
     "formatters": {
         "json": {"()": "trainy.logging.JsonFormatter"},
         "text": {
@@ -463,7 +498,7 @@ LOGGING = {
             "class": "logging.StreamHandler",
             "stream": "ext://sys.stdout",
             "formatter": LOG_FORMAT,
-            "filters": ["request_context"],
+            "filters": ["request_context", "redact_secrets"],
         }
     },
     "root": {"handlers": ["stdout"], "level": LOG_LEVEL},
@@ -482,3 +517,25 @@ TRAINY_CURRENCY = env.string("TRAINY_CURRENCY", "EUR")
 TRAINY_MAP_TILES = env.string("TRAINY_MAP_TILES", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
 # A path of its own keeps the admin's login page away from scanners that try /admin/.
 TRAINY_ADMIN_PATH = env.string("TRAINY_ADMIN_PATH", "admin/").strip("/") + "/"
+
+# --- Content-Security-Policy and Permissions-Policy --------------------------------------------
+
+# See trainy/security.py. Avatars come from GitLab itself, or from Gravatar, which GitLab uses
+# for people who uploaded none.
+CONTENT_SECURITY_POLICY = content_security_policy(
+    map_tiles=TRAINY_MAP_TILES,
+    gitlab_url=GITLAB_URL if GITLAB_CLIENT_ID else None,
+    image_sources=env.strings(
+        "TRAINY_CSP_IMG_SOURCES", ["https://secure.gravatar.com"] if GITLAB_CLIENT_ID else []
+    ),
+)
+# Station search asks for the position (same origin only); nothing else uses a device feature.
+_NO_DEVICE_FEATURES = (
+    "accelerometer", "ambient-light-sensor", "autoplay", "bluetooth", "browsing-topics", "camera",
+    "display-capture", "gyroscope", "hid", "idle-detection", "magnetometer", "microphone", "midi",
+    "payment", "screen-wake-lock", "serial", "usb", "xr-spatial-tracking",
+)  # fmt: skip
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    "geolocation": ["self"],
+    **{feature: [] for feature in _NO_DEVICE_FEATURES},
+}

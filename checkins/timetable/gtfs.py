@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import sys
 import unicodedata
 import zipfile
@@ -320,6 +321,18 @@ def parse_date(text: str) -> date:
     if len(text) != 8 or not text.isdigit():
         raise ValueError(text)
     return date(int(text[:4]), int(text[4:6]), int(text[6:]))
+
+
+_COLOR = re.compile(r"[0-9A-Fa-f]{6}")
+
+
+def parse_color(text: str | None) -> str | None:
+    """A GTFS colour (route_color, route_text_color: six hexadecimal digits, no "#"), lower
+    case, or None for anything else. Colours end up in the page's styles, so a feed's text
+    never gets there unchecked."""
+    if text is None or not _COLOR.fullmatch(text.strip()):
+        return None
+    return text.strip().lower()
 
 
 def search_form(name: str) -> str:

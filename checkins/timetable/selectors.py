@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from django.db import connection
 
 from checkins.geo import decode_path, great_circle_m
-from checkins.timetable.gtfs import _fold
+from checkins.timetable.gtfs import _fold, parse_color
 from checkins.timetable.models import FeedVersion, RealtimeTrip
 
 DAY_S = 86_400
@@ -417,8 +417,9 @@ def _board_rows(
             platform=platform,
             departure=datetime.fromtimestamp(instant, zone),
             service_date=date.fromisoformat(str(service_date)),
-            route_color=color,
-            route_text_color=text_color,
+            # Checked here, on the way to the page, whatever an older import let in.
+            route_color=parse_color(color),
+            route_text_color=parse_color(text_color),
         )
         result.append((instant, departure))
     return result

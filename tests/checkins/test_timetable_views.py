@@ -71,6 +71,40 @@ def test_the_board_lists_departures_in_the_feeds_time(client, feed):
     assert f"{trip_url}?from=BER%3A1" in html
 
 
+@pytest.mark.parametrize(
+    ("route_color", "text_color", "selected", "shown"),
+    [
+        ("0B5CAD", "FFFFFF", ("0b5cad", "ffffff"), ("0b5cad", "ffffff")),
+        # A feed's text reaches no style: an invalid colour is no colour.
+        ("fff;background:url(//evil)", "000000", (None, "000000"), None),
+        ('0b5cad" onmouseover="alert(1)', "000000", (None, "000000"), None),
+        ("0b5cad", "red;position:fixed", ("0b5cad", None), ("0b5cad", "ffffff")),
+        ("", "", (None, None), None),
+    ],
+)
+def test_route_colours_reach_the_board_only_as_six_hex_digits(
+    client, tmp_path, route_color, text_color, selected, shown
+):
+    routes = (
+        "route_id,agency_id,route_short_name,route_long_name,route_type,route_color,"
+        "route_text_color\n"
+        f"R1,DB,,ICE 1601,2,{route_color},{text_color}\n"
+        "R2,DB,S7,,109,,\n"
+    )
+    call_command("import_gtfs", str(write_feed(tmp_path, {"routes.txt": routes})), name="test",
+                 verbosity=0)  # fmt: skip
+    response = client.get(board_url(at="2019-06-03T07:00"))
+    first = response.context["board"][0]
+    assert (first.route_color, first.route_text_color) == selected
+    html = response.content.decode()
+    # Styles come from static/js/route-colours.js: none in the page.
+    assert "style=" not in html and "evil" not in html and "alert" not in html
+    if shown:
+        assert f'data-route-color="{shown[0]}" data-route-text-color="{shown[1]}"' in html
+    else:
+        assert "data-route-color" not in html
+
+
 def test_the_board_filters_by_mode(client, feed):
     response = client.get(board_url(at="2019-06-03T07:00", mode="suburban"))
     assert response.context["board"] == []

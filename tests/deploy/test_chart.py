@@ -73,6 +73,8 @@ def test_helm_lint_strict_is_clean(values):
         ("web.resources.limits.memory=lots", "does not match pattern"),
         ("postgresql.operator.enabeld=true", "additional properties 'enabeld' not allowed"),
         ("beat.replicas=2", "additional properties 'replicas' not allowed"),
+        ("config.proxyHops=-1", "minimum"),
+        ("config.trustedProxies[0]=the-gateway", "does not match pattern"),
     ],
 )
 def test_the_values_schema_rejects_misspelt_and_mistyped_values(setting, complaint):
@@ -147,6 +149,22 @@ def test_the_httproute_points_at_the_web_service_port_through_the_cloudflare_gat
     (container,) = web["spec"]["template"]["spec"]["containers"]
     assert port["targetPort"] in [p["name"] for p in container["ports"]]
     assert not find(docs, "Ingress")
+
+
+@pytest.mark.parametrize("values", CI_VALUES, ids=CI_IDS)
+def test_the_client_address_is_read_behind_the_one_proxy_in_front(values):
+    """Behind the Gateway (or the Ingress controller), Trainy believes one X-Forwarded-For
+    entry, the one that proxy appended: sign-in rate limits key on the client, not on it."""
+    config = one(render(values), "ConfigMap", "trainy")["data"]
+    assert config["TRAINY_PROXY_HOPS"] == "1"
+    assert "TRAINY_TRUSTED_PROXIES" not in config
+
+
+def test_listed_trusted_proxies_replace_the_hop_count():
+    docs = render(DEFAULTS, sets=["config.trustedProxies={10.42.0.0/16,192.0.2.7}"])
+    config = one(docs, "ConfigMap", "trainy")["data"]
+    assert config["TRAINY_TRUSTED_PROXIES"] == "10.42.0.0/16,192.0.2.7"
+    assert "TRAINY_PROXY_HOPS" not in config
 
 
 def test_the_ingress_values_make_an_ingress_and_no_httproute():

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
 import signal
 import socket
 import subprocess
@@ -216,11 +217,21 @@ def test_web_serves_answers_readyz_and_exposes_metrics(migrated, start):
     assert re.search(r'trainy_metrics_source_up\{source="gtfs"\} 1\.0', metrics)
     # … but what came through the Gateway never sees them.
     assert get(f"{base}/metrics", {"X-Forwarded-For": "203.0.113.9"})[0] == 404
+    # A calendar feed's token is the key to it: in no log line, gunicorn's or Django's.
+    token = secrets.token_urlsafe(32)
+    calendar = f"{base}/calendar/{token}.ics"
+    assert get(f"{calendar}?period=all", {"Referer": calendar})[0] == 404
 
     assert web.stop() == 0
+    assert token not in web.text()
+    assert "Not Found: /calendar/[redacted]" in web.text()
     access = [line for line in web.json_lines() if line.get("logger") == "gunicorn.access"]
     # Probes and scrapes are logged only when they fail (the 404 above).
-    assert [(line["path"], line["status"]) for line in access] == [("/", 200), ("/metrics", 404)]
+    assert [(line["path"], line["status"]) for line in access] == [
+        ("/", 200),
+        ("/metrics", 404),
+        ("/calendar/[redacted]", 404),
+    ]
     line = access[0]
     assert line["status"] == 200 and line["method"] == "GET" and line["duration_ms"] >= 0
     assert re.fullmatch(r"[0-9a-f]{32}", line["request_id"])

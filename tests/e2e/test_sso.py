@@ -12,6 +12,7 @@ from playwright.sync_api import Page, expect
 
 from feed.models import User
 from tests.idp.server import CLIENT_ID, CLIENT_SECRET, PASSWORD, GitLabIdP
+from trainy.security import content_security_policy
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -43,6 +44,10 @@ def gitlab(idp: GitLabIdP, live_server, settings) -> GitLabIdP:
     }  # fmt: skip
     settings.TRAINY_GITLAB_ADMIN_GROUPS = [ADMINS]
     settings.TRAINY_GITLAB_ALLOWED_GROUPS = []
+    # The sign-in button's redirect to GitLab is a form submission's: allowed by form-action.
+    settings.CONTENT_SECURITY_POLICY = content_security_policy(
+        map_tiles=settings.TRAINY_MAP_TILES, gitlab_url=idp.url, image_sources=[]
+    )
     return idp
 
 

@@ -61,15 +61,99 @@ def test_group_membership_as_gitlab_lists_it():
     assert not member_within_any([], ["kbs610"])
 
 
+TOO_MANY = "Too many failed login attempts"
+
+
+def sign_in(client, login: str, password: str, **headers):
+    return client.post("/accounts/login/", {"login": login, "password": password}, **headers)
+
+
 def test_failed_sign_ins_are_limited_per_account(client, alice):
     for _ in range(5):
-        response = client.post("/accounts/login/", {"login": "alice", "password": "wrong"})
-        assert "Too many failed login attempts" not in response.content.decode()
-    response = client.post("/accounts/login/", {"login": "alice", "password": "wrong"})
-    assert "Too many failed login attempts" in response.content.decode()
-    # Even the right password has to wait now.
-    response = client.post("/accounts/login/", {"login": "alice", "password": PASSWORD})
-    assert "Signed in as" not in response.content.decode()
+        response = sign_in(client, "alice", "wrong")
+        assert TOO_MANY not in response.content.decode()
+    response = sign_in(client, "alice", "wrong")
+    assert TOO_MANY in response.content.decode()
+    # Even the right password has to wait now: the answer is the limit, not a sign-in.
+    response = sign_in(client, "alice", PASSWORD)
+    assert response.status_code == 200
+    assert TOO_MANY in response.content.decode()
+    assert "_auth_user_id" not in client.session
+    assert client.get("/settings/").status_code == 302  # still signed out
+
+
+# Behind the chart's Gateway (10.0.0.2) every request comes from the same peer; the client's
+# address is what the Gateway appended to X-Forwarded-For.
+GATEWAY = "10.0.0.2"
+BEHIND_THE_GATEWAY = [
+    pytest.param({"TRAINY_TRUSTED_PROXIES": ["10.0.0.0/8"], "TRAINY_PROXY_HOPS": 0}, id="trusted"),
+    pytest.param({"TRAINY_TRUSTED_PROXIES": [], "TRAINY_PROXY_HOPS": 1}, id="hops"),
+]
+
+
+def exhaust_the_address_limit(client, attacker: str, peer: str = GATEWAY) -> None:
+    """Ten failed sign-ins from one address (10/m/ip), each for another account so the
+    per-account limit (5 in 5 minutes) never trips first; the eleventh is refused."""
+    for n in range(10):
+        response = sign_in(client, f"nobody-{n}", "wrong", REMOTE_ADDR=peer,
+                           HTTP_X_FORWARDED_FOR=attacker)  # fmt: skip
+        assert TOO_MANY not in response.content.decode()
+    response = sign_in(client, "nobody-10", "wrong", REMOTE_ADDR=peer,
+                       HTTP_X_FORWARDED_FOR=attacker)  # fmt: skip
+    assert TOO_MANY in response.content.decode()
+
+
+@pytest.mark.parametrize("proxy_settings", BEHIND_THE_GATEWAY)
+def test_behind_the_gateway_one_attacker_does_not_lock_out_everyone(
+    client, settings, proxy_settings
+):
+    for name, value in proxy_settings.items():
+        setattr(settings, name, value)
+    # Counters live in the cache for the whole run: an address and an account of its own.
+    hops = proxy_settings["TRAINY_PROXY_HOPS"]
+    attacker, other = ("198.51.100.7", "203.0.113.7") if hops else ("198.51.100.8", "203.0.113.8")
+    rosa = UserFactory(username=f"rosa-{hops}")
+    exhaust_the_address_limit(client, attacker)
+
+    from django.test import Client
+
+    traveller = Client()
+    response = sign_in(traveller, rosa.username, PASSWORD, REMOTE_ADDR=GATEWAY,
+                       HTTP_X_FORWARDED_FOR=other)  # fmt: skip
+    assert response.status_code == 302
+    assert traveller.session["_auth_user_id"] == str(rosa.pk)
+    # The attacker is still refused, even with the right password.
+    response = sign_in(client, rosa.username, PASSWORD, REMOTE_ADDR=GATEWAY,
+                       HTTP_X_FORWARDED_FOR=attacker)  # fmt: skip
+    assert TOO_MANY in response.content.decode()
+
+
+def test_a_forwarded_for_forged_by_a_peer_that_is_no_proxy_does_not_change_the_key(
+    client, settings
+):
+    settings.TRAINY_TRUSTED_PROXIES = ["10.0.0.0/8"]
+    settings.TRAINY_PROXY_HOPS = 0
+    attacker = "198.51.100.9"  # straight to the pod, not through the Gateway
+    for n in range(10):
+        sign_in(client, f"nobody-{n}", "wrong", REMOTE_ADDR=attacker,
+                HTTP_X_FORWARDED_FOR=f"203.0.113.{n + 100}")  # fmt: skip
+    response = sign_in(client, UserFactory().username, PASSWORD, REMOTE_ADDR=attacker,
+                       HTTP_X_FORWARDED_FOR="203.0.113.200")  # fmt: skip
+    assert TOO_MANY in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_entries_forged_left_of_the_gateways_do_not_change_the_key(client, settings):
+    settings.TRAINY_TRUSTED_PROXIES = []
+    settings.TRAINY_PROXY_HOPS = 1
+    attacker = "198.51.100.10"
+    for n in range(10):
+        # The attacker sends "X-Forwarded-For: 203.0.113.n"; the Gateway appends its address.
+        sign_in(client, f"nobody-{n}", "wrong", REMOTE_ADDR=GATEWAY,
+                HTTP_X_FORWARDED_FOR=f"203.0.113.{n + 50}, {attacker}")  # fmt: skip
+    response = sign_in(client, UserFactory().username, PASSWORD, REMOTE_ADDR=GATEWAY,
+                       HTTP_X_FORWARDED_FOR=f"203.0.113.99, {attacker}")  # fmt: skip
+    assert TOO_MANY in response.content.decode()
 
 
 def test_a_traveller_sees_where_they_are_signed_in_and_signs_out_there(alice):

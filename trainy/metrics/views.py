@@ -5,27 +5,25 @@ from __future__ import annotations
 import hmac
 
 from django.conf import settings
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from trainy.metrics.registry import exposition
+from trainy.proxies import cluster_only
 
-PROXY_HEADERS = ("X-Forwarded-For", "Forwarded", "X-Real-Ip")
 
-
+@cluster_only("TRAINY_METRICS_PUBLIC")
 @never_cache
 @require_GET
 def metrics(request: HttpRequest) -> HttpResponse:
     """The Prometheus exposition, for scrapers inside the cluster only.
 
-    A request that came through the gateway carries the proxy's forwarding headers and gets a
-    404, so the route that publishes the site never publishes its metrics; a bearer token
+    A request that came through the gateway gets a 404 (trainy.proxies.cluster_only), so the
+    route that publishes the site never publishes its metrics; a bearer token
     (TRAINY_METRICS_TOKEN) can be required on top of that.
     """
-    if not settings.TRAINY_METRICS_PUBLIC and any(h in request.headers for h in PROXY_HEADERS):
-        raise Http404
     token = settings.TRAINY_METRICS_TOKEN
     if token:
         given = request.headers.get("Authorization", "")

@@ -91,6 +91,11 @@ app.kubernetes.io/component: {{ .component }}
 ALLOWED_HOSTS: {{ join "," $hosts | quote }}
 CSRF_TRUSTED_ORIGINS: {{ join "," $origins | quote }}
 TRAINY_PROXY_SSL_HEADER: {{ $c.proxySslHeader | quote }}
+{{- if $c.trustedProxies }}
+TRAINY_TRUSTED_PROXIES: {{ join "," $c.trustedProxies | quote }}
+{{- else }}
+TRAINY_PROXY_HOPS: {{ $c.proxyHops | quote }}
+{{- end }}
 TRAINY_HTTPS: {{ $c.https | quote }}
 TIME_ZONE: {{ $c.timeZone | quote }}
 LOG_LEVEL: {{ $c.logLevel | quote }}
