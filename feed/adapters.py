@@ -10,36 +10,25 @@ from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django.conf import settings
 from django.http import HttpRequest
 from django.shortcuts import render
+from django.utils import timezone
 
-from feed.gitlab import GitLabIdentity, identity, member_of_any, member_within_any
+from feed.gitlab import GitLabIdentity, apply_gitlab_identity, identity
 from feed.models import User
 
 logger = logging.getLogger(__name__)
 
 
-def _claims(sociallogin: Any) -> dict[str, Any]:
+def _identity(sociallogin: Any) -> GitLabIdentity:
+    # allauth keeps both: the ID token's claims (groups_direct) and the userinfo (groups).
     data = sociallogin.account.extra_data or {}
-    # allauth keeps the userinfo and the ID token; GitLab's userinfo has the groups.
-    return {**(data.get("id_token") or {}), **(data.get("userinfo") or {})}
-
-
-def apply_gitlab_identity(user: User, gitlab: GitLabIdentity) -> None:
-    """Name, avatar and admin rights as GitLab says now (rights are GitLab's to give and to
-    take back: a member who left the admin group loses them at this sign-in)."""
-    user.display_name = gitlab.name or user.display_name
-    user.avatar_url = gitlab.avatar_url or user.avatar_url
-    admin = member_of_any(gitlab.groups, settings.TRAINY_GITLAB_ADMIN_GROUPS)
-    if admin != user.is_staff or admin != user.is_superuser:
-        logger.info("gitlab sign-in: %s %s admin rights", gitlab.username,
-                    "gets" if admin else "loses")  # fmt: skip
-    user.is_staff = user.is_superuser = admin
+    return identity(id_token=data.get("id_token") or {}, userinfo=data.get("userinfo") or {})
 
 
 class SocialAccountAdapter(DefaultSocialAccountAdapter):
     def pre_social_login(self, request: HttpRequest, sociallogin: Any) -> None:
-        gitlab = identity(_claims(sociallogin))
-        allowed = settings.TRAINY_GITLAB_ALLOWED_GROUPS
-        if allowed and not member_within_any(gitlab.groups, allowed):
+        gitlab = _identity(sociallogin)
+        if not gitlab.allowed:
+            allowed = settings.TRAINY_GITLAB_ALLOWED_GROUPS
             logger.info("gitlab sign-in refused for %s: not in %s", gitlab.username, allowed)
             raise ImmediateHttpResponse(
                 render(request, "socialaccount/refused.html", {"groups": allowed}, status=403)
@@ -48,15 +37,20 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
             user = sociallogin.user
             if not user.is_active:
                 return  # allauth shows its "account inactive" page
-            apply_gitlab_identity(user, gitlab)
-            user.save(update_fields=["display_name", "avatar_url", "is_staff", "is_superuser"])
+        elif sociallogin.state.get("process") == "connect" and request.user.is_authenticated:
+            # A local account linked to GitLab: from now on GitLab gives (and takes back) its
+            # admin rights, and it is re-checked like any GitLab account.
+            user = request.user
+        else:
+            return  # a new account: populate_user applies the identity
+        user.save(update_fields=apply_gitlab_identity(user, gitlab, now=timezone.now()))
 
     def populate_user(self, request: HttpRequest, sociallogin: Any, data: dict[str, Any]) -> Any:
         user = super().populate_user(request, sociallogin, data)
-        gitlab = identity(_claims(sociallogin))
+        gitlab = _identity(sociallogin)
         if gitlab.username and not User.objects.filter(username=gitlab.username).exists():
             user.username = gitlab.username
-        apply_gitlab_identity(user, gitlab)
+        apply_gitlab_identity(user, gitlab, now=timezone.now())
         return user
 
     def is_open_for_signup(self, request: HttpRequest, sociallogin: Any) -> bool:

@@ -29,6 +29,12 @@ class User(AbstractUser):
     # The secret in the URL of the traveller's calendar feed (ICS); empty: no feed. Replacing
     # it revokes the old URL.
     calendar_token = models.CharField(max_length=64, blank=True, db_index=True)
+    # GitLab sign-in (feed.gitlab): when GitLab was last asked about this user, at a sign-in or
+    # by the periodic re-check, whatever it answered. None for the accounts GitLab does not
+    # vouch for (local ones, or ones whose GitLab standing has ended): these are never re-checked.
+    gitlab_checked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # When GitLab last answered for this user, confirming their admin rights (or their absence).
+    gitlab_confirmed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     def __str__(self) -> str:
         return self.name

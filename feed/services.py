@@ -255,6 +255,7 @@ def session_end(*, user: User, session_key: str) -> bool:
 
 
 def sessions_end_others(*, user: User, keep: str) -> int:
+    """Sign the traveller out on every browser but the one with session ``keep``; how many."""
     ended = 0
     for key in (
         UserSession.objects.filter(user=user)
@@ -263,3 +264,8 @@ def sessions_end_others(*, user: User, keep: str) -> int:
     ):
         ended += session_end(user=user, session_key=key)
     return ended
+
+
+def sessions_end_all(*, user: User) -> int:
+    """Sign ``user`` out on every browser at once, the current request's included; how many."""
+    return sessions_end_others(user=user, keep="")

@@ -82,7 +82,8 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin, whose sign-in goes through GitLab when local accounts are off.
+    "trainy.apps.AdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -126,6 +127,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # After authentication and messages: re-checks GitLab users, may sign the request out.
+    "feed.middleware.GitLabRecheckMiddleware",
     "feed.middleware.SessionTrackingMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
@@ -363,19 +366,36 @@ ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if HTTPS else "http"
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
 
 # GitLab single sign-on, through allauth's OpenID Connect provider: GitLab is an OIDC provider
-# (discovery at GITLAB_URL/.well-known/openid-configuration) whose userinfo carries "groups",
-# the full paths of the user's groups, which decide who may sign in and who administers.
+# (discovery at GITLAB_URL/.well-known/openid-configuration). Its userinfo carries "groups" (the
+# full paths of the user's groups, subgroups of them included), which decide who may sign in;
+# its ID token carries "groups_direct" (direct memberships only), which decide who administers.
 GITLAB_URL = env.string("GITLAB_URL", "https://gitlab.com").rstrip("/")
 GITLAB_CLIENT_ID = env.string("GITLAB_CLIENT_ID")
 GITLAB_CLIENT_SECRET = env.string("GITLAB_CLIENT_SECRET")
 GITLAB_SCOPES = env.strings("GITLAB_SCOPES", ["openid", "profile", "email"])
 if GITLAB_CLIENT_ID and not GITLAB_CLIENT_SECRET:
     raise ConfigurationError("GITLAB_CLIENT_SECRET is required when GITLAB_CLIENT_ID is set")
-# Members of these groups (full paths, as GitLab lists them) are staff and superusers; leaving
-# the group revokes that at the next sign-in.
+# Direct members of these groups (full paths) are staff and superusers. Direct only: GitLab
+# lists every member of "kbs610" in "kbs610/admins" too, and they are not its admins.
 TRAINY_GITLAB_ADMIN_GROUPS = env.strings("TRAINY_GITLAB_ADMIN_GROUPS", [])
 # If set, only members of these groups (or of their subgroups) may sign in with GitLab.
 TRAINY_GITLAB_ALLOWED_GROUPS = env.strings("TRAINY_GITLAB_ALLOWED_GROUPS", [])
+# A signed-in GitLab user is checked with GitLab again (refresh token, then userinfo) at their
+# first request after this many seconds, so that leaving a group, a blocked account or a revoked
+# application ends their rights and sessions without waiting for them to sign in again.
+TRAINY_GITLAB_RECHECK_SECONDS = env.integer("TRAINY_GITLAB_RECHECK_SECONDS", 900, minimum=30)
+# While GitLab cannot be asked, travellers stay signed in, but admin rights that GitLab has not
+# confirmed for this long are suspended until it answers again.
+TRAINY_GITLAB_ADMIN_GRACE_SECONDS = env.integer(
+    "TRAINY_GITLAB_ADMIN_GRACE_SECONDS", 3600, minimum=0
+)
+if TRAINY_GITLAB_ADMIN_GRACE_SECONDS < TRAINY_GITLAB_RECHECK_SECONDS:
+    # A check comes at the earliest one interval after the last: a shorter grace would suspend
+    # every admin between two successful checks.
+    raise ConfigurationError(
+        "TRAINY_GITLAB_ADMIN_GRACE_SECONDS must be at least TRAINY_GITLAB_RECHECK_SECONDS "
+        f"(got {TRAINY_GITLAB_ADMIN_GRACE_SECONDS} and {TRAINY_GITLAB_RECHECK_SECONDS})"
+    )
 # Local sign-up and password sign-in; off by default once GitLab is configured (SSO only).
 TRAINY_LOCAL_ACCOUNTS = env.boolean("TRAINY_LOCAL_ACCOUNTS", not GITLAB_CLIENT_ID)
 SOCIALACCOUNT_PROVIDERS = {
@@ -399,7 +419,8 @@ SOCIALACCOUNT_PROVIDERS = {
     }
 }
 SOCIALACCOUNT_ADAPTER = "feed.adapters.SocialAccountAdapter"
-SOCIALACCOUNT_STORE_TOKENS = False
+# The re-check needs GitLab's refresh token (allauth keeps it in SocialToken.token_secret).
+SOCIALACCOUNT_STORE_TOKENS = True
 SOCIALACCOUNT_LOGIN_ON_GET = False  # the sign-in button posts, so a link cannot start it
 SOCIALACCOUNT_ONLY = not TRAINY_LOCAL_ACCOUNTS
 

@@ -75,6 +75,7 @@ def test_helm_lint_strict_is_clean(values):
         ("beat.replicas=2", "additional properties 'replicas' not allowed"),
         ("config.proxyHops=-1", "minimum"),
         ("config.trustedProxies[0]=the-gateway", "does not match pattern"),
+        ("config.gitlab.recheckSeconds=5", "minimum: got 5, want 30"),
     ],
 )
 def test_the_values_schema_rejects_misspelt_and_mistyped_values(setting, complaint):
@@ -350,6 +351,9 @@ def test_an_existing_secret_replaces_the_charts_secret():
     assert refs["CELERY_BROKER_URL"] == {"name": "trainy-rabbitmq", "key": "url"}
     config = one(docs, "ConfigMap", "trainy")["data"]
     assert config["GITLAB_CLIENT_ID"] == "3f1c0ffee"
+    # The GitLab re-check's defaults, as trainy/settings.py has them.
+    assert config["TRAINY_GITLAB_RECHECK_SECONDS"] == "900"
+    assert config["TRAINY_GITLAB_ADMIN_GRACE_SECONDS"] == "3600"
     assert (
         config["TRAINY_REALTIME_FEEDS"]
         == "caltrain=https://rt.example.org/caltrain/trip-updates.pb"

@@ -1,18 +1,20 @@
 """GitLab single sign-on, end to end in Chromium against a GitLab-compatible identity provider
-on 127.0.0.1 (tests/idp): the consent page, accounts made and reused, admin rights from
-groups given and taken back, a denied consent, a tampered state, a refused outsider."""
+on 127.0.0.1 (tests/idp): the consent page, accounts made and reused, admin rights from direct
+group membership given and taken back (at the next sign-in, and in the same session by the
+re-check), a denied consent, a tampered state, a refused outsider, the admin's sign-in through
+GitLab when local accounts are off."""
 
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from feed.models import User
-from tests.idp.server import CLIENT_ID, CLIENT_SECRET, PASSWORD, GitLabIdP
-from trainy.security import content_security_policy
+from tests.idp.server import PASSWORD, GitLabIdP, running
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -21,33 +23,16 @@ ADMINS = "kbs610/admins"
 
 @pytest.fixture(scope="module")
 def idp(tmp_path_factory) -> Iterator[GitLabIdP]:
-    server = GitLabIdP(tmp_path_factory.mktemp("idp"))
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
+    yield from running(tmp_path_factory.mktemp("idp"))
 
 
 @pytest.fixture
 def gitlab(idp: GitLabIdP, live_server, settings) -> GitLabIdP:
     """Trainy configured for the test GitLab, as GITLAB_* in the environment would."""
     idp.register(f"{live_server.url}/accounts/oidc/gitlab/login/callback/")
-    settings.GITLAB_CLIENT_ID = CLIENT_ID
-    settings.SOCIALACCOUNT_PROVIDERS = {
-        "openid_connect": {
-            "SCOPE": ["openid", "profile", "email"],
-            "OAUTH_PKCE_ENABLED": True,
-            "APPS": [{"provider_id": "gitlab", "name": "GitLab", "client_id": CLIENT_ID,
-                      "secret": CLIENT_SECRET, "settings": {"server_url": idp.url}}],
-        }
-    }  # fmt: skip
+    idp.configure_trainy(settings)
     settings.TRAINY_GITLAB_ADMIN_GROUPS = [ADMINS]
     settings.TRAINY_GITLAB_ALLOWED_GROUPS = []
-    # The sign-in button's redirect to GitLab is a form submission's: allowed by form-action.
-    settings.CONTENT_SECURITY_POLICY = content_security_policy(
-        map_tiles=settings.TRAINY_MAP_TILES, gitlab_url=idp.url, image_sources=[]
-    )
     return idp
 
 
@@ -110,6 +95,60 @@ def test_sign_in_creates_the_account_once_and_groups_decide_admin_rights(
     assert not admin_reachable(page)
 
 
+def test_the_readme_example_makes_only_direct_members_of_the_admin_group_admins(
+    page: Page, gitlab: GitLabIdP, settings
+):
+    # README: TRAINY_GITLAB_ALLOWED_GROUPS=kbs610, TRAINY_GITLAB_ADMIN_GROUPS=kbs610/admins.
+    settings.TRAINY_GITLAB_ALLOWED_GROUPS = ["kbs610"]
+    gitlab.create_groups("kbs610", ADMINS)
+    gitlab.user("margaret", "Margaret Hamilton", groups=[ADMINS])
+    # A plain member of kbs610, whom GitLab's "groups" lists in kbs610/admins as well.
+    gitlab.user("paul", "Paul Plain", groups=["kbs610"])
+
+    sign_in_with_gitlab(page, "paul")
+    paul = User.objects.get(username="paul")
+    assert not paul.is_staff and not paul.is_superuser
+    assert not admin_reachable(page)
+
+    sign_in_with_gitlab(page, "margaret")
+    margaret = User.objects.get(username="margaret")
+    assert margaret.is_staff and margaret.is_superuser
+    assert admin_reachable(page)
+
+
+def test_an_admin_removed_from_the_group_loses_the_admin_in_the_same_session(
+    page: Page, gitlab: GitLabIdP, settings
+):
+    settings.TRAINY_GITLAB_RECHECK_SECONDS = 1
+    gitlab.user("hedy", "Hedy Lamarr", groups=["kbs610", ADMINS])
+    sign_in_with_gitlab(page, "hedy")
+    assert admin_reachable(page)
+
+    # Removed at GitLab; the browser keeps its cookies and signs in no more.
+    gitlab.user("hedy", "Hedy Lamarr", groups=["kbs610"])
+    time.sleep(1.2)
+    assert not admin_reachable(page)
+    page.goto("/")
+    expect(page.get_by_test_id("account")).to_contain_text("Signed in as Hedy Lamarr")
+    hedy = User.objects.get(username="hedy")
+    assert not hedy.is_staff and not hedy.is_superuser
+
+
+def test_without_local_accounts_the_admin_signs_in_through_gitlab(
+    page: Page, gitlab: GitLabIdP, settings
+):
+    settings.TRAINY_LOCAL_ACCOUNTS = False
+    gitlab.user("barbara", "Barbara Liskov", groups=[ADMINS])
+    page.context.clear_cookies()
+    page.goto("/admin/checkins/checkin/")
+    # The admin's sign-in is GitLab's, and comes back to the page asked for.
+    page.get_by_role("button", name="Continue").click()
+    sign_in_at_gitlab(page, "barbara")
+    page.get_by_role("button", name="Authorize").click()
+    expect(page).to_have_url(re.compile(r"/admin/checkins/checkin/$"))
+    expect(page.locator("#site-name")).to_be_visible()
+
+
 def test_denying_consent_says_so_and_signs_nobody_in(page: Page, gitlab: GitLabIdP):
     gitlab.user("ada", "Ada Lovelace", groups=[])
     start_sign_in(page)
@@ -170,5 +209,7 @@ def test_a_local_account_can_be_linked_to_gitlab(page: Page, gitlab: GitLabIdP):
     # Signing in with GitLab now opens Rosa's local account.
     sign_in_with_gitlab(page, "rosa-gl")
     expect(page.get_by_test_id("account")).to_contain_text("Rosa Parks")
-    assert User.objects.filter(username="rosa").get().socialaccount_set.count() == 1
+    rosa = User.objects.get(username="rosa")
+    assert rosa.socialaccount_set.count() == 1
+    assert rosa.gitlab_checked_at is not None  # GitLab vouches for her now: she is re-checked
     assert not User.objects.filter(username="rosa-gl").exists()

@@ -51,7 +51,7 @@ def test_the_gitlab_button_appears_only_when_configured(client, settings):
 def test_group_membership_as_gitlab_lists_it():
     from feed.gitlab import member_of_any, member_within_any
 
-    # Admin groups: the path itself (GitLab lists inherited memberships already).
+    # Admin groups (matched against groups_direct): the path itself, not its subgroups.
     assert member_of_any(["kbs610", "kbs610/admins"], ["kbs610/admins"])
     assert not member_of_any(["kbs610"], ["kbs610/admins"])
     assert not member_of_any(["kbs610/admins/ops"], ["kbs610/admins"])
@@ -156,21 +156,34 @@ def test_entries_forged_left_of_the_gateways_do_not_change_the_key(client, setti
     assert TOO_MANY in response.content.decode()
 
 
-def test_a_traveller_sees_where_they_are_signed_in_and_signs_out_there(alice):
+def test_a_traveller_sees_where_they_are_signed_in_and_signs_out_there(alice, bob):
     from django.test import Client
 
+    def signed_in(browser: Client) -> bool:
+        return "Signed in as" in browser.get("/").content.decode()
+
     laptop, phone = Client(HTTP_USER_AGENT="Laptop browser"), Client(HTTP_USER_AGENT="Phone")
-    for browser in (laptop, phone):
-        assert browser.login(username="alice", password=PASSWORD)
+    tablet, bobs = Client(HTTP_USER_AGENT="Tablet"), Client(HTTP_USER_AGENT="Bob's browser")
+    for browser, name in ((laptop, "alice"), (phone, "alice"), (tablet, "alice"), (bobs, "bob")):
+        assert browser.login(username=name, password=PASSWORD)
         browser.get("/")
     page = laptop.get("/settings/sessions/").content.decode()
     assert "Laptop browser" in page and "(this browser)" in page and "Phone" in page
+    assert "Bob's browser" not in page
+
+    # Someone else's live session is not theirs to end.
+    response = laptop.post(
+        "/settings/sessions/", {"session": bobs.session.session_key}, follow=True
+    )
+    assert "That session has ended already." in response.content.decode()
+    assert signed_in(bobs)
+    # Her own other browser's is.
+    laptop.post("/settings/sessions/", {"session": tablet.session.session_key})
+    assert not signed_in(tablet)
+    assert signed_in(phone) and signed_in(laptop)
 
     laptop.post("/settings/sessions/", {"others": "1"})
 
-    assert "Signed in as" not in phone.get("/").content.decode()  # signed out there
-    assert "Signed in as" in laptop.get("/").content.decode()
+    assert not signed_in(phone)  # signed out there
+    assert signed_in(laptop) and signed_in(bobs)
     assert "Phone" not in laptop.get("/settings/sessions/").content.decode()
-    # Someone else's session key is not theirs to end.
-    response = laptop.post("/settings/sessions/", {"session": "not-a-key"}, follow=True)
-    assert "That session has ended already." in response.content.decode()

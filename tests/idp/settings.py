@@ -3,8 +3,10 @@
 A small Django project of its own, run in a subprocess on 127.0.0.1 by tests/sso.py: the
 endpoints GitLab documents and Trainy's sign-in calls, served by django-oauth-toolkit (OAuth 2
 and OpenID Connect): /.well-known/openid-configuration, /oauth/authorize (with a consent page),
-/oauth/token, /oauth/userinfo (with GitLab's "groups" claim), /oauth/discovery/keys, and
-/api/v4/user. Users sign in at /users/sign_in, as on GitLab.
+/oauth/token (authorization code and refresh token grants), /oauth/userinfo, /oauth/discovery/keys,
+and /api/v4/user. Claims as GitLab sends them: "groups_direct" in the ID token, "groups" (with
+the subgroups of each group) in the userinfo (tests/idp/validator.py). Users sign in at
+/users/sign_in, as on GitLab.
 """
 
 from __future__ import annotations
@@ -57,6 +59,8 @@ OAUTH2_PROVIDER = {
     "OIDC_RSA_PRIVATE_KEY": (BASE / "oidc.key").read_text(),
     "OIDC_ISS_ENDPOINT": os.environ["IDP_ISSUER"],
     "PKCE_REQUIRED": True,
+    # GitLab's access tokens expire after two hours (its OAuth 2.0 provider docs).
+    "ACCESS_TOKEN_EXPIRE_SECONDS": 7200,
     "SCOPES": {
         "openid": "Authenticate using OpenID Connect",
         "profile": "Read your profile",

@@ -219,3 +219,26 @@ def test_gitlab_from_the_environment_makes_sign_in_sso_only_unless_told_otherwis
     assert admins == ["kbs610/admins", "kbs610/ops"]
     result = run_python(code, {**gitlab, "TRAINY_LOCAL_ACCOUNTS": "true"})
     assert json.loads(result.stdout.strip().splitlines()[-1])[0] is False
+
+
+def test_the_gitlab_recheck_keeps_its_grace_period_no_shorter_than_its_interval():
+    code = (
+        "import json, django; from django.conf import settings; django.setup();"
+        "print(json.dumps([settings.TRAINY_GITLAB_RECHECK_SECONDS,"
+        " settings.TRAINY_GITLAB_ADMIN_GRACE_SECONDS, settings.SOCIALACCOUNT_STORE_TOKENS]))"
+    )
+    result = run_python(code, PRODUCTION)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == [900, 3600, True]
+    # A grace period shorter than the interval would suspend every admin between two checks.
+    complaint = failure_of(
+        {
+            **PRODUCTION,
+            "TRAINY_GITLAB_RECHECK_SECONDS": "1800",
+            "TRAINY_GITLAB_ADMIN_GRACE_SECONDS": "600",
+        }
+    )
+    assert "TRAINY_GITLAB_ADMIN_GRACE_SECONDS must be at least" in complaint
+    assert "TRAINY_GITLAB_RECHECK_SECONDS" in failure_of(
+        {**PRODUCTION, "TRAINY_GITLAB_RECHECK_SECONDS": "5"}
+    )

@@ -110,6 +110,8 @@ GITLAB_CLIENT_ID: {{ . | quote }}
 {{- end }}
 TRAINY_GITLAB_ADMIN_GROUPS: {{ join "," $c.gitlab.adminGroups | quote }}
 TRAINY_GITLAB_ALLOWED_GROUPS: {{ join "," $c.gitlab.allowedGroups | quote }}
+TRAINY_GITLAB_RECHECK_SECONDS: {{ $c.gitlab.recheckSeconds | quote }}
+TRAINY_GITLAB_ADMIN_GRACE_SECONDS: {{ $c.gitlab.adminGraceSeconds | quote }}
 TRAINY_READYZ_REQUIRED: {{ join "," $c.readyzRequired | quote }}
 MONGO_DB: {{ $c.mongoDatabase | quote }}
 CACHE_KEY_PREFIX: {{ $c.cacheKeyPrefix | quote }}
