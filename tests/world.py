@@ -9,7 +9,7 @@ parameter: a new kind of URL needs one line in ``World.good_values`` below.
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
@@ -27,6 +27,12 @@ from tests.factories import CheckInFactory, UserFactory
 from tests.urlwalk import Route
 
 UNKNOWN_ID = "987654321"
+# A calendar token of nobody's (it fits the URL pattern: 16 to 64 of [A-Za-z0-9_-]).
+UNKNOWN_TOKEN = "nobodys-calendar-0123456789abcdefghij"
+# Path parameters whose value is one traveller's secret (the calendar feed's token): a URL with
+# one is that traveller's, whoever sends it (the feed needs no sign-in), so a walk over several
+# viewers sends each of them their own only (World.secret_values).
+SECRET_PARAMETERS = frozenset({"token"})
 
 
 @dataclass
@@ -44,12 +50,26 @@ class World:
     bobs_export: Export
     trip_id: str
     service_date: str
+    # Values a test adds for rows of its own (say, journeys carrying markers), listed by
+    # good_values after the world's.
+    extra: dict[str, list[str]] = field(default_factory=dict)
 
     def good_values(self, route: Route, name: str) -> list[str]:
         """Values of path parameter ``name`` that lead somewhere real, the signed-in traveller's
-        own first, then other people's."""
+        own first, then other people's, then any the test added (``extra``)."""
         if name == "object_id":
             return self._admin_objects(route)
+        return self._values(route, name) + [str(value) for value in self.extra.get(name, [])]
+
+    def secret_values(self, name: str, user: User | None) -> list[str]:
+        """The value of the secret path parameter ``name`` (SECRET_PARAMETERS) that is ``user``'s
+        own; one of nobody's for a signed-out visitor or a traveller without one."""
+        if name != "token":
+            raise LookupError(f"{name!r} is not a secret path parameter")
+        own = user.calendar_token if user is not None else ""
+        return [own or UNKNOWN_TOKEN]
+
+    def _values(self, route: Route, name: str) -> list[str]:
         values = {
             "checkin_id": [self.public.id, self.private.id, self.bobs_private.id],
             "follower_id": [self.carol.id, self.bob.id],
@@ -71,7 +91,7 @@ class World:
         if values is None:
             raise LookupError(
                 f"tests/world.py has no value for the path parameter {name!r} of "
-                f"{route.label}: add one to World.good_values"
+                f"{route.label}: add one to World._values (read by World.good_values)"
             )
         return [str(value) for value in values]
 
