@@ -59,17 +59,6 @@ class World:
         own first, then other people's, then any the test added (``extra``)."""
         if name == "object_id":
             return self._admin_objects(route)
-        return self._values(route, name) + [str(value) for value in self.extra.get(name, [])]
-
-    def secret_values(self, name: str, user: User | None) -> list[str]:
-        """The value of the secret path parameter ``name`` (SECRET_PARAMETERS) that is ``user``'s
-        own; one of nobody's for a signed-out visitor or a traveller without one."""
-        if name != "token":
-            raise LookupError(f"{name!r} is not a secret path parameter")
-        own = user.calendar_token if user is not None else ""
-        return [own or UNKNOWN_TOKEN]
-
-    def _values(self, route: Route, name: str) -> list[str]:
         values = {
             "checkin_id": [self.public.id, self.private.id, self.bobs_private.id],
             "follower_id": [self.carol.id, self.bob.id],
@@ -88,12 +77,20 @@ class World:
             "id": [self.alice.id],
             "url": ["no/such/page/"],
         }.get(name)
-        if values is None:
+        if values is None and name not in self.extra:
             raise LookupError(
                 f"tests/world.py has no value for the path parameter {name!r} of "
-                f"{route.label}: add one to World._values (read by World.good_values)"
+                f"{route.label}: add one to World.good_values"
             )
-        return [str(value) for value in values]
+        return [str(value) for value in [*(values or []), *self.extra.get(name, [])]]
+
+    def secret_values(self, name: str, user: User | None) -> list[str]:
+        """The value of the secret path parameter ``name`` (SECRET_PARAMETERS) that is ``user``'s
+        own; one of nobody's for a signed-out visitor or a traveller without one."""
+        if name != "token":
+            raise LookupError(f"{name!r} is not a secret path parameter")
+        own = user.calendar_token if user is not None else ""
+        return [own or UNKNOWN_TOKEN]
 
     def _admin_objects(self, route: Route) -> list[str]:
         """The primary key of a row of the model an admin URL is about."""

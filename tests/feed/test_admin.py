@@ -300,3 +300,14 @@ def test_a_traveller_deleted_in_the_admin_leaves_the_cached_front_page_at_once(
     with django_capture_on_commit_callbacks(execute=True):
         act(admin_client, "delete_selected", [alice], post="yes")
     assert "ICE 1601" not in visitor.get("/").content.decode()
+
+
+def test_an_admin_adds_a_traveller_through_the_add_form(admin_client):
+    response = admin_client.post(
+        f"{USERS}add/",
+        {"username": "newbie", "password1": PASSWORD, "password2": PASSWORD,
+         "usable_password": "true", "_save": "Save"},
+    )  # fmt: skip
+    assert response.status_code == 302, response.content.decode()[:2000]
+    newbie = User.objects.get(username="newbie")
+    assert newbie.is_active and newbie.check_password(PASSWORD)
