@@ -89,7 +89,11 @@ def _following_ids(viewer: User, after: tuple[datetime, int] | None, count: int)
     """The ids of the newest ``count`` feed journeys of the people the viewer follows, after
     the cursor. Asked as "the newest few of each person, then the newest of those", each
     person's read from their own journeys index: as a single query over everyone's journeys
-    PostgreSQL reads and sorts tens of thousands of rows for someone who follows hundreds."""
+    PostgreSQL reads and sorts tens of thousands of rows for someone who follows hundreds.
+
+    People the feed leaves out anyway (sign-in blocked, muted, blocked either way) are left out
+    here too: their journeys would take places in the ``count`` and leave the page short, with
+    no cursor to the older journeys of everyone else."""
     # Only placeholders go into the text; values are parameters.
     cursor_sql, params = "", list[Any]()
     if after is not None:
@@ -97,17 +101,27 @@ def _following_ids(viewer: User, after: tuple[datetime, int] | None, count: int)
         params = [after[0], after[1]]
     sql = f"""
         SELECT mine.id FROM feed_follow f
+        JOIN feed_user u ON u.id = f.followee_id AND u.is_active
         CROSS JOIN LATERAL (
             SELECT c.id, c.departure_planned FROM checkins_checkin c
             WHERE c.user_id = f.followee_id AND c.visibility = ANY(%s) {cursor_sql}
             ORDER BY c.departure_planned DESC, c.id DESC LIMIT %s
         ) mine
         WHERE f.follower_id = %s AND f.accepted
+          AND NOT EXISTS (
+            SELECT 1 FROM feed_mute m WHERE m.muter_id = %s AND m.muted_id = f.followee_id
+          )
+          AND NOT EXISTS (
+            SELECT 1 FROM feed_block b
+            WHERE (b.blocker_id = %s AND b.blocked_id = f.followee_id)
+               OR (b.blocker_id = f.followee_id AND b.blocked_id = %s)
+          )
         ORDER BY mine.departure_planned DESC, mine.id DESC LIMIT %s
     """  # noqa: S608
     visibilities = [str(v) for v in FOLLOWING_VISIBILITIES]
+    me = viewer.pk
     with connection.cursor() as cursor:
-        cursor.execute(sql, [visibilities, *params, count, viewer.pk, count])
+        cursor.execute(sql, [visibilities, *params, count, me, me, me, me, count])
         return [row[0] for row in cursor.fetchall()]
 
 

@@ -17,7 +17,7 @@ from checkins.models import CheckIn, Visibility
 from checkins.services import checkin_delete, checkin_update
 from feed.forms import SettingsForm
 from feed.models import Follow, Like, Notification, User
-from feed.selectors import FOLLOW_LIST_SIZE
+from feed.selectors import FOLLOW_LIST_SIZE, PAGE_SIZE
 from feed.services import (
     _next_feed_generation,
     block_create,
@@ -457,3 +457,25 @@ def test_the_cached_front_page_changes_the_moment_a_journey_does(
         checkin_delete(checkin=CheckIn.objects.get(message="sneaked in"))
     assert "sneaked in" not in front_page(client)
     assert 'data-testid="journey"' not in front_page(client)
+
+
+def test_the_following_feed_is_not_cut_short_by_people_it_leaves_out(alice, bob):
+    quiet, muted, gone = UserFactory(), UserFactory(), UserFactory()
+    for person in (bob, quiet, muted, gone):
+        follow_create(follower=alice, followee=person)
+    mute_create(muter=alice, muted=muted)
+    gone.is_active = False  # sign-in blocked
+    gone.save()
+    now = timezone.now()
+    # A page's worth of newer journeys from each person the feed leaves out...
+    for person in (muted, gone):
+        for n in range(PAGE_SIZE + 1):
+            CheckInFactory(user=person, visibility=Visibility.PUBLIC,
+                           departure_planned=now - timedelta(hours=4, minutes=n))  # fmt: skip
+    # ...and older ones of those it shows.
+    CheckInFactory(user=bob, visibility=Visibility.PUBLIC, message="bob's",
+                   departure_planned=now - timedelta(days=2))  # fmt: skip
+    CheckInFactory(user=quiet, visibility=Visibility.PUBLIC, message="quiet's",
+                   departure_planned=now - timedelta(days=3))  # fmt: skip
+
+    assert feed_messages(signed_in(alice), reverse("feed:following")) == ["bob's", "quiet's"]
