@@ -268,8 +268,8 @@ def notification_list(request: AuthenticatedRequest) -> HttpResponse:
     context = {
         "items": items,
         "form": form,
+        # Marking read goes up to the newest shown (the header's count covers older ones too).
         "newest": max((item.id for item in items), default=None),
-        "any_unread": any(item.read_at is None for item in items),
     }
     status = 400 if form.errors else 200
     return render(request, "feed/notifications.html", context, status=status)
