@@ -22,6 +22,8 @@ def checkins_visible_to(viewer: Viewer) -> QuerySet[CheckIn]:
     pages, likes, notifications, exports of others) starts here:
 
     - the owner sees all of theirs;
+    - nobody else sees anything of a traveller whose sign-in is blocked (``is_active`` off, see
+      feed.services.sign_in_allow);
     - nobody sees anything of someone who blocked them, nor of someone they blocked;
     - a private profile's journeys are for its accepted followers only;
     - otherwise: public and unlisted journeys for everyone (unlisted ones are never listed in
@@ -30,14 +32,20 @@ def checkins_visible_to(viewer: Viewer) -> QuerySet[CheckIn]:
     """
     if not viewer.is_authenticated:
         return CheckIn.objects.filter(
-            visibility__in=[Visibility.PUBLIC, Visibility.UNLISTED], user__private_profile=False
+            visibility__in=[Visibility.PUBLIC, Visibility.UNLISTED],
+            user__private_profile=False,
+            user__is_active=True,
         ).select_related("user")
     followed = Follow.objects.filter(follower=viewer, accepted=True).values("followee")
     shared = [Visibility.PUBLIC, Visibility.UNLISTED, Visibility.AUTHENTICATED]
     allowed = (
-        Q(user__private_profile=False, visibility__in=shared)
-        | Q(user__in=followed, visibility__in=[*shared, Visibility.FOLLOWERS])
-    ) & not_blocked(viewer)
+        (
+            Q(user__private_profile=False, visibility__in=shared)
+            | Q(user__in=followed, visibility__in=[*shared, Visibility.FOLLOWERS])
+        )
+        & Q(user__is_active=True)
+        & not_blocked(viewer)
+    )
     return CheckIn.objects.filter(allowed | Q(user=viewer)).select_related("user")
 
 

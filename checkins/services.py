@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from types import EllipsisType
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -25,6 +26,7 @@ from feed.services import feed_changed
 from stats.cache import stats_changed
 from trainy import metrics
 from trainy.documents import DocumentStoreError, journey_store
+from trainy.services import model_update
 
 logger = logging.getLogger(__name__)
 
@@ -245,8 +247,10 @@ def checkin_update(
     cost_centre: str | None = None,
 ) -> CheckIn:
     """Change what the traveller may change; re-enrich when the journey itself changed. The
-    ticket price and cost centre stay as they are unless given (a price of None clears it)."""
-    moved = False
+    ticket price and cost centre stay as they are unless given (a price of None clears it).
+    Only the columns that changed are written: an enrichment finishing meanwhile keeps the
+    figures it wrote."""
+    data: dict[str, Any] = {"message": message, "visibility": visibility, "purpose": purpose}
     if destination_seq is not None and destination_seq != checkin.destination_seq:
         trip = trip_get(
             feed=checkin.feed_name, trip_id=checkin.trip_id, service_date=checkin.service_date
@@ -254,39 +258,47 @@ def checkin_update(
         stop = next((s for s in trip.stops if s.seq == destination_seq), None) if trip else None
         if stop is None or checkin.origin_seq is None or destination_seq <= checkin.origin_seq:
             raise ValidationError({"destination_seq": "Pick a later stop of this trip."})
-        checkin.destination_seq, checkin.destination_stop_id = stop.seq, stop.stop_id
-        checkin.destination_name, checkin.destination_lat, checkin.destination_lon = (
-            stop.station_name, stop.lat, stop.lon,
-        )  # fmt: skip
-        checkin.arrival_planned = stop.arrival or stop.departure or checkin.arrival_planned
-        moved = True
-    if departure_planned is not None and departure_planned != checkin.departure_planned:
-        checkin.departure_planned, moved = departure_planned, True
-    if arrival_planned is not None and arrival_planned != checkin.arrival_planned:
-        checkin.arrival_planned, moved = arrival_planned, True
-    checkin.message, checkin.visibility, checkin.purpose = message, visibility, purpose
+        data |= {
+            "destination_seq": stop.seq,
+            "destination_stop_id": stop.stop_id,
+            "destination_name": stop.station_name,
+            "destination_lat": stop.lat,
+            "destination_lon": stop.lon,
+            "arrival_planned": stop.arrival or stop.departure or checkin.arrival_planned,
+        }
+    if departure_planned is not None:
+        data["departure_planned"] = departure_planned
+    if arrival_planned is not None:
+        data["arrival_planned"] = arrival_planned
     if not isinstance(ticket_price, EllipsisType):
-        checkin.ticket_price = ticket_price
+        data["ticket_price"] = ticket_price
     if cost_centre is not None:
-        checkin.cost_centre = cost_centre.strip()
+        data["cost_centre"] = cost_centre.strip()
+
+    def new(name: str) -> Any:
+        return data.get(name, getattr(checkin, name))
+
+    moved = any(
+        new(name) != getattr(checkin, name)
+        for name in ("destination_seq", "departure_planned", "arrival_planned")
+    )
     if moved:
         _check_plausible(
             origin=Place(checkin.origin_name, checkin.origin_lat, checkin.origin_lon),
             destination=Place(
-                checkin.destination_name, checkin.destination_lat, checkin.destination_lon
+                new("destination_name"), new("destination_lat"), new("destination_lon")
             ),
-            departure=checkin.departure_planned,
-            arrival=checkin.arrival_planned,
+            departure=new("departure_planned"),
+            arrival=new("arrival_planned"),
         )
-        checkin.enriched_at = None
-    checkin.full_clean(exclude=["idempotency_key", "user"], validate_constraints=False)
-    if moved:
-        checkin.enrichment_queued_at = timezone.now()
-    checkin.save()
+        data |= {"enriched_at": None, "enrichment_queued_at": timezone.now()}
+    # Field checks only, as at check-in (see checkin_create).
+    changed = model_update(instance=checkin, data=data, validate_constraints=False)
     if moved:
         _enqueue_enrichment(checkin.id)
-    feed_changed()
-    stats_changed(checkin.user_id)
+    if changed:
+        feed_changed()
+        stats_changed(checkin.user_id)
     return checkin
 
 

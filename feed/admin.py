@@ -6,15 +6,13 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.db import transaction
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 
 from checkins.models import CheckIn
-from checkins.services import checkins_delete
 from feed.models import User
-from feed.services import sign_in_allow
+from feed.services import sign_in_allow, user_admin_save, users_delete
 
 
 def travellers(count: int) -> str:
@@ -80,13 +78,17 @@ class UserAdmin(BaseUserAdmin):
         count = sign_in_allow(users=queryset, allowed=True, by=request.user)
         self.message_user(request, f"{travellers(count)} can sign in again.", messages.SUCCESS)
 
-    # A traveller deleted here takes their journeys' documents along: the database's cascade
-    # alone would leave them in the document store.
+    # Saving and deleting go through the services, like every other write: a private profile,
+    # a blocked sign-in or a deleted traveller shows on cached pages at once, and a deleted
+    # traveller's journey documents go with them.
+    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
+        assert isinstance(request.user, User)
+        if obj.pk == request.user.pk and not obj.is_active:
+            self.message_user(request, "You cannot block your own sign-in.", messages.WARNING)
+        user_admin_save(user=obj, by=request.user)
+
     def delete_model(self, request: HttpRequest, obj: User) -> None:
-        self.delete_queryset(request, User.objects.filter(pk=obj.pk))
+        users_delete(users=User.objects.filter(pk=obj.pk))
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
-        with transaction.atomic():
-            journeys = CheckIn.objects.filter(user__in=queryset).values_list("id", flat=True)
-            checkins_delete(checkin_ids=list(journeys))
-            queryset.delete()
+        users_delete(users=queryset)

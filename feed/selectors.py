@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from checkins.models import MAX_DURATION, CheckIn, Visibility
@@ -89,7 +89,11 @@ def _following_ids(viewer: User, after: tuple[datetime, int] | None, count: int)
     """The ids of the newest ``count`` feed journeys of the people the viewer follows, after
     the cursor. Asked as "the newest few of each person, then the newest of those", each
     person's read from their own journeys index: as a single query over everyone's journeys
-    PostgreSQL reads and sorts tens of thousands of rows for someone who follows hundreds."""
+    PostgreSQL reads and sorts tens of thousands of rows for someone who follows hundreds.
+
+    People the feed leaves out anyway (sign-in blocked, muted, blocked either way) are left out
+    here too: their journeys would take places in the ``count`` and leave the page short, with
+    no cursor to the older journeys of everyone else."""
     # Only placeholders go into the text; values are parameters.
     cursor_sql, params = "", list[Any]()
     if after is not None:
@@ -97,17 +101,27 @@ def _following_ids(viewer: User, after: tuple[datetime, int] | None, count: int)
         params = [after[0], after[1]]
     sql = f"""
         SELECT mine.id FROM feed_follow f
+        JOIN feed_user u ON u.id = f.followee_id AND u.is_active
         CROSS JOIN LATERAL (
             SELECT c.id, c.departure_planned FROM checkins_checkin c
             WHERE c.user_id = f.followee_id AND c.visibility = ANY(%s) {cursor_sql}
             ORDER BY c.departure_planned DESC, c.id DESC LIMIT %s
         ) mine
         WHERE f.follower_id = %s AND f.accepted
+          AND NOT EXISTS (
+            SELECT 1 FROM feed_mute m WHERE m.muter_id = %s AND m.muted_id = f.followee_id
+          )
+          AND NOT EXISTS (
+            SELECT 1 FROM feed_block b
+            WHERE (b.blocker_id = %s AND b.blocked_id = f.followee_id)
+               OR (b.blocker_id = f.followee_id AND b.blocked_id = %s)
+          )
         ORDER BY mine.departure_planned DESC, mine.id DESC LIMIT %s
     """  # noqa: S608
     visibilities = [str(v) for v in FOLLOWING_VISIBILITIES]
+    me = viewer.pk
     with connection.cursor() as cursor:
-        cursor.execute(sql, [visibilities, *params, count, viewer.pk, count])
+        cursor.execute(sql, [visibilities, *params, count, me, me, me, me, count])
         return [row[0] for row in cursor.fetchall()]
 
 
@@ -257,8 +271,11 @@ def profile_get(
     journeys = checkins_visible_to(viewer).filter(user=owner)
 
     def figures() -> tuple[FeedPage, Totals, dict[str, int]]:
+        # As the follow lists count them: people whose sign-in is blocked are left out.
         counts = Follow.objects.filter(
-            Q(followee=owner) | Q(follower=owner), accepted=True
+            Q(followee=owner, follower__is_active=True)
+            | Q(follower=owner, followee__is_active=True),
+            accepted=True,
         ).aggregate(
             followers=Count("id", filter=Q(followee=owner)),
             following=Count("id", filter=Q(follower=owner)),
@@ -280,18 +297,92 @@ def profile_get(
     )
 
 
+def traveller_get(*, viewer: Viewer, username: str) -> User | None:
+    """The traveller ``username`` as the viewer may address them (to follow, block, mute…).
+    None for an unknown username, for someone whose sign-in is blocked and for someone who
+    blocked the viewer: the same answer for all three, so a block does not show."""
+    other = User.objects.filter(username=username, is_active=True).first()
+    if other is None or not viewer.is_authenticated or other.pk == viewer.pk:
+        return other
+    if Block.objects.filter(blocker=other, blocked=viewer).exists():
+        return None
+    return other
+
+
 def follow_requests(*, owner: User) -> list[Follow]:
     return list(
-        Follow.objects.filter(followee=owner, accepted=False)
+        Follow.objects.filter(followee=owner, accepted=False, follower__is_active=True)
         .filter(not_blocked(owner, "follower"))
         .select_related("follower")
         .order_by("-created_at")
     )
 
 
+# People per page of a follow list: bounded, whatever the query string says.
+FOLLOW_LIST_SIZE = 50
+
+
+@dataclass(frozen=True)
+class FollowList:
+    """One page of a traveller's followers (``direction`` "followers") or of those they follow
+    ("following"). ``shown`` is False when the viewer may not see the list (a private
+    profile's lists are for its owner and accepted followers): ``people`` is empty then."""
+
+    owner: User
+    relation: Relation
+    direction: str
+    shown: bool
+    people: list[User]
+    next_cursor: str | None
+
+
+def parse_follow_cursor(text: str) -> int | None:
+    """A follow-list cursor (the id of the last follow shown), or None if it is not one."""
+    return int(text) if text.isdigit() and len(text) <= 18 else None
+
+
+def follow_list(
+    *, viewer: Viewer, username: str, direction: str, after: int | None = None
+) -> FollowList | None:
+    """A traveller's followers or those they follow (accepted follows), newest first, one page
+    after the cursor ``after`` (keyset on the follow's id: no OFFSET, each page costs the same).
+
+    None, as for an unknown username, when there is no such active traveller or a block stands
+    between them and the viewer either way. People whose sign-in is blocked and people blocked
+    either way by the viewer are left out of the list.
+    """
+    if direction not in ("followers", "following"):
+        raise ValueError(f"no follow list {direction!r}")
+    owner = User.objects.filter(username=username, is_active=True).first()
+    if owner is None:
+        return None
+    standing = relation(viewer=viewer, owner=owner)
+    if standing.blocked or standing.blocked_by:
+        return None
+    if owner.private_profile and not (standing.is_self or standing.follows):
+        return FollowList(owner, standing, direction, False, [], None)
+    # The person listed on each follow: the follower, or the one followed.
+    person = "follower" if direction == "followers" else "followee"
+    mine = {"followee": owner} if direction == "followers" else {"follower": owner}
+    follows = Follow.objects.filter(accepted=True, **mine, **{f"{person}__is_active": True})
+    if viewer.is_authenticated:
+        follows = follows.filter(not_blocked(viewer, person))
+    if after is not None:
+        follows = follows.filter(id__lt=after)
+    rows = list(follows.select_related(person).order_by("-id")[: FOLLOW_LIST_SIZE + 1])
+    next_cursor = str(rows[FOLLOW_LIST_SIZE - 1].id) if len(rows) > FOLLOW_LIST_SIZE else None
+    people = [getattr(row, person) for row in rows[:FOLLOW_LIST_SIZE]]
+    return FollowList(owner, standing, direction, True, people, next_cursor)
+
+
 def likers(*, viewer: Viewer, checkin: CheckIn, limit: int = 100) -> list[User]:
-    """Who liked a journey the viewer may see, without those blocked either way."""
-    likes = Like.objects.filter(checkin=checkin).select_related("user").order_by("-created_at")
+    """Who liked a journey the viewer may see, without those blocked either way and those whose
+    sign-in is blocked (their profiles are gone)."""
+    likes = (
+        Like.objects.filter(checkin=checkin, user__is_active=True)
+        .select_related("user")
+        .order_by("-created_at")
+    )
     if viewer.is_authenticated:
         likes = likes.filter(not_blocked(viewer))
     return [like.user for like in likes[:limit]]
@@ -300,23 +391,29 @@ def likers(*, viewer: Viewer, checkin: CheckIn, limit: int = 100) -> list[User]:
 # --- Notifications ----------------------------------------------------------------------------
 
 
-def notifications(*, recipient: User, limit: int = 50) -> list[Notification]:
-    """The recipient's newest notifications. A like on a journey the recipient has since made
-    private still shows (it is theirs); blocked actors do not."""
-    return list(
-        Notification.objects.filter(recipient=recipient)
+def _inbox(recipient: User) -> QuerySet[Notification]:
+    """The notifications the recipient is shown: none from someone blocked either way or whose
+    sign-in is blocked, and none about a journey the recipient may not see (checked per
+    notification, by the journey's id: the recipient's own journeys are always theirs to see,
+    so a like on one they have made private still shows)."""
+    seen = checkins_visible_to(recipient).filter(id=OuterRef("checkin_id"))
+    return (
+        Notification.objects.filter(recipient=recipient, actor__is_active=True)
         .filter(not_blocked(recipient, "actor"))
-        .select_related("actor", "checkin")
-        .order_by("-created_at", "-id")[:limit]
+        .filter(Q(checkin__isnull=True) | Exists(seen))
+    )
+
+
+def notifications(*, recipient: User, limit: int = 50) -> list[Notification]:
+    """The recipient's newest notifications (see _inbox), unread ones with ``read_at`` None."""
+    return list(
+        _inbox(recipient).select_related("actor", "checkin").order_by("-created_at", "-id")[:limit]
     )
 
 
 def unread_count(*, recipient: User) -> int:
-    return (
-        Notification.objects.filter(recipient=recipient, read_at__isnull=True)
-        .filter(not_blocked(recipient, "actor"))
-        .count()
-    )
+    """How many of the notifications the recipient is shown are unread."""
+    return _inbox(recipient).filter(read_at__isnull=True).count()
 
 
 def browser_sessions(*, user: User) -> list[UserSession]:

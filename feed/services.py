@@ -16,6 +16,7 @@ from checkins.models import CheckIn, Visibility
 from checkins.selectors import checkin_get
 from feed.models import Block, Follow, Like, Mute, Notification, User, UserSession
 from feed.selectors import FEED_GENERATION_KEY
+from trainy.services import model_update
 
 logger = logging.getLogger(__name__)
 
@@ -40,18 +41,18 @@ def _notify(recipient: User, actor: User, kind: str, checkin: CheckIn | None = N
     Notification.objects.create(recipient=recipient, actor=actor, kind=kind, checkin=checkin)
 
 
-def _blocked_between(a: User, b: User) -> bool:
-    return Block.objects.filter(Q(blocker=a, blocked=b) | Q(blocker=b, blocked=a)).exists()
-
-
 @transaction.atomic
 def follow_create(*, follower: User, followee: User) -> Follow:
     """Follow ``followee``, or ask to when their profile is private. Following twice changes
-    nothing. Raises ValidationError for oneself or across a block."""
+    nothing. Raises User.DoesNotExist when ``followee`` blocked the follower (the caller answers
+    as for an unknown user, so the block does not show), ValidationError for oneself or someone
+    the follower blocked."""
     if follower.pk == followee.pk:
         raise ValidationError("You cannot follow yourself.")
-    if _blocked_between(follower, followee):
-        raise ValidationError(f"You cannot follow {followee.name}.")
+    if Block.objects.filter(blocker=followee, blocked=follower).exists():
+        raise User.DoesNotExist
+    if Block.objects.filter(blocker=follower, blocked=followee).exists():
+        raise ValidationError(f"You blocked {followee.name}: unblock them to follow them.")
     follow, created = Follow.objects.get_or_create(
         follower=follower, followee=followee, defaults={"accepted": not followee.private_profile}
     )
@@ -81,8 +82,7 @@ def follow_request_answer(*, owner: User, follower_id: int, accept: bool) -> Non
     if request is None:
         return
     if accept:
-        request.accepted = True
-        request.save(update_fields=["accepted", "updated_at"])
+        model_update(instance=request, data={"accepted": True})
         _notify(request.follower, owner, Notification.Kind.FOLLOW_ACCEPTED)
     else:
         request.delete()
@@ -150,10 +150,18 @@ def like_delete(*, user: User, checkin_id: int) -> None:
     feed_changed()
 
 
-def notifications_mark_read(*, recipient: User) -> int:
-    return Notification.objects.filter(recipient=recipient, read_at__isnull=True).update(
-        read_at=timezone.now()
-    )
+def notifications_mark_read(*, recipient: User, up_to: int | None = None) -> int:
+    """Mark the recipient's notifications read: those up to the id ``up_to`` (the newest they
+    were shown: one that came in after the page was drawn stays unread), or all. Returns how
+    many changed. Pages kept rendered show the unread count in their header, so they are let
+    go."""
+    unread = Notification.objects.filter(recipient=recipient, read_at__isnull=True)
+    if up_to is not None:
+        unread = unread.filter(id__lte=up_to)
+    changed = unread.update(read_at=timezone.now())
+    if changed:
+        feed_changed()
+    return changed
 
 
 @transaction.atomic
@@ -171,23 +179,20 @@ def settings_update(
     if default_visibility not in Visibility.values:
         raise ValidationError({"default_visibility": "Pick one of the visibilities offered."})
     was_private = user.private_profile
-    user.default_visibility = default_visibility
-    user.private_profile = private_profile
-    user.likes_enabled = likes_enabled
-    user.private_after_days = private_after_days
-    user.leaderboard_opt_out = leaderboard_opt_out
-    user.full_clean(exclude=["password"])
-    user.save(
-        update_fields=[
-            "default_visibility",
-            "private_profile",
-            "likes_enabled",
-            "private_after_days",
-        ]
+    changed = model_update(
+        instance=user,
+        data={
+            "default_visibility": default_visibility,
+            "private_profile": private_profile,
+            "likes_enabled": likes_enabled,
+            "private_after_days": private_after_days,
+            "leaderboard_opt_out": leaderboard_opt_out,
+        },
     )
     if was_private and not private_profile:
         Follow.objects.filter(followee=user, accepted=False).update(accepted=True)
-    feed_changed()
+    if changed:
+        feed_changed()
     if private_after_days is not None:
         journeys_make_private_by_age(users=[user])
     return user
@@ -221,8 +226,51 @@ def sign_in_allow(*, users: QuerySet[User], allowed: bool, by: User) -> int:
     """Block or allow sign-in for ``users``; how many changed. Django and allauth refuse an
     inactive user at every sign-in, local or through GitLab, and ModelBackend no longer finds
     one for an existing session, so a blocked traveller is signed out at their next request.
-    Nobody blocks their own sign-in (``by`` is left out)."""
-    return users.exclude(pk=by.pk).filter(is_active=not allowed).update(is_active=allowed)
+    Their journeys and their name leave every other traveller's pages (checkins_visible_to),
+    cached ones included. Nobody blocks their own sign-in (``by`` is left out)."""
+    changed = users.exclude(pk=by.pk).filter(is_active=not allowed).update(is_active=allowed)
+    if changed:
+        feed_changed()
+    return changed
+
+
+# --- What admins change -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def user_admin_save(*, user: User, by: User) -> User:
+    """Save a traveller as an admin's form left them (the form has set and validated the
+    fields; ``user`` may be new). Blocking or allowing sign-in there goes through
+    sign_in_allow, as the admin's actions do. Names, avatars and private profiles are on
+    cached pages, which are let go after the commit."""
+    stored = User.objects.filter(pk=user.pk).values_list("is_active", flat=True).first()
+    allowed = user.is_active
+    if stored is not None:
+        user.is_active = stored
+    user.save()
+    if stored is not None and stored != allowed:
+        sign_in_allow(users=User.objects.filter(pk=user.pk), allowed=allowed, by=by)
+        user.refresh_from_db(fields=["is_active"])
+    feed_changed()
+    return user
+
+
+@transaction.atomic
+def users_delete(*, users: QuerySet[User]) -> int:
+    """Delete travellers (an admin's doing) with their journeys and the journeys' documents,
+    which the database's cascade alone would leave in the document store; their follows, likes
+    and notifications go by that cascade. Cached pages are let go after the commit. Returns
+    how many travellers went."""
+    # Imported here: checkins.services imports this module (for feed_changed).
+    from checkins.services import checkins_delete
+
+    ids = list(users.values_list("pk", flat=True))
+    checkins_delete(
+        checkin_ids=list(CheckIn.objects.filter(user__in=ids).values_list("id", flat=True))
+    )
+    User.objects.filter(pk__in=ids).delete()
+    feed_changed()
+    return len(ids)
 
 
 # --- Signed-in browsers -------------------------------------------------------------------------

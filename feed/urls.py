@@ -11,6 +11,18 @@ urlpatterns = [
     path("settings/", views.settings_page, name="settings"),
     path("settings/sessions/", views.sessions_page, name="sessions"),
     path("u/<str:username>/", views.profile, name="profile"),
+    path(
+        "u/<str:username>/followers/",
+        views.follows_page,
+        {"direction": "followers"},
+        name="followers",
+    ),
+    path(
+        "u/<str:username>/following/",
+        views.follows_page,
+        {"direction": "following"},
+        name="followed",
+    ),
     path("u/<str:username>/follow/", views.follow, name="follow"),
     path("u/<str:username>/unfollow/", views.unfollow, name="unfollow"),
     *(

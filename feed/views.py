@@ -11,7 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_ratelimit.core import is_ratelimited
@@ -20,7 +20,7 @@ from checkins.models import CheckIn
 from checkins.selectors import checkin_get, parse_cursor
 from checkins.timetable.forms import StationSearchForm
 from feed import services
-from feed.forms import SettingsForm
+from feed.forms import MarkReadForm, SettingsForm
 from feed.models import User
 from feed.selectors import (
     FRONT_PAGE_SECONDS,
@@ -28,10 +28,13 @@ from feed.selectors import (
     cached_following_feed,
     cached_global_feed,
     feed_generation,
+    follow_list,
     follow_requests,
     likers,
     notifications,
+    parse_follow_cursor,
     profile_get,
+    traveller_get,
     with_likes,
 )
 from trainy.http import AuthenticatedRequest
@@ -145,7 +148,12 @@ def profile(request: HttpRequest, username: str) -> HttpResponse:
 
 
 def _other(request: AuthenticatedRequest, username: str) -> User:
-    return get_object_or_404(User, username=username, is_active=True)
+    """The traveller a follow, block or mute is about; 404 as for an unknown username when they
+    blocked the one asking (a block does not show), or their sign-in is blocked."""
+    other = traveller_get(viewer=request.user, username=username)
+    if other is None:
+        raise Http404("No such traveller.")
+    return other
 
 
 @login_required
@@ -155,6 +163,8 @@ def follow(request: AuthenticatedRequest, username: str) -> HttpResponse:
     followee = _other(request, username)
     try:
         made = services.follow_create(follower=request.user, followee=followee)
+    except User.DoesNotExist:
+        raise Http404("No such traveller.") from None
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return _back(request, "/")
@@ -248,13 +258,38 @@ def journey_likers(request: HttpRequest, checkin_id: int) -> HttpResponse:
 
 
 @login_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def notification_list(request: AuthenticatedRequest) -> HttpResponse:
+    """GET: the notifications, unread ones marked, changing nothing. POST ("Mark all as read"):
+    those the page showed are read from now on."""
+    posted = request.method == "POST"
+    form = MarkReadForm(request.POST if posted else None)
+    if posted and form.is_valid():
+        services.notifications_mark_read(recipient=request.user, up_to=form.cleaned_data["seen"])
+        return redirect("feed:notifications")
     items = notifications(recipient=request.user)
-    # Seen once shown: the unread ones are marked in the list, then read.
-    unread = {item.id for item in items if item.read_at is None}
-    services.notifications_mark_read(recipient=request.user)
-    return render(request, "feed/notifications.html", {"items": items, "unread": unread})
+    context = {
+        "items": items,
+        "form": form,
+        # Marking read goes up to the newest shown (the header's count covers older ones too).
+        "newest": max((item.id for item in items), default=None),
+    }
+    status = 400 if form.errors else 200
+    return render(request, "feed/notifications.html", context, status=status)
+
+
+@require_GET
+def follows_page(request: HttpRequest, username: str, direction: str) -> HttpResponse:
+    """A traveller's followers, or the travellers they follow."""
+    found = follow_list(
+        viewer=request.user,
+        username=username,
+        direction=direction,
+        after=parse_follow_cursor(request.GET.get("after", "")),
+    )
+    if found is None:
+        raise Http404("No such traveller.")
+    return render(request, "feed/follows.html", {"follows": found})
 
 
 @login_required

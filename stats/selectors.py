@@ -7,7 +7,6 @@ import hashlib
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from django.core.cache import cache
 from django.db.models import (
@@ -22,9 +21,10 @@ from django.db.models import (
 from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, TruncMonth
 from django.utils import timezone
 
-from checkins.models import CheckIn, Mode, Purpose, Visibility
-from checkins.selectors import Totals, checkin_totals, not_blocked
+from checkins.models import CheckIn, Mode, Purpose
+from checkins.selectors import Totals, Viewer, checkin_totals, checkins_visible_to
 from feed.models import User
+from feed.selectors import FEED_VISIBILITIES
 from stats import emissions
 from stats.cache import stats_generation
 from stats.filters import StatsFilter, journeys_in
@@ -252,24 +252,21 @@ class Standing:
     distance_km: float
 
 
-def leaderboard(*, viewer: Any, since: datetime, limit: int = 20) -> list[Standing]:
-    """Travellers by points for journeys departing since ``since``. Only journeys that feeds
-    list (public; signed-in users only for signed-in viewers) of public profiles count, so no
-    one's rank gives away what they keep to themselves; travellers who opted out are left
-    out, as are those blocked either way."""
-    shared = [Visibility.PUBLIC]
-    if viewer.is_authenticated:
-        shared.append(Visibility.AUTHENTICATED)
-    journeys = CheckIn.objects.filter(
+def leaderboard(*, viewer: Viewer, since: datetime, limit: int = 20) -> list[Standing]:
+    """Travellers by points for journeys departing since ``since``. What counts is what the
+    viewer's global feed would list (checkins_visible_to narrowed to FEED_VISIBILITIES: public,
+    and signed-in users only for signed-in viewers; nobody blocked either way, nobody whose
+    sign-in is blocked), of public profiles only, so no one's rank gives away what they keep to
+    themselves; travellers who opted out are left out."""
+    journeys = checkins_visible_to(viewer).filter(
+        visibility__in=FEED_VISIBILITIES,
         departure_planned__gte=since,
         departure_planned__lte=timezone.now(),
-        visibility__in=shared,
+        # A private profile's journeys are visible to its accepted followers, but a rank is
+        # shown to everyone.
         user__private_profile=False,
         user__leaderboard_opt_out=False,
-        user__is_active=True,
     )
-    if viewer.is_authenticated:
-        journeys = journeys.filter(not_blocked(viewer))
     rows = list(
         journeys.values("user")
         .annotate(points=Sum(points_expression()), journeys=Count("id"), meters=Sum("distance_m"))

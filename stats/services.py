@@ -13,6 +13,7 @@ from feed.models import User
 from stats.exports import SPOOL_BYTES, ExportOptions, export_chunks
 from stats.exports.selectors import export_source
 from stats.models import Export
+from trainy.services import model_update
 
 logger = logging.getLogger(__name__)
 
@@ -113,12 +114,10 @@ def export_fail(*, export_id: int, error: str) -> None:
 
 def calendar_token_renew(*, user: User) -> str:
     """Give the traveller's calendar feed a new secret URL; the old one stops working."""
-    user.calendar_token = secrets.token_urlsafe(32)
-    user.save(update_fields=["calendar_token"])
+    model_update(instance=user, data={"calendar_token": secrets.token_urlsafe(32)})
     return user.calendar_token
 
 
 def calendar_token_revoke(*, user: User) -> None:
     """Turn the traveller's calendar feed off: its URL answers 404 from now on."""
-    user.calendar_token = ""
-    user.save(update_fields=["calendar_token"])
+    model_update(instance=user, data={"calendar_token": ""})

@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit
 
 from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http.response import HttpResponseBase
 from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
 from django.urls.resolvers import RegexPattern, RoutePattern
 
@@ -197,6 +198,13 @@ def field_names(html: str) -> set[str]:
 
 def same_site_path(location: str) -> str:
     return urlsplit(location).path
+
+
+def response_body(response: HttpResponseBase) -> bytes:
+    """The whole body of a response, streamed or not."""
+    if getattr(response, "streaming", False):
+        return b"".join(response.streaming_content)  # type: ignore[attr-defined]
+    return response.content  # type: ignore[attr-defined]
 
 
 @dataclass

@@ -9,7 +9,7 @@ parameter: a new kind of URL needs one line in ``World.good_values`` below.
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
@@ -27,6 +27,12 @@ from tests.factories import CheckInFactory, UserFactory
 from tests.urlwalk import Route
 
 UNKNOWN_ID = "987654321"
+# A calendar token of nobody's (it fits the URL pattern: 16 to 64 of [A-Za-z0-9_-]).
+UNKNOWN_TOKEN = "nobodys-calendar-0123456789abcdefghij"
+# Path parameters whose value is one traveller's secret (the calendar feed's token): a URL with
+# one is that traveller's, whoever sends it (the feed needs no sign-in), so a walk over several
+# viewers sends each of them their own only (World.secret_values).
+SECRET_PARAMETERS = frozenset({"token"})
 
 
 @dataclass
@@ -44,10 +50,13 @@ class World:
     bobs_export: Export
     trip_id: str
     service_date: str
+    # Values a test adds for rows of its own (say, journeys carrying markers), listed by
+    # good_values after the world's.
+    extra: dict[str, list[str]] = field(default_factory=dict)
 
     def good_values(self, route: Route, name: str) -> list[str]:
         """Values of path parameter ``name`` that lead somewhere real, the signed-in traveller's
-        own first, then other people's."""
+        own first, then other people's, then any the test added (``extra``)."""
         if name == "object_id":
             return self._admin_objects(route)
         values = {
@@ -68,12 +77,20 @@ class World:
             "id": [self.alice.id],
             "url": ["no/such/page/"],
         }.get(name)
-        if values is None:
+        if values is None and name not in self.extra:
             raise LookupError(
                 f"tests/world.py has no value for the path parameter {name!r} of "
                 f"{route.label}: add one to World.good_values"
             )
-        return [str(value) for value in values]
+        return [str(value) for value in [*(values or []), *self.extra.get(name, [])]]
+
+    def secret_values(self, name: str, user: User | None) -> list[str]:
+        """The value of the secret path parameter ``name`` (SECRET_PARAMETERS) that is ``user``'s
+        own; one of nobody's for a signed-out visitor or a traveller without one."""
+        if name != "token":
+            raise LookupError(f"{name!r} is not a secret path parameter")
+        own = user.calendar_token if user is not None else ""
+        return [own or UNKNOWN_TOKEN]
 
     def _admin_objects(self, route: Route) -> list[str]:
         """The primary key of a row of the model an admin URL is about."""

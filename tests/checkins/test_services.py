@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from checkins.geo import decode_path
 from checkins.models import CheckIn, Visibility
-from checkins.services import Place, checkin_create, journey_enrich
+from checkins.services import Place, checkin_create, checkin_update, journey_enrich
 from tests.factories import CheckInFactory
 from trainy.documents import journey_store
 
@@ -121,3 +121,23 @@ def test_enriching_a_journey_deleted_meanwhile_leaves_no_document(alice, monkeyp
     monkeypatch.setattr(services, "build_document", build_then_delete)
     assert journey_enrich(checkin_id=checkin.id) is None
     assert journey_store().get(checkin.id) is None
+
+
+def test_an_edit_keeps_the_figures_an_enrichment_wrote_meanwhile(alice):
+    journey = CheckInFactory(user=alice, message="before", distance_m=None)
+    on_the_edit_page = CheckIn.objects.get(id=journey.id)
+    # The enrichment task finishes while the traveller is on the edit page.
+    CheckIn.objects.filter(id=journey.id).update(distance_m=284_000, duration_s=6660)
+
+    checkin_update(checkin=on_the_edit_page, message="after", visibility="public",
+                   purpose="private")  # fmt: skip
+
+    stored = CheckIn.objects.get(id=journey.id)
+    assert (stored.message, stored.distance_m, stored.duration_s) == ("after", 284_000, 6660)
+
+
+def test_an_edit_that_changes_nothing_lets_no_cache_go(alice, django_capture_on_commit_callbacks):
+    journey = CheckInFactory(user=alice, message="same", visibility="public", purpose="private")
+    with django_capture_on_commit_callbacks() as callbacks:
+        checkin_update(checkin=journey, message="same", visibility="public", purpose="private")
+    assert callbacks == []

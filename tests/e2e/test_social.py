@@ -1,5 +1,6 @@
 """Two travellers: one follows the other, sees her journey in "following" and likes it; she is
-told, then makes the journey private, and it is gone from his feeds and its URL answers 404."""
+told, marks it read, then makes the journey private, and it is gone from his feeds and its URL
+answers 404."""
 
 from __future__ import annotations
 
@@ -66,6 +67,13 @@ def test_following_liking_and_a_journey_made_private(page: Page, second_page: Pa
     notes = second_page.get_by_test_id("notifications")
     expect(notes).to_contain_text("Ben started following you")
     expect(notes).to_contain_text("Ben liked your journey")
+    # Looking changes nothing; she marks them read herself.
+    second_page.reload()
+    expect(second_page.get_by_test_id("notifications-link")).to_contain_text("2")
+    expect(notes.locator("li.unread")).to_have_count(2)
+    second_page.get_by_role("button", name="Mark all as read").click()
+    expect(notes.locator("li.unread")).to_have_count(0)
+    expect(second_page.get_by_test_id("notifications-link")).not_to_contain_text("2")
     second_page.goto(f"/journeys/{journey.id}/edit/")
     second_page.get_by_label("Visibility").select_option("private")
     second_page.get_by_role("button", name="Save").click()

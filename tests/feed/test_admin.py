@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from html.parser import HTMLParser
+
 import pytest
 from django.test import Client
 
-from checkins.models import CheckIn
+from checkins.models import CheckIn, Visibility
 from checkins.services import journey_enrich
-from feed.models import User
+from feed.models import Like, User
 from tests.factories import PASSWORD, CheckInFactory, UserFactory
 from trainy.documents import journey_store
 
@@ -33,8 +35,8 @@ def rows(client, query: str = "") -> list[tuple[str, int]]:
     return [(user.username, user.journey_count) for user in response.context["cl"].result_list]
 
 
-def act(client, action: str, users: list[User]):
-    data = {"action": action, "_selected_action": [user.pk for user in users]}
+def act(client, action: str, users: list[User], **extra: str):
+    data = {"action": action, "_selected_action": [user.pk for user in users], **extra}
     return client.post(USERS, data, follow=True)
 
 
@@ -146,3 +148,166 @@ def test_a_deleted_traveller_takes_their_journey_documents_along(
     assert list(CheckIn.objects.values_list("id", flat=True)) == [kept.id]
     assert journey_store().get(theirs.id) is None
     assert journey_store().get(kept.id) is not None
+
+
+# --- Admin changes show on cached pages at once -------------------------------------------------
+
+
+class _FormReader(HTMLParser):
+    """What a browser would submit for the form ``form_id`` as the page shows it: text and hidden
+    inputs, ticked boxes, selected options, text areas (submit buttons left out)."""
+
+    def __init__(self, form_id: str) -> None:
+        super().__init__()
+        self.form_id, self.inside = form_id, False
+        self.data: dict[str, list[str]] = {}
+        self.select: str | None = None
+        self.textarea: str | None = None
+
+    def _add(self, name: str | None, value: str | None) -> None:
+        if name:
+            self.data.setdefault(name, []).append(value or "")
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if tag == "form":
+            self.inside = values.get("id") == self.form_id
+        if not self.inside:
+            return
+        kind = (values.get("type") or "text").lower()
+        if tag == "input" and kind in ("checkbox", "radio"):
+            if "checked" in values:
+                self._add(values.get("name"), values.get("value") or "on")
+        elif tag == "input" and kind not in ("submit", "button", "image", "reset", "file"):
+            self._add(values.get("name"), values.get("value"))
+        elif tag == "select":
+            self.select = values.get("name")
+        elif tag == "option" and self.select and "selected" in values:
+            self._add(self.select, values.get("value"))
+        elif tag == "textarea":
+            self.textarea = values.get("name")
+            self._add(self.textarea, "")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self.inside = False
+        elif tag == "select":
+            self.select = None
+        elif tag == "textarea":
+            self.textarea = None
+
+    def handle_data(self, data: str) -> None:
+        if self.inside and self.textarea:
+            self.data[self.textarea][-1] += data
+
+
+def submit_change_form(client, user: User, **changes: object):
+    """Change ``user`` through the admin's own change form, as an admin in a browser would:
+    the form as shown, with ``changes`` (a box is ticked with True, cleared with False)."""
+    url = f"{USERS}{user.pk}/change/"
+    reader = _FormReader("user_form")
+    reader.feed(client.get(url).content.decode())
+    assert "username" in reader.data, "the admin's change form was not found"
+    data = dict(reader.data)
+    for name, value in changes.items():
+        if value is False:
+            data.pop(name, None)
+        else:
+            data[name] = ["on" if value is True else str(value)]
+    response = client.post(url, {**data, "_save": "Save"})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    return response
+
+
+@pytest.fixture
+def journey_on_the_front_page(alice):
+    journey = CheckInFactory(user=alice, visibility=Visibility.PUBLIC, line_name="ICE 1601")
+    visitor = Client()
+    assert "ICE 1601" in visitor.get("/").content.decode()
+    # The page is kept rendered now: a row written behind the services' back does not show.
+    CheckInFactory(user=alice, visibility=Visibility.PUBLIC, line_name="RE 7")
+    assert "RE 7" not in visitor.get("/").content.decode()
+    return journey, visitor
+
+
+def test_a_profile_made_private_in_the_admin_leaves_the_cached_front_page_at_once(
+    admin_client, alice, journey_on_the_front_page, django_capture_on_commit_callbacks
+):
+    journey, visitor = journey_on_the_front_page
+    with django_capture_on_commit_callbacks(execute=True):
+        submit_change_form(admin_client, alice, private_profile=True)
+
+    assert User.objects.get(pk=alice.pk).private_profile
+    assert "ICE 1601" not in visitor.get("/").content.decode()
+    assert visitor.get(f"/journeys/{journey.id}/").status_code == 404
+
+
+def test_a_name_changed_in_the_admin_shows_on_the_cached_front_page_at_once(
+    admin_client, alice, journey_on_the_front_page, django_capture_on_commit_callbacks
+):
+    _, visitor = journey_on_the_front_page
+    with django_capture_on_commit_callbacks(execute=True):
+        submit_change_form(admin_client, alice, display_name="Alice Liddell")
+    assert "Alice Liddell" in visitor.get("/").content.decode()
+
+
+def test_sign_in_blocked_in_the_admin_takes_the_journeys_off_the_cached_front_page(
+    admin_client, alice, journey_on_the_front_page, django_capture_on_commit_callbacks
+):
+    journey, visitor = journey_on_the_front_page
+    with django_capture_on_commit_callbacks(execute=True):
+        act(admin_client, "block_sign_in", [alice])
+
+    assert "ICE 1601" not in visitor.get("/").content.decode()
+    assert visitor.get(f"/journeys/{journey.id}/").status_code == 404
+
+    with django_capture_on_commit_callbacks(execute=True):
+        act(admin_client, "allow_sign_in", [alice])
+    assert "ICE 1601" in visitor.get("/").content.decode()
+
+
+def test_sign_in_blocked_through_the_change_form_goes_the_same_way(
+    admin_client, root, alice, journey_on_the_front_page, django_capture_on_commit_callbacks
+):
+    _, visitor = journey_on_the_front_page
+    with django_capture_on_commit_callbacks(execute=True):
+        submit_change_form(admin_client, alice, is_active=False)
+
+    assert not User.objects.get(pk=alice.pk).is_active
+    assert "ICE 1601" not in visitor.get("/").content.decode()
+    # As with the action, an admin does not block their own sign-in.
+    response = submit_change_form(admin_client, root, is_active=False)
+    assert User.objects.get(pk=root.pk).is_active
+    assert response.status_code == 302
+
+
+def test_a_traveller_deleted_in_the_admin_leaves_the_cached_front_page_at_once(
+    admin_client, alice, bob, django_capture_on_commit_callbacks
+):
+    # Bob logged no journey: only his like is on the page.
+    journey = CheckInFactory(user=alice, visibility=Visibility.PUBLIC, line_name="ICE 1601")
+    Like.objects.create(user=bob, checkin=journey)
+    visitor = Client()
+    assert "1 like" in visitor.get("/").content.decode()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(f"{USERS}{bob.pk}/delete/", {"post": "yes"})
+
+    assert response.status_code == 302
+    page = visitor.get("/").content.decode()
+    assert "ICE 1601" in page and "1 like" not in page
+
+    with django_capture_on_commit_callbacks(execute=True):
+        act(admin_client, "delete_selected", [alice], post="yes")
+    assert "ICE 1601" not in visitor.get("/").content.decode()
+
+
+def test_an_admin_adds_a_traveller_through_the_add_form(admin_client):
+    response = admin_client.post(
+        f"{USERS}add/",
+        {"username": "newbie", "password1": PASSWORD, "password2": PASSWORD,
+         "usable_password": "true", "_save": "Save"},
+    )  # fmt: skip
+    assert response.status_code == 302, response.content.decode()[:2000]
+    newbie = User.objects.get(username="newbie")
+    assert newbie.is_active and newbie.check_password(PASSWORD)

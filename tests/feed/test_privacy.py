@@ -1,23 +1,40 @@
 """The privacy matrix: every visibility level, public and private profiles, and every kind of
-viewer, on every read path that shows journeys. The expectations are written out here, apart
-from the selector they check."""
+viewer, on every read path that shows a journey or a person. The expectations are written out
+here, apart from the selector they check (checkins.selectors.checkins_visible_to).
+
+The last test walks every GET route of the URL conf for every viewer, so a page added tomorrow
+is checked the day it is added."""
 
 from __future__ import annotations
 
 import itertools
+import re
+from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
-from checkins.models import Visibility
-from feed.models import Block, Follow, Like
+from checkins.models import CheckIn, Visibility
+from checkins.services import journey_enrich
+from feed.models import Block, Follow, Like, Notification, User
+from feed.services import sign_in_allow
+from stats.models import Export
+from stats.services import calendar_token_renew
 from tests.factories import CheckInFactory, UserFactory
+from tests.urlwalk import response_body, routes, url_for
+from tests.world import SECRET_PARAMETERS, UNKNOWN_ID, UNKNOWN_TOKEN, build_world
 
 pytestmark = pytest.mark.django_db
 
 VIEWERS = ("owner", "follower", "outsider", "anonymous", "blocked")
+SIGNED_IN = ("owner", "follower", "outsider", "blocked")
 LEVELS = [level.value for level in Visibility]
+
+
+# --- The expectations ---------------------------------------------------------------------------
 
 
 def may_see(viewer: str, visibility: str, private_profile: bool) -> bool:
@@ -47,23 +64,56 @@ def in_following_feed(viewer: str, visibility: str, private_profile: bool) -> bo
     return viewer == "follower" and visibility in ("public", "authenticated", "followers")
 
 
+def in_leaderboard(viewer: str, visibility: str, private_profile: bool) -> bool:
+    """A leaderboard counts what the viewer's global feed lists, of public profiles only: a rank
+    is shown to everyone."""
+    return in_global_feed(viewer, visibility, private_profile) and not private_profile
+
+
+def in_own_only_paths(viewer: str) -> bool:
+    """Calendar feed, statistics map and exports: the owner's, and nobody else's."""
+    return viewer == "owner"
+
+
+def follow_lists_shown(viewer: str, private_profile: bool) -> bool | None:
+    """Whether the viewer sees who follows the owner and whom they follow; None: the lists
+    answer 404, as for an unknown user."""
+    if viewer == "blocked":
+        return None
+    return not private_profile or viewer in ("owner", "follower")
+
+
+# --- The cast -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Cast:
+    owner: User
+    people: dict[str, User]  # by role, and "liker"
+    clients: dict[str, Client]
+
+
 @pytest.fixture
 def cast():
     """Olga owns the journeys; Fred follows her (accepted); Otto is signed in and nothing to
-    her; Bea is blocked by her; the anonymous visitor is not signed in."""
+    her; Bea is blocked by her; the anonymous visitor is not signed in; Lena likes things and
+    is followed by Olga. Everyone signed in has a calendar feed."""
     owner = UserFactory(username="olga", display_name="Olga")
     fred = UserFactory(username="fred", display_name="Fred")
     otto = UserFactory(username="otto", display_name="Otto")
     bea = UserFactory(username="bea", display_name="Bea")
+    lena = UserFactory(username="lena", display_name="Lena")
     Follow.objects.create(follower=fred, followee=owner, accepted=True)
+    Follow.objects.create(follower=owner, followee=lena, accepted=True)
     # Bea followed Olga once; the block ended that, as block_create does.
     Block.objects.create(blocker=owner, blocked=bea)
+    people = {"owner": owner, "follower": fred, "outsider": otto, "blocked": bea, "liker": lena}
     clients = {"anonymous": Client()}
-    for role, person in (("owner", owner), ("follower", fred), ("outsider", otto),
-                         ("blocked", bea)):  # fmt: skip
+    for role in SIGNED_IN:
+        calendar_token_renew(user=people[role])
         clients[role] = Client()
-        clients[role].force_login(person)
-    return owner, clients
+        clients[role].force_login(people[role])
+    return Cast(owner, people, clients)
 
 
 def shows(client: Client, path: str, marker: str) -> bool:
@@ -72,16 +122,59 @@ def shows(client: Client, path: str, marker: str) -> bool:
     return response.status_code == 200 and marker in response.content.decode()
 
 
+def travelling_now(client: Client, path: str = "/") -> str:
+    """The text of the "on the move now" block of a feed page ("" without one). Read from the
+    page itself: a page kept rendered has no template context."""
+    response = client.get(path)
+    assert response.status_code == 200
+    found = re.search(
+        r'data-testid="travelling-now".*?</section>', response.content.decode(), re.DOTALL
+    )
+    return found.group(0) if found else ""
+
+
+def leaderboard_names(client: Client) -> set[str]:
+    response = client.get(reverse("stats:leaderboard"))
+    assert response.status_code == 200
+    return {s.user.username for _, board, _ in response.context["boards"] for s in board}
+
+
+def on_the_map(client: Client) -> bool:
+    """Whether the statistics map draws a route (only the owner has journeys in the cast)."""
+    response = client.get(reverse("stats:map") + "?period=all")
+    assert response.status_code == 200
+    return bool(response.json()["paths"])
+
+
+# --- The matrix over every read path -------------------------------------------------------------
+
+
 @pytest.mark.parametrize(
     ("visibility", "private_profile"), list(itertools.product(LEVELS, (False, True)))
 )
 def test_every_read_path_follows_the_visibility_rules(cast, visibility, private_profile):
-    owner, clients = cast
+    owner, clients = cast.owner, cast.clients
     owner.private_profile = private_profile
     owner.save()
     marker = f"journey-{visibility}-{private_profile}"
-    journey = CheckInFactory(user=owner, visibility=visibility, message=marker)
-    Like.objects.create(user=UserFactory(username="liker"), checkin=journey)
+    line = f"LINE{visibility}{private_profile}".upper()
+    # On the move now: departed half an hour ago, arrives in an hour.
+    now = timezone.now()
+    journey = CheckInFactory(
+        user=owner, visibility=visibility, message=marker, line_name=line,
+        departure_planned=now - timedelta(minutes=30), arrival_planned=now + timedelta(hours=1),
+    )  # fmt: skip
+    Like.objects.create(user=cast.people["liker"], checkin=journey)
+    journey_enrich(checkin_id=journey.id)  # its route, for the statistics map
+    export = Export.objects.create(
+        user=owner, format="csv", status=Export.Status.DONE, rows_total=1, rows_done=1,
+        filename="journeys.csv", content_type="text/csv", content=f"{line},{marker}\n".encode(),
+    )  # fmt: skip
+    for role in SIGNED_IN:  # a like as its notification reads, to each signed-in viewer
+        Notification.objects.create(
+            recipient=cast.people[role], actor=cast.people["liker"],
+            kind=Notification.Kind.LIKE, checkin=journey,
+        )  # fmt: skip
 
     for viewer in VIEWERS:
         client = clients[viewer]
@@ -91,29 +184,90 @@ def test_every_read_path_follows_the_visibility_rules(cast, visibility, private_
         assert detail.status_code == (200 if seen else 404), case
         likes = client.get(reverse("feed:likers", args=[journey.id]))
         assert likes.status_code == (200 if seen else 404), case
+        assert ("Lena" in likes.content.decode()) == seen, case
         assert shows(client, reverse("feed:profile", args=["olga"]), marker) == seen, case
         assert shows(client, "/", marker) == in_global_feed(*case), case
-        if viewer != "anonymous":
-            assert shows(client, reverse("feed:following"), marker) == in_following_feed(*case)
+        assert (line in travelling_now(client)) == in_global_feed(*case), case
+        assert ("olga" in leaderboard_names(client)) == in_leaderboard(*case), case
+        if viewer == "anonymous":
+            for path in (
+                reverse("feed:following"),
+                reverse("feed:notifications"),
+                reverse("stats:map"),
+                reverse("exports:status", args=[export.id]),
+                reverse("exports:download", args=[export.id]),
+            ):
+                assert client.get(path).status_code == 302, path  # to the sign-in page
+            continue
+        assert shows(client, reverse("feed:following"), marker) == in_following_feed(*case)
+        following = travelling_now(client, reverse("feed:following"))
+        assert (line in following) == in_following_feed(*case), case
+        assert shows(client, reverse("feed:notifications"), line) == seen, case
+        token = cast.people[viewer].calendar_token
+        calendar = client.get(reverse("exports:calendar_feed", args=[token]))
+        assert calendar.status_code == 200, case
+        unfolded = calendar.content.replace(b"\r\n ", b"").decode()
+        assert (marker in unfolded) == in_own_only_paths(viewer), case
+        assert on_the_map(client) == in_own_only_paths(viewer), case
+        for name in ("exports:status", "exports:progress", "exports:download"):
+            response = client.get(reverse(name, args=[export.id]))
+            assert response.status_code == (200 if in_own_only_paths(viewer) else 404), case
+        download = client.get(reverse("exports:download", args=[export.id]))
+        assert (marker.encode() in response_body(download)) == in_own_only_paths(viewer), case
+
+
+def test_someone_elses_calendar_token_shows_only_their_journeys_and_an_unknown_one_404s(cast):
+    owner, clients = cast.owner, cast.clients
+    CheckInFactory(user=owner, visibility=Visibility.PUBLIC, message="olgas trip")
+    fred = cast.people["follower"]
+    # Anyone holding Fred's token (signed in as Olga, or not at all) gets Fred's journeys only.
+    for client in (clients["owner"], clients["anonymous"]):
+        response = client.get(reverse("exports:calendar_feed", args=[fred.calendar_token]))
+        assert response.status_code == 200
+        assert b"olgas trip" not in response.content and b"Journeys of Fred" in response.content
+    unknown = clients["owner"].get(reverse("exports:calendar_feed", args=[UNKNOWN_TOKEN]))
+    assert unknown.status_code == 404
+
+
+@pytest.mark.parametrize("private_profile", [False, True])
+def test_follow_lists_follow_the_profile_rules(cast, private_profile):
+    owner, clients = cast.owner, cast.clients
+    owner.private_profile = private_profile
+    owner.save()
+    for viewer in VIEWERS:
+        shown = follow_lists_shown(viewer, private_profile)
+        for name, listed in (("feed:followers", "fred"), ("feed:followed", "lena")):
+            response = clients[viewer].get(reverse(name, args=["olga"]))
+            case = (viewer, name, private_profile)
+            if shown is None:
+                assert response.status_code == 404, case
+                continue
+            assert response.status_code == 200, case
+            people = [person.username for person in response.context["follows"].people]
+            assert (listed in people) == shown, case
+            assert response.context["follows"].shown == shown, case
 
 
 def test_the_blocked_user_does_not_even_find_the_profile(cast):
-    _, clients = cast
+    clients = cast.clients
     assert clients["blocked"].get(reverse("feed:profile", args=["olga"])).status_code == 404
     assert clients["outsider"].get(reverse("feed:profile", args=["olga"])).status_code == 200
 
 
-def test_the_blocker_does_not_see_the_blocked_users_journeys_either(cast):
-    owner, clients = cast
-    bea = owner.blocks.get().blocked
+def test_the_blocker_does_not_see_the_blocked_users_journeys_nor_their_lists(cast):
+    clients = cast.clients
+    bea = cast.people["blocked"]
     theirs = CheckInFactory(user=bea, visibility=Visibility.PUBLIC, message="bea's trip")
     assert clients["owner"].get(reverse("checkins:detail", args=[theirs.id])).status_code == 404
     assert "bea&#x27;s trip" not in clients["owner"].get("/").content.decode()
     assert "bea&#x27;s trip" in clients["outsider"].get("/").content.decode()
+    for name in ("feed:followers", "feed:followed"):
+        assert clients["owner"].get(reverse(name, args=["bea"])).status_code == 404
+        assert clients["outsider"].get(reverse(name, args=["bea"])).status_code == 200
 
 
 def test_profile_totals_count_only_the_journeys_the_viewer_may_see(cast):
-    owner, clients = cast
+    owner, clients = cast.owner, cast.clients
     CheckInFactory(user=owner, visibility=Visibility.PUBLIC, distance_m=100_000)
     CheckInFactory(user=owner, visibility=Visibility.FOLLOWERS, distance_m=50_000)
     CheckInFactory(user=owner, visibility=Visibility.PRIVATE, distance_m=7_000)
@@ -126,3 +280,240 @@ def test_profile_totals_count_only_the_journeys_the_viewer_may_see(cast):
                            ("owner", (3, 157.0))):  # fmt: skip
         seen = totals(role)
         assert (seen.journeys, seen.distance_km) == expected, role
+
+
+def test_notifications_leave_out_blocked_actors_and_journeys_the_recipient_may_not_see(cast):
+    owner, clients = cast.owner, cast.clients
+    fred, bea = cast.people["follower"], cast.people["blocked"]
+    mine = CheckInFactory(user=owner, line_name="RE 1", visibility=Visibility.PRIVATE)
+    Notification.objects.create(recipient=owner, actor=bea, kind=Notification.Kind.FOLLOW)
+    Notification.objects.create(recipient=owner, actor=fred, kind=Notification.Kind.LIKE,
+                                checkin=mine)  # fmt: skip
+    # Not Fred's to see: a private journey of someone else's.
+    Notification.objects.create(recipient=fred, actor=owner, kind=Notification.Kind.LIKE,
+                                checkin=mine)  # fmt: skip
+
+    olgas = clients["owner"].get(reverse("feed:notifications"))
+    assert [(n.actor.username, n.kind) for n in olgas.context["items"]] == [("fred", "like")]
+    assert 'aria-label="1 unread"' in olgas.content.decode()  # the header counts the same
+    freds = clients["follower"].get(reverse("feed:notifications"))
+    assert freds.context["items"] == [] and "RE 1" not in freds.content.decode()
+    assert "unread" not in freds.content.decode()
+
+
+# --- A traveller whose sign-in is blocked ------------------------------------------------------
+
+
+def test_a_traveller_whose_sign_in_is_blocked_leaves_every_other_viewers_pages(cast):
+    owner, clients = cast.owner, cast.clients
+    lena = cast.people["liker"]
+    now = timezone.now()
+    journey = CheckInFactory(
+        user=owner, visibility=Visibility.PUBLIC, message="gone soon", line_name="ICE 1601",
+        departure_planned=now - timedelta(minutes=30), arrival_planned=now + timedelta(hours=1),
+    )  # fmt: skip
+    lenas = CheckInFactory(user=lena, visibility=Visibility.PUBLIC, message="lena's trip")
+    Like.objects.create(user=owner, checkin=lenas)
+    Notification.objects.create(recipient=lena, actor=owner, kind=Notification.Kind.LIKE,
+                                checkin=lenas)  # fmt: skip
+    Notification.objects.create(recipient=cast.people["follower"], actor=owner,
+                                kind=Notification.Kind.FOLLOW_ACCEPTED)  # fmt: skip
+    admin = UserFactory(username="root", is_staff=True, is_superuser=True)
+
+    assert sign_in_allow(users=User.objects.filter(pk=owner.pk), allowed=False, by=admin) == 1
+
+    lena_client = Client()
+    lena_client.force_login(lena)
+    clients = {**clients, "liker": lena_client}
+    for viewer in ("follower", "outsider", "anonymous", "liker"):
+        client = clients[viewer]
+        for path in (
+            reverse("checkins:detail", args=[journey.id]),
+            reverse("feed:likers", args=[journey.id]),
+            reverse("feed:profile", args=["olga"]),
+            reverse("feed:followers", args=["olga"]),
+            reverse("feed:followed", args=["olga"]),
+        ):
+            assert client.get(path).status_code == 404, (viewer, path)
+        assert not shows(client, "/", "gone soon"), viewer
+        assert "ICE 1601" not in travelling_now(client), viewer
+        assert "olga" not in leaderboard_names(client), viewer
+        likers = client.get(reverse("feed:likers", args=[lenas.id]))
+        assert "Olga" not in likers.content.decode(), viewer
+        lenas_followers = client.get(reverse("feed:followers", args=["lena"]))
+        assert lenas_followers.context["follows"].people == [], viewer
+        if viewer != "anonymous":
+            assert not shows(client, reverse("feed:following"), "gone soon"), viewer
+            inbox = client.get(reverse("feed:notifications")).content.decode()
+            assert "Olga" not in inbox, viewer
+
+
+# --- A block does not show ---------------------------------------------------------------------
+
+
+def test_a_block_answers_as_an_unknown_user_or_journey_would(cast):
+    """Everything Bea (blocked by Olga) can do about Olga or her journeys answers exactly as it
+    does for a username or a journey that does not exist: redirects, status, page and
+    messages."""
+    clients = cast.clients
+    journey = CheckInFactory(user=cast.owner, visibility=Visibility.PUBLIC)
+    htmx = {"HTTP_HX_REQUEST": "true"}
+    asked = [
+        ("get", "/u/{user}/", {}),
+        ("get", "/u/{user}/followers/", {}),
+        ("get", "/u/{user}/following/", {}),
+        *(
+            ("post", f"/u/{{user}}/{action}/", {})
+            for action in ("follow", "unfollow", "block", "unblock", "mute", "unmute")
+        ),
+        ("get", "/journeys/{journey}/", {}),
+        ("get", "/journeys/{journey}/likes/", {}),
+        ("post", "/journeys/{journey}/like/", {}),
+        ("post", "/journeys/{journey}/unlike/", {}),
+        ("post", "/journeys/{journey}/like/", htmx),
+        ("post", "/journeys/{journey}/unlike/", htmx),
+    ]
+
+    def answer(client: Client, method: str, path: str, headers: dict[str, str]):
+        response = getattr(client, method)(path, follow=True, **headers)
+        # Any message the request left is shown on the next page.
+        after = client.get(reverse("feed:settings"))
+        said = [str(message) for message in after.context["messages"]]
+        return response.redirect_chain, response.status_code, response.content, said
+
+    for method, pattern, headers in asked:
+        theirs = pattern.format(user="olga", journey=journey.id)
+        unknown = pattern.format(user="nobody", journey=UNKNOWN_ID)
+        blocked = answer(clients["blocked"], method, theirs, headers)
+        assert blocked == answer(clients["blocked"], method, unknown, headers), theirs
+        assert blocked[:2] == ([], 404), theirs
+        # Someone not blocked gets a real answer: the comparison above could fail.
+        assert answer(clients["outsider"], method, theirs, headers)[:2] != ([], 404), theirs
+
+
+# --- Every GET route, every viewer ------------------------------------------------------------
+
+
+MARKER = re.compile(rb"MK\d\d[A-Z]+Q")
+
+
+def test_no_page_shows_a_journey_its_viewer_may_not_see():
+    """Every GET route of the URL conf (path values from tests/world.py), for every viewer of
+    the matrix, over journeys of every visibility on a public profile (Olga's), a private one
+    (Pia's) and one whose sign-in is blocked (Ines's): no response, whatever its status and
+    type, carries the marker of a journey its viewer may not see. Journeys are on the move now
+    (so in "on the move now" too), liked (likers pages), notified to every viewer, in their
+    owners' exports and calendar feeds.
+
+    Admin routes are skipped: the admin is for staff, who see every journey by design. A
+    calendar token is a traveller's secret (a URL with it is theirs whoever sends it), so each
+    viewer is sent their own (World.secret_values)."""
+    world = build_world()
+    now = timezone.now()
+    olga = UserFactory(username="olga", display_name="Olga")
+    pia = UserFactory(username="pia", display_name="Pia", private_profile=True)
+    ines = UserFactory(username="ines", display_name="Ines")
+    fred = UserFactory(username="fred", display_name="Fred")
+    otto = UserFactory(username="otto", display_name="Otto")
+    bea = UserFactory(username="bea", display_name="Bea")
+    lena = UserFactory(username="lena", display_name="Lena")
+    owners = (olga, pia, ines)
+    for owner in owners:
+        Follow.objects.create(follower=fred, followee=owner, accepted=True)
+        Block.objects.create(blocker=owner, blocked=bea)
+    Follow.objects.create(follower=olga, followee=lena, accepted=True)
+    viewers = {"olga": olga, "pia": pia, "fred": fred, "otto": otto, "bea": bea}
+
+    journeys: dict[bytes, CheckIn] = {}
+    for owner, level in itertools.product(owners, LEVELS):
+        marker = f"MK{len(journeys):02d}{level.upper()}{owner.username.upper()}Q"
+        journeys[marker.encode()] = journey = CheckInFactory(
+            user=owner, visibility=level, message=marker, line_name=marker,
+            departure_planned=now - timedelta(minutes=30), arrival_planned=now + timedelta(hours=1),
+        )  # fmt: skip
+        Like.objects.create(user=lena, checkin=journey)
+        for viewer in viewers.values():
+            Notification.objects.create(
+                recipient=viewer, actor=lena, kind=Notification.Kind.LIKE, checkin=journey
+            )
+    exports = [
+        Export.objects.create(
+            user=owner,
+            format="csv",
+            status=Export.Status.DONE,
+            rows_total=5,
+            rows_done=5,
+            filename="journeys.csv",
+            content_type="text/csv",
+            content=b"\n".join(m for m, j in journeys.items() if j.user_id == owner.pk),
+        )
+        for owner in owners
+    ]
+    for person in (*viewers.values(), ines):
+        calendar_token_renew(user=person)
+    ines.is_active = False
+    ines.save()
+    world.extra = {
+        "checkin_id": [journey.id for journey in journeys.values()],
+        "username": [*viewers, "ines", "lena"],
+        "export_id": [export.id for export in exports],
+        "follower_id": [fred.id, bea.id],
+    }
+
+    def role(viewer: str, owner: User) -> str:
+        if viewer == "anonymous":
+            return "anonymous"
+        if viewer == owner.username:
+            return "owner"
+        return {"fred": "follower", "bea": "blocked"}.get(viewer, "outsider")
+
+    def allowed(viewer: str, journey: CheckIn) -> bool:
+        owner = journey.user
+        return owner.is_active and may_see(role(viewer, owner), journey.visibility,
+                                           owner.private_profile)  # fmt: skip
+
+    for journey in journeys.values():
+        journey.user.refresh_from_db()
+    pairs = requests = skipped = 0
+    found: dict[str, set[bytes]] = {}
+    for viewer in (*viewers, "anonymous"):
+        user = viewers.get(viewer)
+        client = Client()
+        if user is not None:
+            client.force_login(user)
+        forbidden = {marker for marker, journey in journeys.items() if not allowed(viewer, journey)}
+        found[viewer] = set()
+        for route in routes():
+            if route.is_admin:
+                skipped += 1
+                continue
+            pairs += 1
+            choices = [
+                world.secret_values(name, user) if name in SECRET_PARAMETERS
+                else world.good_values(route, name)
+                for name, _ in route.params
+            ]  # fmt: skip
+            for values in itertools.product(*choices):
+                path = url_for(route, dict(zip((n for n, _ in route.params), values, strict=True)))
+                if path is None:
+                    continue
+                response = client.get(path)
+                requests += 1
+                where = (viewer, route.label, path, response.status_code)
+                assert response.status_code < 500, where
+                if user is not None and hasattr(response.wsgi_request, "user"):
+                    assert response.wsgi_request.user.pk == user.pk, where  # still signed in
+                # Calendar lines are folded at 75 octets (RFC 5545, 3.1): unfold first.
+                body = response_body(response).replace(b"\r\n ", b"")
+                markers = set(MARKER.findall(body))
+                assert not markers & forbidden, (*where, sorted(markers & forbidden))
+                found[viewer] |= markers
+
+    # The walk does find markers: each viewer met every journey they may see somewhere.
+    for viewer in found:
+        may = {marker for marker, journey in journeys.items() if allowed(viewer, journey)}
+        assert found[viewer] == may, viewer
+    print(
+        f"\nprivacy walk: {pairs} (route, viewer) pairs checked, {requests} requests, "
+        f"{skipped} admin (route, viewer) pairs skipped"
+    )

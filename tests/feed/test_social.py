@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -14,7 +15,9 @@ from django.utils import timezone
 
 from checkins.models import CheckIn, Visibility
 from checkins.services import checkin_delete, checkin_update
-from feed.models import Follow, Like, Notification
+from feed.forms import SettingsForm
+from feed.models import Follow, Like, Notification, User
+from feed.selectors import FOLLOW_LIST_SIZE, PAGE_SIZE
 from feed.services import (
     _next_feed_generation,
     block_create,
@@ -96,6 +99,62 @@ def test_following_through_the_page_and_unfollowing(alice, bob):
     assert client.post(reverse("feed:follow", args=["nobody"])).status_code == 404
 
 
+# --- Follow lists ----------------------------------------------------------------------------
+
+
+def listed(client: Client, name: str, username: str, query: str = "") -> list[str]:
+    response = client.get(reverse(name, args=[username]) + query)
+    assert response.status_code == 200
+    return [person.username for person in response.context["follows"].people]
+
+
+def test_follow_lists_show_accepted_follows_newest_first_linked_from_the_profile(
+    alice, bob, charlie
+):
+    dora, emil = UserFactory(username="dora"), UserFactory(username="emil")
+    follow_create(follower=bob, followee=alice)
+    follow_create(follower=charlie, followee=alice)
+    follow_create(follower=alice, followee=dora)
+    Follow.objects.create(follower=emil, followee=alice, accepted=False)  # a request only
+    gone = UserFactory(username="gone")
+    Follow.objects.create(follower=gone, followee=alice)
+    gone.is_active = False  # sign-in blocked: left out, as their profile is
+    gone.save()
+    client = Client()
+
+    assert listed(client, "feed:followers", "alice") == ["charlie", "bob"]
+    assert listed(client, "feed:followed", "alice") == ["dora"]
+    assert listed(client, "feed:followed", "bob") == ["alice"]
+    assert listed(client, "feed:followed", "dora") == []
+    profile = client.get(reverse("feed:profile", args=["alice"])).content.decode()
+    assert '<a href="/u/alice/followers/">2 followers</a>' in profile
+    assert '<a href="/u/alice/following/">following 1</a>' in profile
+    page = client.get(reverse("feed:followers", args=["alice"])).content.decode()
+    assert 'href="/u/bob/"' in page and "Followers of Alice" in page
+    assert client.get(reverse("feed:followers", args=["nobody"])).status_code == 404
+    assert client.get(reverse("feed:followers", args=["gone"])).status_code == 404
+
+
+def test_follow_lists_page_by_keyset_with_a_bounded_page_size(alice):
+    people = UserFactory.create_batch(FOLLOW_LIST_SIZE + 3)
+    Follow.objects.bulk_create(Follow(follower=person, followee=alice) for person in people)
+    newest_first = [person.username for person in reversed(people)]
+    first_page = newest_first[:FOLLOW_LIST_SIZE]
+    client = Client()
+
+    first = client.get(reverse("feed:followers", args=["alice"]) + "?size=1000")
+    assert [p.username for p in first.context["follows"].people] == first_page
+    cursor = first.context["follows"].next_cursor
+    assert f'href="?after={cursor}"' in first.content.decode()
+    with CaptureQueriesContext(connection) as queries:
+        second = listed(client, "feed:followers", "alice", f"?after={cursor}")
+    assert second == newest_first[FOLLOW_LIST_SIZE:]
+    assert not any("OFFSET" in query["sql"].upper() for query in queries)
+    # A cursor that is not one is the first page, never an error.
+    for junk in ("soon", "-5", "9" * 40, ""):
+        assert listed(client, "feed:followers", "alice", f"?after={junk}") == first_page
+
+
 # --- Blocks and mutes ---------------------------------------------------------------------------
 
 
@@ -107,10 +166,16 @@ def test_a_block_ends_follows_and_likes_both_ways_and_prevents_new_ones(alice, b
     block_create(blocker=alice, blocked=bob)
 
     assert not Follow.objects.exists() and not Like.objects.exists()
-    with pytest.raises(Exception, match="cannot follow"):
+    # Bob is told nothing of the block: to him Alice is as absent as an unknown user.
+    with pytest.raises(User.DoesNotExist):
         follow_create(follower=bob, followee=alice)
-    response = signed_in(bob).post(reverse("feed:follow", args=["alice"]), follow=True)
-    assert "You cannot follow Alice." in response.content.decode()
+    assert signed_in(bob).post(reverse("feed:follow", args=["alice"])).status_code == 404
+    # Alice knows whom she blocked.
+    with pytest.raises(ValidationError, match="You blocked Bob: unblock them to follow them"):
+        follow_create(follower=alice, followee=bob)
+    response = signed_in(alice).post(reverse("feed:follow", args=["bob"]), follow=True)
+    assert "You blocked Bob: unblock them to follow them." in response.content.decode()
+    assert not Follow.objects.exists()
 
 
 def test_muted_travellers_leave_my_feeds_but_not_their_profiles(alice, bob):
@@ -180,7 +245,14 @@ def test_likes_and_follows_are_rate_limited(alice, bob):
 # --- Notifications ----------------------------------------------------------------------------
 
 
-def test_notifications_list_follows_and_likes_and_are_read_once_seen(alice, bob, charlie):
+def unread_on(client: Client) -> list[int]:
+    """The ids of the notifications the page shows as unread."""
+    response = client.get(reverse("feed:notifications"))
+    assert response.status_code == 200
+    return [item.id for item in response.context["items"] if item.read_at is None]
+
+
+def test_notifications_list_follows_and_likes_and_reading_them_changes_nothing(alice, bob, charlie):
     follow_create(follower=bob, followee=alice)
     like_create(user=charlie, checkin_id=CheckInFactory(user=alice, line_name="RE 7").id)
     client = signed_in(alice)
@@ -188,7 +260,61 @@ def test_notifications_list_follows_and_likes_and_are_read_once_seen(alice, bob,
     page = client.get(reverse("feed:notifications")).content.decode()
     assert "Bob</a>\n        started following you" in page
     assert "liked your journey" in page and "RE 7" in page
-    assert 'aria-label="2 unread"' not in client.get("/").content.decode()
+    assert page.count('class="unread"') == 2 and "Mark all as read" in page
+
+    # Looked at twice: still unread, in the list and in the header.
+    assert len(unread_on(client)) == 2
+    assert Notification.objects.filter(read_at__isnull=True).count() == 2
+    assert 'aria-label="2 unread"' in client.get("/").content.decode()
+
+
+def test_mark_all_as_read_marks_what_the_page_showed(alice, bob, charlie):
+    follow_create(follower=bob, followee=alice)
+    client = signed_in(alice)
+    shown = unread_on(client)
+    # A notification that comes in after the page was drawn...
+    later = follow_create(follower=charlie, followee=alice)
+
+    response = client.post(reverse("feed:notifications"), {"seen": max(shown)})
+
+    assert response.status_code == 302 and response["Location"] == reverse("feed:notifications")
+    # ...stays unread; the one the traveller saw is read.
+    assert unread_on(client) == [Notification.objects.get(actor=later.follower).id]
+    assert 'aria-label="1 unread"' in client.get("/").content.decode()
+    client.post(reverse("feed:notifications"), {"seen": max(unread_on(client))})
+    assert unread_on(client) == []
+    assert "Mark all as read" not in client.get(reverse("feed:notifications")).content.decode()
+
+
+def test_marking_read_needs_the_csrf_token_and_a_valid_value(alice, bob):
+    follow_create(follower=bob, followee=alice)
+    newest = Notification.objects.get().id
+    guarded = Client(enforce_csrf_checks=True)
+    guarded.force_login(alice)
+    assert guarded.post(reverse("feed:notifications"), {"seen": newest}).status_code == 403
+    client = signed_in(alice)
+    for bad in ({}, {"seen": "soon"}, {"seen": "-1"}, {"seen": "9" * 30}):
+        response = client.post(reverse("feed:notifications"), bad)
+        assert response.status_code == 400, bad
+        assert "Reload the notifications and try again." in response.content.decode(), bad
+    assert Notification.objects.get().read_at is None
+
+
+def test_the_header_count_on_a_kept_rendered_page_follows_marking_read(
+    alice, bob, django_capture_on_commit_callbacks
+):
+    follow_create(follower=bob, followee=alice)
+    client = signed_in(alice)
+    client.get("/")  # sets the CSRF cookie: from now on the page is kept rendered
+    assert 'aria-label="1 unread"' in client.get("/").content.decode()
+    # Written behind the services' back, so the page kept rendered does not show it yet.
+    Notification.objects.create(recipient=alice, actor=bob, kind=Notification.Kind.FOLLOW)
+    assert 'aria-label="1 unread"' in client.get("/").content.decode()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("feed:notifications"), {"seen": Notification.objects.latest("id").id})
+
+    assert 'unread"' not in client.get("/").content.decode()
 
 
 def test_notifications_from_someone_blocked_disappear(alice, bob):
@@ -224,11 +350,34 @@ def test_the_settings_page_saves_and_says_what_is_wrong(alice):
     assert response.status_code == 200
     assert "greater than or equal to 1" in response.content.decode()
     chosen = {"default_visibility": "followers", "private_profile": "on",
-              "private_after_days": "90"}  # fmt: skip
+              "private_after_days": "90", "leaderboard_opt_out": "on"}  # fmt: skip
     client.post(reverse("feed:settings"), chosen)
-    alice.refresh_from_db()
-    assert (alice.default_visibility, alice.private_profile, alice.likes_enabled,
-            alice.private_after_days) == ("followers", True, False, 90)  # fmt: skip
+    # Every field of the form, read back from the database.
+    stored = User.objects.get(pk=alice.pk)
+    form_fields = set(SettingsForm.base_fields)
+    saved = {name: getattr(stored, name) for name in form_fields}
+    assert saved == {"default_visibility": "followers", "private_profile": True,
+                     "likes_enabled": False, "private_after_days": 90,
+                     "leaderboard_opt_out": True}  # fmt: skip
+
+
+def test_the_leaderboard_opt_out_is_saved_and_takes_the_traveller_off_the_boards(alice, bob):
+    for traveller in (alice, bob):
+        CheckInFactory(user=traveller, visibility=Visibility.PUBLIC, distance_m=50_000)
+
+    def on_the_board() -> set[str]:
+        page = Client().get(reverse("stats:leaderboard"))
+        return {standing.user.username for _, board, _ in page.context["boards"]
+                for standing in board}  # fmt: skip
+
+    assert on_the_board() == {"alice", "bob"}
+    response = signed_in(alice).post(
+        reverse("feed:settings"),
+        {"default_visibility": "public", "likes_enabled": "on", "leaderboard_opt_out": "on"},
+    )
+    assert response.status_code == 302
+    assert User.objects.get(pk=alice.pk).leaderboard_opt_out is True
+    assert on_the_board() == {"bob"}
 
 
 # --- The feeds' shape and cost ------------------------------------------------------------------
@@ -308,3 +457,25 @@ def test_the_cached_front_page_changes_the_moment_a_journey_does(
         checkin_delete(checkin=CheckIn.objects.get(message="sneaked in"))
     assert "sneaked in" not in front_page(client)
     assert 'data-testid="journey"' not in front_page(client)
+
+
+def test_the_following_feed_is_not_cut_short_by_people_it_leaves_out(alice, bob):
+    quiet, muted, gone = UserFactory(), UserFactory(), UserFactory()
+    for person in (bob, quiet, muted, gone):
+        follow_create(follower=alice, followee=person)
+    mute_create(muter=alice, muted=muted)
+    gone.is_active = False  # sign-in blocked
+    gone.save()
+    now = timezone.now()
+    # A page's worth of newer journeys from each person the feed leaves out...
+    for person in (muted, gone):
+        for n in range(PAGE_SIZE + 1):
+            CheckInFactory(user=person, visibility=Visibility.PUBLIC,
+                           departure_planned=now - timedelta(hours=4, minutes=n))  # fmt: skip
+    # ...and older ones of those it shows.
+    CheckInFactory(user=bob, visibility=Visibility.PUBLIC, message="bob's",
+                   departure_planned=now - timedelta(days=2))  # fmt: skip
+    CheckInFactory(user=quiet, visibility=Visibility.PUBLIC, message="quiet's",
+                   departure_planned=now - timedelta(days=3))  # fmt: skip
+
+    assert feed_messages(signed_in(alice), reverse("feed:following")) == ["bob's", "quiet's"]

@@ -13,8 +13,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from checkins.models import CheckIn, Mode, Purpose, Visibility
+from checkins.selectors import checkins_visible_to
 from checkins.services import checkin_update
-from stats import emissions
+from stats import emissions, selectors
 from stats.filters import StatsFilter, journeys_in
 from stats.points import points
 from stats.selectors import leaderboard, user_statistics
@@ -153,6 +154,21 @@ def test_leaderboards_count_only_what_everyone_may_see_and_respect_opt_outs(alic
     assert [(s.user.username, s.points) for s in board] == [("bob", 11), ("alice", 6)]
     page = Client().get(reverse("stats:leaderboard")).content.decode()
     assert "Bob" in page and "Charlie" not in page
+
+
+def test_leaderboards_read_journeys_through_the_one_privacy_rule(alice, bob, monkeypatch):
+    """The leaderboard counts only journeys checkins_visible_to gives it: a rule added there
+    (here: nobody sees Bob's) takes effect on the boards with no change of their own."""
+    now = timezone.now()
+    for traveller in (alice, bob):
+        journey(traveller, now - timedelta(minutes=10), 60, visibility=Visibility.PUBLIC)
+
+    def narrowed(viewer):
+        return checkins_visible_to(viewer).exclude(user=bob)
+
+    monkeypatch.setattr(selectors, "checkins_visible_to", narrowed)
+    board = leaderboard(viewer=alice, since=now - timedelta(days=7))
+    assert [standing.user.username for standing in board] == ["alice"]
 
 
 def test_the_page_is_cached_until_one_of_the_travellers_journeys_changes(
