@@ -239,6 +239,23 @@ def _cache_of_this_run() -> Iterator[None]:
 
 
 @pytest.fixture(scope="session", autouse=True)
+def _no_documents_of_earlier_runs() -> None:
+    """The document database outlives test databases, whose ids start again at 1: a journey
+    document an earlier (or interrupted) run left for "journey 1" would be read as this run's."""
+    from django.conf import settings
+
+    from trainy.documents import DocumentStoreError, MongoJourneyStore
+
+    url = os.environ.get("MONGO_URL")
+    if not url or "test" not in settings.MONGO_DB:
+        return
+    try:
+        MongoJourneyStore(url, settings.MONGO_DB, timeout_ms=3000).drop_all()
+    except DocumentStoreError:
+        pass  # the tests that need the server fail on their own, saying so
+
+
+@pytest.fixture(scope="session", autouse=True)
 def _fast_password_hashing() -> Iterator[None]:
     """Passwords hashed with one cheap round: Django's default (PBKDF2, a million iterations)
     costs a third of a second per traveller made or signed in, and no test is about the hash."""
