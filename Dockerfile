@@ -6,42 +6,39 @@
 #     --build-arg VERSION=1.0.0 --build-arg REVISION="$(git rev-parse HEAD)" \
 #     --build-arg CREATED="$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
 #     --build-arg SOURCE=https://git.example.org/trainy/trainy .
+#
+# BASE is the official Python image; `scripts/image` builds the same Dockerfile with buildah on
+# a stand-in base where no registry can be reached (see the README's "The image").
 
 # No HEALTHCHECK: Kubernetes probes each role on its own endpoint (web: /healthz and /readyz,
 # worker and beat: /healthz on port 9808); a HEALTHCHECK would test one role and is ignored by
 # Kubernetes anyway.
 # checkov:skip=CKV_DOCKER_2: health is checked by the Kubernetes probes of each role (see above)
 
-# --- builder: wheels for every requirement, installed into a virtualenv --------------------------
-FROM python:3.11-slim-bookworm AS builder
+ARG BASE=python:3.11-slim-bookworm
 
-# Compilers only here, for any requirement that ships no wheel for this platform.
-RUN apt-get update \
-    && apt-get install -y --no-install-recommends build-essential \
-    && rm -rf /var/lib/apt/lists/*
+# --- builder: every requirement, from wheels, into a virtualenv ----------------------------------
+FROM ${BASE} AS builder
 
+# Wheels only: every pinned requirement publishes one for CPython 3.11 on Linux x86-64, so the
+# build needs no compiler (a requirement without one fails here, loudly, rather than pulling
+# build tools into the build). Behind a package mirror or a TLS-intercepting proxy, give pip
+# the machine's settings as build secrets (never copied into a layer):
+#   --secret id=pipconf,src=/etc/pip.conf --secret id=cacerts,src=/etc/ssl/certs/ca-certificates.crt
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    PIP_NO_CACHE_DIR=1
+    PIP_NO_CACHE_DIR=1 \
+    PIP_ONLY_BINARY=:all:
 
 COPY requirements.txt /src/requirements.txt
-RUN pip wheel --wheel-dir /wheels -r /src/requirements.txt \
-    && python -m venv /opt/venv \
-    && /opt/venv/bin/pip install --no-index --find-links /wheels -r /src/requirements.txt
+# pip compiles the bytecode now: the root filesystem is read-only at run time.
+RUN --mount=type=secret,id=pipconf,target=/etc/pip.conf \
+    --mount=type=secret,id=cacerts,target=/etc/ssl/certs/ca-certificates.crt \
+    python -m venv /opt/venv \
+    && /opt/venv/bin/pip install -r /src/requirements.txt \
+    && /opt/venv/bin/pip uninstall --yes --quiet pip
 
 # --- runtime: no compilers, no build files, a user of its own ------------------------------------
-FROM python:3.11-slim-bookworm AS runtime
-
-ARG VERSION=dev
-ARG REVISION=unknown
-ARG CREATED=unknown
-# Where the source lives (the organisation's GitLab project), given at build time.
-ARG SOURCE=""
-LABEL org.opencontainers.image.title="Trainy" \
-      org.opencontainers.image.description="Self-hosted check-in service for public transport" \
-      org.opencontainers.image.source="${SOURCE}" \
-      org.opencontainers.image.version="${VERSION}" \
-      org.opencontainers.image.revision="${REVISION}" \
-      org.opencontainers.image.created="${CREATED}"
+FROM ${BASE} AS runtime
 
 # A fixed numeric uid/gid, so Kubernetes can check runAsNonRoot and the chart can name it.
 RUN groupadd --system --gid 10001 trainy \
@@ -54,8 +51,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     DJANGO_SETTINGS_MODULE=trainy.settings \
     STATIC_ROOT=/app/staticfiles \
     TRAINY_STATIC_MANIFEST=true \
-    PROMETHEUS_MULTIPROC_DIR=/tmp/prometheus \
-    TRAINY_VERSION=${VERSION}
+    PROMETHEUS_MULTIPROC_DIR=/tmp/prometheus
 
 COPY --from=builder /opt/venv /opt/venv
 WORKDIR /app
@@ -70,6 +66,20 @@ RUN env -u PROMETHEUS_MULTIPROC_DIR DEBUG=false SECRET_KEY=collectstatic-at-buil
     && rm -rf /tmp/build-data \
     && python -m compileall -q -j 0 /app \
     && chmod 0755 /app/docker/entrypoint.sh
+
+# What this build is, last: a new revision re-does these lines only, not the layers above.
+ARG VERSION=dev
+ARG REVISION=unknown
+ARG CREATED=unknown
+# Where the source lives (the organisation's GitLab project), given at build time.
+ARG SOURCE=""
+LABEL org.opencontainers.image.title="Trainy" \
+      org.opencontainers.image.description="Self-hosted check-in service for public transport" \
+      org.opencontainers.image.source="${SOURCE}" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.created="${CREATED}"
+ENV TRAINY_VERSION=${VERSION}
 
 USER 10001:10001
 EXPOSE 8000 9808
