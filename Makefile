@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint services-up services-down services-status deps deps-dev python-check deploy-tools
+.PHONY: run test lint services-up services-down services-status deps deps-dev python-check deploy-tools image
 
 run: deps ## Serve Trainy on http://127.0.0.1:8000 with SQLite and a small demo; no services needed.
 	DEBUG=true $(PY) manage.py migrate --noinput
@@ -26,6 +26,9 @@ services-up: ## Install (if missing) and start PostgreSQL, Redis, RabbitMQ, Ferr
 
 deploy-tools: ## Build helm and kustomize, install checkov (once; cached in /var/cache/trainy).
 	scripts/deploy-tools install
+
+image: ## Build the image from the Dockerfile with buildah on a stand-in base (see README, "The image").
+	scripts/image build
 
 services-down:
 	scripts/services down
