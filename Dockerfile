@@ -14,6 +14,7 @@
 # worker and beat: /healthz on port 9808); a HEALTHCHECK would test one role and is ignored by
 # Kubernetes anyway.
 # checkov:skip=CKV_DOCKER_2: health is checked by the Kubernetes probes of each role (see above)
+# checkov:skip=CKV_DOCKER_7: the base is the build argument BASE, whose default is a pinned tag
 
 ARG BASE=python:3.11-slim-bookworm
 

@@ -143,9 +143,12 @@ def test_no_page_violates_the_content_security_policy(watched: Watched, tmp_path
     watched.assert_clean()
     page.goto("/stats/calendar/")
     page.get_by_role("button", name="Create my calendar address").click()
+    # The page the button leads to runs its deferred script once loaded: focus after that.
+    expect(page.get_by_test_id("feed-url")).to_have_value(re.compile(r"/calendar/.+\.ics$"))
+    page.wait_for_load_state("load")
     page.get_by_test_id("feed-url").focus()
-    assert page.evaluate("document.getSelection().toString()") or page.evaluate(
-        "(f => f.selectionEnd - f.selectionStart)(document.getElementById('feed-url'))"
+    page.wait_for_function(
+        "(f => f.selectionEnd - f.selectionStart > 0)(document.getElementById('feed-url'))"
     )
     watched.assert_clean()
     page.goto("/settings/")

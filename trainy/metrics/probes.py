@@ -120,6 +120,9 @@ class WorkerProbe(bootsteps.StartStopStep):
         return bool(settings.TRAINY_METRICS_PORT)
 
     def start(self, worker: Any) -> None:
+        # A first stamp as soon as the event loop runs, not one interval later: the probe says
+        # "starting" (503) until then.
+        worker.timer.call_after(0.1, heartbeat.touch)
         worker.timer.call_repeatedly(HEARTBEAT_SECONDS, heartbeat.touch)
         self.server = serve(settings.TRAINY_METRICS_PORT)
 
