@@ -131,10 +131,10 @@ def child(kind: str, rows: int) -> dict[str, Any]:
     from django.http import StreamingHttpResponse
 
     from feed.models import User
-    from stats.exports.views import _file_response
     from stats.exports import ExportOptions
     from stats.exports.columns import DEFAULT_COLUMNS
     from stats.exports.selectors import export_source
+    from stats.exports.views import _file_response
     from stats.filters import StatsFilter
 
     owner = User.objects.get(username=USERNAME)

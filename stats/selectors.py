@@ -26,7 +26,7 @@ from checkins.selectors import Totals, Viewer, checkin_totals, checkins_visible_
 from feed.models import User
 from feed.selectors import FEED_VISIBILITIES
 from stats import emissions
-from stats.cache import stats_generation
+from stats.cache import STATS_GENERATION
 from stats.filters import StatsFilter, journeys_in
 from stats.points import points_expression
 
@@ -202,7 +202,7 @@ def _cache_key(owner: User, criteria: StatsFilter) -> str:
     described = repr((criteria.start, criteria.end, criteria.purposes, criteria.modes,
                       str(criteria.zone)))  # fmt: skip
     digest = hashlib.sha256(described.encode()).hexdigest()[:24]
-    return f"stats:{owner.pk}:{stats_generation(owner.pk)}:{digest}"
+    return STATS_GENERATION.key(digest, scope=owner.pk)
 
 
 def user_statistics(*, owner: User, criteria: StatsFilter | None = None) -> Statistics:

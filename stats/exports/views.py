@@ -20,8 +20,8 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import condition, require_GET, require_http_methods
 
 from checkins.models import CheckIn
-from stats.exports.forms import ExportForm, with_defaults
 from stats.exports import FORMATS, export_chunks
+from stats.exports.forms import ExportForm, with_defaults
 from stats.exports.ics import calendar_ics
 from stats.exports.selectors import (
     ExportSource,
