@@ -9,7 +9,8 @@ from django.utils.text import format_lazy
 
 from checkins.models import MESSAGE_MAX_LENGTH, Mode, Purpose, Visibility
 from checkins.services import Place
-from trainy.forms import BoundedDateField, BoundedDateTimeField
+from stats.forms import StatsFilterForm
+from trainy.forms import BoundedDateTimeField
 
 HIDDEN = forms.HiddenInput
 ZONE_NAME_MAX_LENGTH = 64
@@ -105,19 +106,16 @@ class TripCheckInForm(forms.Form):
     check_in_anyway = forms.BooleanField(required=False, widget=HIDDEN)
 
 
-class HistoryFilterForm(forms.Form):
-    start = BoundedDateField(required=False, label="From")
-    end = BoundedDateField(required=False, label="To")
-    purpose = forms.MultipleChoiceField(
-        choices=Purpose.choices, required=False, widget=forms.CheckboxSelectMultiple
-    )
+class HistoryFilterForm(StatsFilterForm):
+    """ "My journeys" filters as the statistics do (the same parameters, checks and messages),
+    over all time by default, plus the cursor of the page."""
+
+    default_period = "all"
     after = forms.CharField(required=False, widget=HIDDEN)
 
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        if data.get("start") and data.get("end") and data["end"] < data["start"]:
-            self.add_error("end", "The end of the range is before its start.")
-        return data
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["period"].initial = self.default_period
 
 
 class CheckInEditForm(forms.Form):

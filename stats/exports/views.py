@@ -32,7 +32,7 @@ from stats.exports.selectors import (
     export_recent,
     export_source,
 )
-from stats.filters import StatsFilterForm
+from stats.forms import StatsFilterForm
 from stats.models import Export
 from stats.services import (
     DIRECT_LIMIT,
