@@ -11,7 +11,7 @@ from itertools import pairwise
 from pathlib import Path
 
 import pytest
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError, call_command, get_commands
 from django.db import connection
 from django.db.models import F
 from django.utils import timezone
@@ -149,3 +149,8 @@ def test_it_runs_as_a_script_with_the_commands_options():
     )
     assert result.returncode == 1
     assert "--users must be at least 2" in result.stderr
+
+
+def test_no_shipped_app_has_it():
+    # The image copies the apps, not bench/ (.dockerignore; tests/deploy/test_image.py).
+    assert "seed" not in get_commands()
