@@ -107,15 +107,11 @@ class TripCheckInForm(forms.Form):
 
 
 class HistoryFilterForm(StatsFilterForm):
-    """ "My journeys" filters as the statistics do (the same parameters, checks and messages),
-    over all time by default, plus the cursor of the page."""
+    """The filter of "My journeys": the statistics' own (the same parameters, checks and
+    messages), over all time by default, plus the cursor of the page."""
 
     default_period = "all"
     after = forms.CharField(required=False, widget=HIDDEN)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["period"].initial = self.default_period
 
 
 class CheckInEditForm(forms.Form):
