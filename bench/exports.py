@@ -130,16 +130,16 @@ def child(kind: str, rows: int) -> dict[str, Any]:
     from django.db import connection
     from django.http import StreamingHttpResponse
 
+    from checkins.selectors import JourneyFilter
     from feed.models import User
-    from stats.export_views import _file_response
     from stats.exports import ExportOptions
     from stats.exports.columns import DEFAULT_COLUMNS
     from stats.exports.selectors import export_source
-    from stats.filters import StatsFilter
+    from stats.exports.views import _file_response
 
     owner = User.objects.get(username=USERNAME)
     end = FIRST_DAY + timedelta(days=rows // PER_DAY - 1)
-    criteria = StatsFilter(start=FIRST_DAY, end=end, zone=BERLIN)
+    criteria = JourneyFilter(start=FIRST_DAY, end=end, zone=BERLIN)
     options = ExportOptions(format=kind, criteria=criteria, columns=DEFAULT_COLUMNS)
     # Everything imported and connected before the baseline is taken.
     connection.ensure_connection()

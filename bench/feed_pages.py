@@ -5,7 +5,7 @@ Run with the services up, after seeding the benchmark database once (the seed is
 
     eval "$(scripts/services env)"
     export BENCH_DATABASE_URL=postgres://trainy:trainy@127.0.0.1:5432/trainy_bench
-    DATABASE_URL=$BENCH_DATABASE_URL .venv/bin/python manage.py seed   # once, ~2 min
+    DATABASE_URL=$BENCH_DATABASE_URL .venv/bin/python bench/seed.py   # once, ~2 min
     .venv/bin/python bench/feed_pages.py                  # ~2 min
     .venv/bin/python bench/feed_pages.py --duration 30 --connections 40
 
@@ -41,7 +41,7 @@ from checkin import (
 )
 from timetable import add_database_argument, prepare_django, say, verdict
 
-SEED_PREFIX = "seed-user-"  # the travellers of `manage.py seed`
+SEED_PREFIX = "seed-user-"  # the travellers of bench/seed.py
 PAGE_SIZE = 20  # journeys on a full feed page (feed.selectors.PAGE_SIZE)
 JOURNEY = re.compile(r'data-testid="journey"')
 NEXT_PAGE = re.compile(r'href="\?after=(\d+-\d+)"')
@@ -143,7 +143,7 @@ def seeded_people() -> tuple[Any, Any]:
     if viewer is None or owner is None or not owner.n:
         raise SystemExit(
             "no seed data in the benchmark database: run `DATABASE_URL=<the benchmark database> "
-            ".venv/bin/python manage.py seed` first (about two minutes)"
+            ".venv/bin/python bench/seed.py` first (about two minutes)"
         )
     return viewer, owner
 
@@ -373,7 +373,7 @@ def forget_session(key: str) -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    add_database_argument(parser, "Trainy's benchmark database, seeded with `manage.py seed`")
+    add_database_argument(parser, "Trainy's benchmark database, seeded by bench/seed.py")
     parser.add_argument("--duration", type=float, default=15, help="seconds of load per page")
     parser.add_argument("--warmup", type=float, default=3, help="untimed seconds first, each")
     parser.add_argument("--connections", type=int, default=20, help="wrk connections")

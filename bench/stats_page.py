@@ -113,7 +113,7 @@ def main() -> None:
         raise SystemExit('REDIS_URL is not set: run `eval "$(scripts/services env)"` first')
     os.environ.pop("CELERY_BROKER_URL", None)  # nothing here queues tasks
     prepare_django(args.database_url)
-    from stats.cache import _next
+    from stats.cache import STATS_GENERATION
 
     user = traveller(args.journeys, args.seed)
     cookie = signed_in_cookie(user)
@@ -126,7 +126,8 @@ def main() -> None:
                 fetch(port, path, cookie)
             cold = []
             for _ in range(args.requests):
-                _next(user.pk)  # a new generation: nothing of the traveller's is cached
+                # A new generation: nothing of the traveller's is cached.
+                STATS_GENERATION.move_on(user.pk)
                 cold.append(fetch(port, path, cookie))
             warm = [fetch(port, path, cookie) for _ in range(args.requests)]
             say(f"  {name}: cold {spread(cold)}, warm {spread(warm)}")

@@ -9,7 +9,8 @@ from django.utils.text import format_lazy
 
 from checkins.models import MESSAGE_MAX_LENGTH, Mode, Purpose, Visibility
 from checkins.services import Place
-from trainy.forms import BoundedDateField, BoundedDateTimeField
+from stats.forms import StatsFilterForm
+from trainy.forms import BoundedDateTimeField
 
 HIDDEN = forms.HiddenInput
 ZONE_NAME_MAX_LENGTH = 64
@@ -105,19 +106,12 @@ class TripCheckInForm(forms.Form):
     check_in_anyway = forms.BooleanField(required=False, widget=HIDDEN)
 
 
-class HistoryFilterForm(forms.Form):
-    start = BoundedDateField(required=False, label="From")
-    end = BoundedDateField(required=False, label="To")
-    purpose = forms.MultipleChoiceField(
-        choices=Purpose.choices, required=False, widget=forms.CheckboxSelectMultiple
-    )
-    after = forms.CharField(required=False, widget=HIDDEN)
+class HistoryFilterForm(StatsFilterForm):
+    """The filter of "My journeys": the statistics' own (the same parameters, checks and
+    messages), over all time by default, plus the cursor of the page."""
 
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        if data.get("start") and data.get("end") and data["end"] < data["start"]:
-            self.add_error("end", "The end of the range is before its start.")
-        return data
+    default_period = "all"
+    after = forms.CharField(required=False, widget=HIDDEN)
 
 
 class CheckInEditForm(forms.Form):

@@ -156,7 +156,7 @@ class CheckIn(TimeStampedModel):
             # The global feed: the journeys feeds list (public, signed-in users), newest first.
             models.Index(
                 fields=["-departure_planned", "-id"],
-                condition=Q(visibility__in=["public", "authenticated"]),
+                condition=Q(visibility__in=[Visibility.PUBLIC, Visibility.AUTHENTICATED]),
                 name="checkin_feed",
             ),
             # Realtime updates find the journeys on the trips they report.

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
-from checkins.models import CheckIn, Visibility
+from checkins.models import CheckIn, Mode, Purpose, Visibility
 from feed.models import Block, Follow, Like, User
 
 Viewer = User | AnonymousUser
@@ -84,6 +86,61 @@ def checkin_owned(*, owner: User, checkin_id: int) -> CheckIn | None:
 
 
 @dataclass(frozen=True)
+class JourneyFilter:
+    """Journeys departing from ``start`` to ``end`` (both days included, in ``zone``; None: no
+    bound), of these purposes and modes (empty: all)."""
+
+    start: date | None = None
+    end: date | None = None
+    purposes: tuple[str, ...] = ()
+    modes: tuple[str, ...] = ()
+    zone: ZoneInfo = field(default_factory=lambda: ZoneInfo(settings.TIME_ZONE))
+
+    def bounds(self) -> tuple[datetime | None, datetime | None]:
+        """The range as instants: midnight at the start, midnight after the end."""
+        start = datetime.combine(self.start, time(), self.zone) if self.start else None
+        end = (
+            datetime.combine(self.end + timedelta(days=1), time(), self.zone) if self.end else None
+        )
+        return start, end
+
+    def describe(self) -> str:
+        if self.start and self.end:
+            span = f"{self.start:%-d %b %Y} – {self.end:%-d %b %Y}"
+        elif self.start:
+            span = f"from {self.start:%-d %b %Y}"
+        elif self.end:
+            span = f"until {self.end:%-d %b %Y}"
+        else:
+            span = "all time"
+        parts = [span]
+        if self.purposes:
+            labels = dict(Purpose.choices)
+            parts.append(", ".join(labels.get(p, p) for p in self.purposes))
+        if self.modes:
+            labels = dict(Mode.choices)
+            parts.append(", ".join(labels.get(m, m) for m in self.modes))
+        return " · ".join(parts)
+
+
+def journeys_in(*, owner: User, criteria: JourneyFilter) -> QuerySet[CheckIn]:
+    """The owner's journeys that ``criteria`` selects (all of them, private ones included:
+    "My journeys", statistics and exports are the owner's own). The one filter of all three,
+    so their totals always agree (the form that reads it: stats.forms.StatsFilterForm)."""
+    journeys = CheckIn.objects.filter(user=owner)
+    start, end = criteria.bounds()
+    if start is not None:
+        journeys = journeys.filter(departure_planned__gte=start)
+    if end is not None:
+        journeys = journeys.filter(departure_planned__lt=end)
+    if criteria.purposes:
+        journeys = journeys.filter(purpose__in=criteria.purposes)
+    if criteria.modes:
+        journeys = journeys.filter(mode__in=criteria.modes)
+    return journeys
+
+
+@dataclass(frozen=True)
 class HistoryPage:
     journeys: list[CheckIn]
     next_cursor: str | None
@@ -106,21 +163,14 @@ def parse_cursor(text: str) -> tuple[datetime, int] | None:
 def journey_history(
     *,
     owner: User,
-    start: datetime | None = None,
-    end: datetime | None = None,
-    purposes: list[str] | None = None,
+    criteria: JourneyFilter | None = None,
     after: tuple[datetime, int] | None = None,
     limit: int = 20,
 ) -> HistoryPage:
-    """The owner's journeys newest first, one page after ``after`` (keyset: no OFFSET, so a
-    page costs the same at the end of a long history), with totals over the whole filter."""
-    journeys = CheckIn.objects.filter(user=owner)
-    if start is not None:
-        journeys = journeys.filter(departure_planned__gte=start)
-    if end is not None:
-        journeys = journeys.filter(departure_planned__lt=end)
-    if purposes:
-        journeys = journeys.filter(purpose__in=purposes)
+    """The owner's journeys that ``criteria`` selects (all by default), newest first, one page
+    after ``after`` (keyset: no OFFSET, so a page costs the same at the end of a long history),
+    with totals over the whole filter."""
+    journeys = journeys_in(owner=owner, criteria=criteria or JourneyFilter())
     rows, next_cursor = page_after(with_likes(journeys.select_related("user"), owner), after, limit)
     return HistoryPage(rows, next_cursor, checkin_totals(journeys))
 

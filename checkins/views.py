@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -17,7 +17,13 @@ from django.views.decorators.http import require_http_methods
 
 from checkins.forms import CheckInEditForm, HistoryFilterForm, ManualCheckInForm, zone_named
 from checkins.models import CheckIn
-from checkins.selectors import checkin_get, checkin_owned, journey_history, parse_cursor
+from checkins.selectors import (
+    JourneyFilter,
+    checkin_get,
+    checkin_owned,
+    journey_history,
+    parse_cursor,
+)
 from checkins.services import CheckInOverlap, checkin_create, checkin_delete, checkin_update
 from checkins.timetable.selectors import trip_get
 from trainy.documents import DocumentStoreError, journey_store
@@ -59,18 +65,12 @@ def checkin_new(request: AuthenticatedRequest) -> HttpResponse:
 @login_required
 def journey_list(request: AuthenticatedRequest) -> HttpResponse:
     form = HistoryFilterForm(request.GET or None)
-    filters: dict = {}
+    # A filter that does not validate shows its message above all journeys.
+    criteria: JourneyFilter | None = None
+    after: tuple[datetime, int] | None = None
     if form.is_valid():
-        zone = timezone.get_current_timezone()
-        start, end = form.cleaned_data["start"], form.cleaned_data["end"]
-        filters = {
-            "start": datetime.combine(start, time(), zone) if start else None,
-            # The range includes its last day.
-            "end": datetime.combine(end + timedelta(days=1), time(), zone) if end else None,
-            "purposes": form.cleaned_data["purpose"],
-            "after": parse_cursor(form.cleaned_data["after"] or ""),
-        }
-    page = journey_history(owner=request.user, **filters)
+        criteria, after = form.criteria(), parse_cursor(form.cleaned_data["after"] or "")
+    page = journey_history(owner=request.user, criteria=criteria, after=after)
     query = request.GET.copy()
     query.pop("after", None)
     return render(

@@ -125,12 +125,17 @@ class Like(TimeStampedModel):
         return f"{self.user} likes {self.checkin_id}"
 
 
+# Outside Notification so that its Meta can build the constraint from it (a class body does not
+# see the names of the class around it); code names it Notification.Kind.
+class NotificationKind(models.TextChoices):
+    FOLLOW = "follow", "started following you"
+    FOLLOW_REQUEST = "follow_request", "asked to follow you"
+    FOLLOW_ACCEPTED = "follow_accepted", "accepted your follow request"
+    LIKE = "like", "liked your journey"
+
+
 class Notification(TimeStampedModel):
-    class Kind(models.TextChoices):
-        FOLLOW = "follow", "started following you"
-        FOLLOW_REQUEST = "follow_request", "asked to follow you"
-        FOLLOW_ACCEPTED = "follow_accepted", "accepted your follow request"
-        LIKE = "like", "liked your journey"
+    Kind = NotificationKind
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
@@ -145,7 +150,7 @@ class Notification(TimeStampedModel):
     class Meta:
         constraints = [
             models.CheckConstraint(
-                condition=Q(kind__in=["follow", "follow_request", "follow_accepted", "like"]),
+                condition=Q(kind__in=NotificationKind.values),
                 name="notification_kind_valid",
             ),
         ]

@@ -26,6 +26,7 @@ from checkins.selectors import (
     with_likes,
 )
 from feed.models import Block, Follow, Like, Mute, Notification, User, UserSession
+from trainy.generations import Generation
 
 # What feeds list: unlisted journeys are for those with the link (and the owner's profile).
 FEED_VISIBILITIES = (Visibility.PUBLIC, Visibility.AUTHENTICATED)
@@ -36,7 +37,8 @@ T = TypeVar("T")
 # new generation at once (feed.services.feed_changed), so this only bounds how stale
 # "travelling now" and freshly enriched distances can be.
 FRONT_PAGE_SECONDS = 30
-FEED_GENERATION_KEY = "feed:generation"
+# Every cached feed page and figure is of one generation, which feed.services.feed_changed moves on.
+FEED_GENERATION = Generation("feed")
 
 
 @dataclass(frozen=True)
@@ -146,17 +148,12 @@ def travelling_now(
     return list(journeys.order_by("-departure_planned", "-id")[:limit])
 
 
-def feed_generation() -> int:
-    """The current feed generation (see feed.services.feed_changed)."""
-    return int(cache.get(FEED_GENERATION_KEY, 0))
-
-
 def _cached(key: str, build: Callable[[], T]) -> T:
     """``build()``, kept in the cache under ``key`` for the current feed generation (which every
     change to what feeds show moves on, see feed.services.feed_changed), and for at most
     FRONT_PAGE_SECONDS, which bounds how stale the clock-driven "on the move now" and freshly
     enriched distances can be."""
-    key = f"feed:{feed_generation()}:{key}"
+    key = FEED_GENERATION.key(key)
     cached = cache.get(key)
     if cached is None:
         cached = build()

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import logging
-import time
 from datetime import timedelta
 
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
@@ -15,7 +13,7 @@ from django.utils import timezone
 from checkins.models import CheckIn, Visibility
 from checkins.selectors import checkin_get
 from feed.models import Block, Follow, Like, Mute, Notification, User, UserSession
-from feed.selectors import FEED_GENERATION_KEY
+from feed.selectors import FEED_GENERATION
 from trainy.services import model_update
 
 logger = logging.getLogger(__name__)
@@ -27,14 +25,7 @@ def feed_changed() -> None:
     cached feed pages are built anew on their next read. Takes effect when the transaction
     commits, so no reader caches the old state again in between. A cache outage is fine:
     nothing is cached then either."""
-    transaction.on_commit(_next_feed_generation)
-
-
-def _next_feed_generation() -> None:
-    try:
-        cache.incr(FEED_GENERATION_KEY)
-    except ValueError:  # not there yet (or evicted): any new value differs from the old
-        cache.set(FEED_GENERATION_KEY, time.time_ns(), None)
+    FEED_GENERATION.changed()
 
 
 def _notify(recipient: User, actor: User, kind: str, checkin: CheckIn | None = None) -> None:

@@ -23,11 +23,11 @@ from feed import services
 from feed.forms import MarkReadForm, SettingsForm
 from feed.models import User
 from feed.selectors import (
+    FEED_GENERATION,
     FRONT_PAGE_SECONDS,
     browser_sessions,
     cached_following_feed,
     cached_global_feed,
-    feed_generation,
     follow_list,
     follow_requests,
     likers,
@@ -97,7 +97,7 @@ def kept_rendered(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
             if not csrf:
                 return view(request, *args, **kwargs)
             who = f"{request.user.pk}:{hashlib.sha256(csrf.encode()).hexdigest()[:16]}"
-        key = f"feed:{feed_generation()}:html:{who}:{request.path}"
+        key = FEED_GENERATION.key("html", who, request.path)
         html = cache.get(key)
         if html is not None:
             return HttpResponse(html)

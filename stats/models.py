@@ -10,12 +10,17 @@ from django.db.models import Q
 from trainy.models import TimeStampedModel
 
 
+# Outside Export so that its Meta can build the constraint from it (a class body does not see
+# the names of the class around it); code names it Export.Status.
+class ExportStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Ready"
+    FAILED = "failed", "Failed"
+
+
 class Export(TimeStampedModel):
-    class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        DONE = "done", "Ready"
-        FAILED = "failed", "Failed"
+    Status = ExportStatus
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="exports"
@@ -38,7 +43,7 @@ class Export(TimeStampedModel):
     class Meta:
         constraints = [
             models.CheckConstraint(
-                condition=Q(status__in=["queued", "running", "done", "failed"]),
+                condition=Q(status__in=ExportStatus.values),
                 name="export_status_valid",
             )
         ]

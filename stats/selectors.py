@@ -22,12 +22,18 @@ from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, TruncMont
 from django.utils import timezone
 
 from checkins.models import CheckIn, Mode, Purpose
-from checkins.selectors import Totals, Viewer, checkin_totals, checkins_visible_to
+from checkins.selectors import (
+    JourneyFilter,
+    Totals,
+    Viewer,
+    checkin_totals,
+    checkins_visible_to,
+    journeys_in,
+)
 from feed.models import User
 from feed.selectors import FEED_VISIBILITIES
 from stats import emissions
-from stats.cache import stats_generation
-from stats.filters import StatsFilter, journeys_in
+from stats.cache import STATS_GENERATION
 from stats.points import points_expression
 
 # Deutsche Bahn's rule: a train less than six minutes late is on time.
@@ -67,7 +73,7 @@ class Emissions:
 
 @dataclass(frozen=True)
 class Statistics:
-    criteria: StatsFilter
+    criteria: JourneyFilter
     totals: Totals
     delays: Delays
     points: int
@@ -143,7 +149,7 @@ def _stations(journeys: QuerySet[CheckIn]) -> list[tuple[str, int]]:
     return visits.most_common(TOP)
 
 
-def _months(journeys: QuerySet[CheckIn], criteria: StatsFilter) -> list[Breakdown]:
+def _months(journeys: QuerySet[CheckIn], criteria: JourneyFilter) -> list[Breakdown]:
     rows = (
         journeys.annotate(month=TruncMonth("departure_planned", tzinfo=criteria.zone))
         .values("month")
@@ -165,7 +171,7 @@ def _months(journeys: QuerySet[CheckIn], criteria: StatsFilter) -> list[Breakdow
     return result
 
 
-def _heatmap(journeys: QuerySet[CheckIn], criteria: StatsFilter) -> list[list[int]]:
+def _heatmap(journeys: QuerySet[CheckIn], criteria: JourneyFilter) -> list[list[int]]:
     grid = [[0] * 24 for _ in range(7)]
     rows = (
         journeys.annotate(
@@ -198,17 +204,17 @@ def _emissions(by_mode: list[Breakdown]) -> Emissions:
     )
 
 
-def _cache_key(owner: User, criteria: StatsFilter) -> str:
+def _cache_key(owner: User, criteria: JourneyFilter) -> str:
     described = repr((criteria.start, criteria.end, criteria.purposes, criteria.modes,
                       str(criteria.zone)))  # fmt: skip
     digest = hashlib.sha256(described.encode()).hexdigest()[:24]
-    return f"stats:{owner.pk}:{stats_generation(owner.pk)}:{digest}"
+    return STATS_GENERATION.key(digest, scope=owner.pk)
 
 
-def user_statistics(*, owner: User, criteria: StatsFilter | None = None) -> Statistics:
+def user_statistics(*, owner: User, criteria: JourneyFilter | None = None) -> Statistics:
     """The owner's statistics for ``criteria`` (their private journeys included). Cached per
     traveller until one of their journeys changes (stats.cache)."""
-    criteria = criteria or StatsFilter()
+    criteria = criteria or JourneyFilter()
     key = _cache_key(owner, criteria)
     cached = cache.get(key)
     if cached is not None:
@@ -234,7 +240,7 @@ def user_statistics(*, owner: User, criteria: StatsFilter | None = None) -> Stat
     return statistics
 
 
-def journey_ids_for_map(*, owner: User, criteria: StatsFilter, limit: int = 500) -> list[int]:
+def journey_ids_for_map(*, owner: User, criteria: JourneyFilter, limit: int = 500) -> list[int]:
     """The newest journeys of the range whose routes the statistics map draws."""
     journeys = journeys_in(owner=owner, criteria=criteria)
     return list(journeys.order_by("-departure_planned").values_list("id", flat=True)[:limit])

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET
 
 from checkins.geo import decode_path
 from stats import emissions
-from stats.filters import StatsFilterForm
+from stats.forms import StatsFilterForm
 from stats.points import BASE_POINTS
 from stats.selectors import journey_ids_for_map, leaderboard, user_statistics
 from trainy.documents import DocumentStoreError, journey_store

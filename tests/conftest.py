@@ -269,9 +269,9 @@ def _fast_password_hashing() -> Iterator[None]:
 def _fresh_feed_cache() -> None:
     """Each test starts a new feed generation: a front page cached by an earlier test (whose
     rows were rolled back without telling the cache) is never served to it."""
-    from feed.services import _next_feed_generation
+    from feed.selectors import FEED_GENERATION
 
-    _next_feed_generation()
+    FEED_GENERATION.move_on()
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -2,7 +2,7 @@
 
 A URL that carries a secret (the calendar feed's token: whoever has the URL reads the journeys;
 allauth's password-reset and e-mail confirmation keys) is declared here once, as a
-``SecretPath``; Trainy's own URL patterns are built from it (stats/export_urls.py), and
+``SecretPath``; Trainy's own URL patterns are built from it (stats/exports/urls.py), and
 ``redact`` hides the secret wherever the path shows up in text:
 Trainy's own log records (trainy/logging.py: "Not Found: /calendar/…", tracebacks, any message
 or argument) and gunicorn's access and error logs (docker/gunicorn.conf.py: path, query string,

@@ -21,7 +21,7 @@ urlpatterns = [
     path("journeys/", include("checkins.urls")),
     path("", include("checkins.timetable.urls")),
     path("stats/", include("stats.urls")),
-    path("", include("stats.export_urls")),
+    path("", include("stats.exports.urls")),
     path("accounts/", include("allauth.urls")),
     path(settings.TRAINY_ADMIN_PATH, admin.site.urls),
 ]

@@ -62,15 +62,20 @@ class FeedVersion(TimeStampedModel):
         return f"{self.feed.name} v{self.id}"
 
 
+# Outside FeedImport so that its Meta can build the constraint from it (a class body does not
+# see the names of the class around it); code names it FeedImport.Status.
+class FeedImportStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
 class FeedImport(TimeStampedModel):
     """An import started from the admin, run by the task ``import_timetable``: what to import,
     and how far it got. Written by checkins.timetable.services."""
 
-    class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
+    Status = FeedImportStatus
 
     feed_name = models.SlugField(max_length=64)
     # Either a URL to fetch or an uploaded file. The file is kept in the database, not on a
@@ -101,7 +106,7 @@ class FeedImport(TimeStampedModel):
     class Meta:
         constraints = [
             models.CheckConstraint(
-                condition=Q(status__in=["queued", "running", "done", "failed"]),
+                condition=Q(status__in=FeedImportStatus.values),
                 name="feedimport_status_valid",
             ),
             models.CheckConstraint(

@@ -1,5 +1,6 @@
 """Exports of a traveller's journeys: one module per format, all reading an ``ExportSource``
-(stats.exports.selectors) and giving bytes.
+(stats.exports.selectors) and giving bytes; the export pages and the calendar feed in
+``forms``, ``views`` and ``urls`` (included at the site's root by trainy/urls.py).
 
 ``export_chunks`` is the one entry point: streaming formats (CSV, JSON, GPX, GeoJSON) yield as
 they read; the others (XLSX, PDF and the business-trip report) are built whole and yielded

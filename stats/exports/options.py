@@ -8,8 +8,8 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from checkins.selectors import JourneyFilter
 from stats.exports.columns import BY_KEY, DEFAULT_COLUMNS
-from stats.filters import StatsFilter
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ SEPARATORS = {
 @dataclass(frozen=True)
 class ExportOptions:
     format: str
-    criteria: StatsFilter
+    criteria: JourneyFilter
     columns: tuple[str, ...] = DEFAULT_COLUMNS
     separator: str = ","
     # The form's choice ("this-year"…), kept to describe the export; the dates decide.
@@ -87,7 +87,7 @@ class ExportOptions:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ExportOptions:
-        criteria = StatsFilter(
+        criteria = JourneyFilter(
             start=date.fromisoformat(data["start"]) if data.get("start") else None,
             end=date.fromisoformat(data["end"]) if data.get("end") else None,
             purposes=tuple(data.get("purposes") or ()),

@@ -1,4 +1,4 @@
-"""Reads for exports. Every export reads its journeys through ``stats.filters.journeys_in``, so
+"""Reads for exports. Every export reads its journeys through ``checkins.selectors.journeys_in``, so
 its totals are the statistics page's; exports and calendar feeds are found through their
 owner only."""
 
@@ -11,9 +11,9 @@ from decimal import Decimal
 from django.db.models import Count, QuerySet, Sum
 
 from checkins.models import CheckIn, Purpose
+from checkins.selectors import JourneyFilter, journeys_in
 from feed.models import User
 from stats.exports.options import ExportOptions
-from stats.filters import StatsFilter, journeys_in
 from stats.models import Export
 
 # Rows fetched per round trip: a server-side cursor on PostgreSQL, so memory stays flat
@@ -59,9 +59,9 @@ def export_totals(journeys: QuerySet[CheckIn]) -> ExportTotals:
     )
 
 
-def report_criteria(criteria: StatsFilter) -> StatsFilter:
+def report_criteria(criteria: JourneyFilter) -> JourneyFilter:
     """A business-trip report's filter: the range and modes asked for, business journeys only."""
-    return StatsFilter(
+    return JourneyFilter(
         start=criteria.start,
         end=criteria.end,
         purposes=(Purpose.BUSINESS.value,),
@@ -85,7 +85,7 @@ class ExportSource:
     _totals: ExportTotals | None = field(default=None, init=False, repr=False)
 
     @property
-    def criteria(self) -> StatsFilter:
+    def criteria(self) -> JourneyFilter:
         if self.options.kind.report:
             return report_criteria(self.options.criteria)
         return self.options.criteria
@@ -137,6 +137,6 @@ def calendar_owner(*, token: str) -> User | None:
     return User.objects.filter(calendar_token=token, is_active=True).first()
 
 
-def calendar_journeys(*, owner: User, criteria: StatsFilter) -> QuerySet[CheckIn]:
+def calendar_journeys(*, owner: User, criteria: JourneyFilter) -> QuerySet[CheckIn]:
     """The journeys of a calendar feed (the owner's own feed: private ones included)."""
     return journeys_in(owner=owner, criteria=criteria).order_by("departure_planned", "id")

@@ -17,9 +17,8 @@ from checkins.models import CheckIn, Visibility
 from checkins.services import checkin_delete, checkin_update
 from feed.forms import SettingsForm
 from feed.models import Follow, Like, Notification, User
-from feed.selectors import FOLLOW_LIST_SIZE, PAGE_SIZE
+from feed.selectors import FEED_GENERATION, FOLLOW_LIST_SIZE, PAGE_SIZE
 from feed.services import (
-    _next_feed_generation,
     block_create,
     follow_create,
     follow_request_answer,
@@ -403,7 +402,7 @@ def test_a_feed_page_costs_the_same_queries_whatever_its_size(alice, monkeypatch
 
     def queries(path: str) -> int:
         client.get(path)  # warm: session and the like
-        _next_feed_generation()  # nothing cached: the page is built from the database
+        FEED_GENERATION.move_on()  # nothing cached: the page is built from the database
         with CaptureQueriesContext(connection) as captured:
             assert client.get(path).status_code == 200
         return len(captured)

@@ -1,4 +1,4 @@
-"""Exports (stats.export_views, stats.exports.*): every format made through the export page,
+"""Exports (stats.exports.views, stats.exports.*): every format made through the export page,
 read back with its own reader, its totals against a direct SQL sum; times in each journey's own
 zone across midnight and in New York; privacy; bad input."""
 

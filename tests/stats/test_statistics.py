@@ -13,10 +13,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from checkins.models import CheckIn, Mode, Purpose, Visibility
-from checkins.selectors import checkins_visible_to
+from checkins.selectors import JourneyFilter, checkins_visible_to, journeys_in
 from checkins.services import checkin_update
 from stats import emissions, selectors
-from stats.filters import StatsFilter, journeys_in
 from stats.points import points
 from stats.selectors import leaderboard, user_statistics
 from tests.factories import CheckInFactory
@@ -61,8 +60,8 @@ def test_a_range_counts_journeys_by_their_departure_in_the_viewers_zone(alice):
     journey(alice, datetime(2026, 5, 31, 20, 0, tzinfo=NEW_YORK), 60, distance_m=30_000,
             time_zone="America/New_York")  # fmt: skip
     journey(alice, datetime(2026, 6, 1, 8, 0, tzinfo=BERLIN), 45, distance_m=45_000)
-    june = StatsFilter(start=date(2026, 6, 1), end=date(2026, 6, 30), zone=BERLIN)
-    may = StatsFilter(start=date(2026, 5, 1), end=date(2026, 5, 31), zone=BERLIN)
+    june = JourneyFilter(start=date(2026, 6, 1), end=date(2026, 6, 30), zone=BERLIN)
+    may = JourneyFilter(start=date(2026, 5, 1), end=date(2026, 5, 31), zone=BERLIN)
 
     in_june = user_statistics(owner=alice, criteria=june)
     in_may = user_statistics(owner=alice, criteria=may)
@@ -88,7 +87,7 @@ def test_every_breakdown_adds_up_to_the_totals(alice):
     ]):  # fmt: skip
         fields = {"mode": mode, "purpose": purpose, "operator_name": operator, "line_name": line}
         journey(alice, start + timedelta(days=n), 30 + n, distance_m=1_000 * (n + 1) ** 3, **fields)
-    stats = user_statistics(owner=alice, criteria=StatsFilter())
+    stats = user_statistics(owner=alice, criteria=JourneyFilter())
 
     for rows in (stats.by_mode, stats.by_purpose, stats.by_operator, stats.by_line, stats.months):
         assert sum(row.journeys for row in rows) == stats.totals.journeys == 4
@@ -106,7 +105,7 @@ def test_delays_and_the_share_on_time_count_journeys_with_real_times_only(alice)
         journey(alice, planned, 60, arrival_real=planned + timedelta(minutes=60 + late))
     journey(alice, start + timedelta(hours=20), 60)  # no real time known
 
-    delays = user_statistics(owner=alice, criteria=StatsFilter()).delays
+    delays = user_statistics(owner=alice, criteria=JourneyFilter()).delays
 
     assert delays.with_real_times == 4
     assert delays.total_minutes == 41
@@ -119,7 +118,7 @@ def test_emissions_follow_the_factors_for_each_mode_against_a_car(alice):
     journey(alice, start, 60, mode=Mode.LONG_DISTANCE, distance_m=100_000)
     journey(alice, start + timedelta(hours=3), 20, mode=Mode.BUS, distance_m=10_000)
 
-    figures = user_statistics(owner=alice, criteria=StatsFilter()).emissions
+    figures = user_statistics(owner=alice, criteria=JourneyFilter()).emissions
 
     rail = emissions.GRAMS_PER_PASSENGER_KM[Mode.LONG_DISTANCE] * 100 / 1000
     bus = emissions.GRAMS_PER_PASSENGER_KM[Mode.BUS] * 10 / 1000
@@ -136,7 +135,7 @@ def test_points_are_base_plus_one_per_started_ten_km_in_full_only_when_live(alic
     # The factory sets created_at to now: the first was checked in during the journey.
     assert points(live.mode, live.distance_m, live=True) == 10 + 3
     assert points(later.mode, later.distance_m, live=False) == -(-(5 + 5) // 4) == 3
-    assert user_statistics(owner=alice, criteria=StatsFilter()).points == 13 + 3
+    assert user_statistics(owner=alice, criteria=JourneyFilter()).points == 13 + 3
 
 
 def test_leaderboards_count_only_what_everyone_may_see_and_respect_opt_outs(alice, bob, charlie):
@@ -229,4 +228,4 @@ def test_the_map_lists_the_routes_of_the_range(alice, bob):
 def test_journeys_in_is_the_owners_alone(alice, bob):
     journey(alice, datetime(2026, 1, 5, 9, tzinfo=UTC), 30)
     journey(bob, datetime(2026, 1, 5, 9, tzinfo=UTC), 30)
-    assert journeys_in(owner=alice, criteria=StatsFilter()).count() == 1
+    assert journeys_in(owner=alice, criteria=JourneyFilter()).count() == 1

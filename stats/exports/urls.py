@@ -3,7 +3,7 @@ feed lives outside /stats/: calendar apps get a short, fixed address)."""
 
 from django.urls import path, re_path
 
-from stats import export_views as views
+from stats.exports import views
 from trainy.redaction import CALENDAR_FEED
 
 app_name = "exports"

@@ -5,16 +5,32 @@ this would have sent.
 PostgreSQL only: rows go in with COPY, all in one transaction, so a run that fails leaves
 nothing behind. The travellers are the users ``seed-user-NNNNN``; ``--replace`` deletes them and
 everything of theirs first. Not part of ``make run``: point DATABASE_URL at a database of its
-own (see README.md, "Seed data").
+own (see README.md, "Seed data"):
+
+    DATABASE_URL=postgres://…/trainy_bench .venv/bin/python bench/seed.py --users 10000
+
+A Django command run by this script rather than by manage.py: a benchmark's tool, it stays out of
+the shipped apps and the image (bench/ is in .dockerignore). Its options are manage.py's.
 """
 
 from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+if __name__ == "__main__":
+    # Run as a script: Django is set up (as manage.py does) before the models below are imported.
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "trainy.settings")
+    import django
+
+    django.setup()
 
 import bisect
 import itertools
 import math
 import random
-import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -960,3 +976,7 @@ def _delete_cascading(
     )
     if cursor.rowcount:
         counts[opts.label] += cursor.rowcount
+
+
+if __name__ == "__main__":
+    Command().run_from_argv([sys.argv[0], "seed", *sys.argv[1:]])

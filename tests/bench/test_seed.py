@@ -1,22 +1,27 @@
-"""manage.py seed: the data set of the feed benchmarks, on a small scale."""
+"""bench/seed.py: the data set of the feed benchmarks, on a small scale."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections import Counter
 from datetime import timedelta
 from io import StringIO
 from itertools import pairwise
+from pathlib import Path
 
 import pytest
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError, call_command, get_commands
 from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 
+from bench.seed import Command
 from checkins.models import CheckIn, Visibility
 from feed.models import Follow, Like, Notification, User
 from tests.checkins.feeds import write_feed
 
+ROOT = Path(__file__).resolve().parents[2]
 USERS = 30
 JOURNEYS = 500
 
@@ -29,7 +34,7 @@ def timetable(db, tmp_path):
 def seed(**options: object) -> str:
     output = StringIO()
     options = {"users": USERS, "journeys": JOURNEYS, "seed": 7, **options}
-    call_command("seed", stdout=output, stderr=StringIO(), **options)
+    call_command(Command(), stdout=output, stderr=StringIO(), **options)
     return output.getvalue()
 
 
@@ -130,3 +135,22 @@ def test_it_puts_the_foreign_keys_back(timetable):
 def test_it_needs_an_active_timetable(db):
     with pytest.raises(CommandError, match="import_gtfs"):
         seed()
+
+
+def test_it_runs_as_a_script_with_the_commands_options():
+    # Arguments it refuses before touching the database: Django set up, the options parsed.
+    result = subprocess.run(
+        [sys.executable, "bench/seed.py", "--users", "1"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "--users must be at least 2" in result.stderr
+
+
+def test_no_shipped_app_has_it():
+    # The image copies the apps, not bench/ (.dockerignore; tests/deploy/test_image.py).
+    assert "seed" not in get_commands()

@@ -10,7 +10,7 @@ from django.http import QueryDict
 
 from stats.exports.columns import COLUMNS, DEFAULT_COLUMNS
 from stats.exports.options import FORMATS, SEPARATORS, ExportOptions
-from stats.filters import StatsFilterForm
+from stats.forms import StatsFilterForm
 
 # The formats whose columns the traveller picks.
 TABULAR = {"csv", "xlsx", "pdf"}

@@ -20,8 +20,8 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import condition, require_GET, require_http_methods
 
 from checkins.models import CheckIn
-from stats.export_forms import ExportForm, with_defaults
 from stats.exports import FORMATS, export_chunks
+from stats.exports.forms import ExportForm, with_defaults
 from stats.exports.ics import calendar_ics
 from stats.exports.selectors import (
     ExportSource,
@@ -32,7 +32,7 @@ from stats.exports.selectors import (
     export_recent,
     export_source,
 )
-from stats.filters import StatsFilterForm
+from stats.forms import StatsFilterForm
 from stats.models import Export
 from stats.services import (
     DIRECT_LIMIT,
