@@ -9,7 +9,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -27,16 +26,8 @@ from checkins.selectors import (
 from checkins.services import CheckInOverlap, checkin_create, checkin_delete, checkin_update
 from checkins.timetable.selectors import trip_get
 from trainy.documents import DocumentStoreError, journey_store
+from trainy.forms import add_service_errors
 from trainy.http import AuthenticatedRequest
-
-
-def add_errors(form: Form, error: ValidationError) -> None:
-    """Show a service's ValidationError on the form: next to its field when the form has one."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error.messages)
-        return
-    for field, field_errors in error.message_dict.items():
-        form.add_error(field if field in form.fields else None, field_errors)
 
 
 @login_required
@@ -55,7 +46,7 @@ def checkin_new(request: AuthenticatedRequest) -> HttpResponse:
         except CheckInOverlap as conflict:
             overlap = conflict.overlapping
         except ValidationError as error:
-            add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, "Checked in.")
             return redirect("checkins:detail", checkin_id=checkin.id)
@@ -173,7 +164,7 @@ def journey_edit(request: AuthenticatedRequest, checkin_id: int) -> HttpResponse
         try:
             checkin_update(checkin=checkin, **data)
         except ValidationError as error:
-            add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, "Journey updated.")
             return redirect("checkins:detail", checkin_id=checkin.id)

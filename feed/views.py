@@ -14,7 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_ratelimit.core import is_ratelimited
+from django_ratelimit.decorators import ratelimit
 
 from checkins.models import CheckIn
 from checkins.selectors import checkin_get, parse_cursor
@@ -48,23 +48,13 @@ def _cursor(request: HttpRequest) -> Any:
 
 
 def rate_limited(group: str) -> Callable[..., Any]:
-    """Answer 429 with a message once a user exceeds SOCIAL_RATE for ``group``."""
+    """At most SOCIAL_RATE of ``group`` per signed-in user. django-ratelimit counts, and past the
+    rate raises Ratelimited, which trainy.errors answers: 429, and a page naming ``group``."""
 
     def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-        @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if is_ratelimited(request, group=group, key="user", rate=SOCIAL_RATE, increment=True):
-                response = render(
-                    request,
-                    "feed/slow_down.html",
-                    {"what": group},
-                    status=429,
-                )
-                response["Retry-After"] = "60"
-                return response
-            return view(request, *args, **kwargs)
-
-        return wrapper
+        limited = ratelimit(group=group, key="user", rate=SOCIAL_RATE, block=True)(view)
+        limited.rate_limit_group = group
+        return limited
 
     return decorate
 

@@ -5,6 +5,21 @@ by ``<NAME>_FILE`` (how Kubernetes mounts secrets). A missing or malformed value
 with one line that names the variable, never a traceback: settings are read by every entry
 point (manage.py, gunicorn, celery), and a stack trace there hides the one thing an operator
 needs to know.
+
+Built on django-environ (pinned) for what it provides: ``_FILE`` indirection (its
+``FileAwareMapping``) and database URLs (``environ.Env.db_url_config``, in settings.py); dropping
+it would mean parsing DATABASE_URL by hand (percent-encoded passwords, socket directories, query
+options such as sslmode), which leaves more hand-written code, not less. What stays here is what
+environ.Env does not do, which is why its typed getters (``Env.bool``, ``Env.int``, ``Env.url``,
+...) are deliberately not used:
+- they raise ImproperlyConfigured or ValueError (a traceback) without the variable's name;
+- ``Env.bool`` reads any unknown word as False (``DEBUG=ture`` would turn DEBUG off quietly);
+- ``Env`` reads a value starting with ``$`` as the name of another variable, which would break
+  a password or secret key that starts with one;
+- an empty value is only treated as unset when the default is None;
+- nothing checks a URL's scheme, host or port, or keeps a password out of the message;
+- its email and cache URLs mean other things than ours (its ``smtps`` is STARTTLS, ours TLS on
+  port 465; it knows no ``unix://`` cache), so EMAIL_URL and REDIS_URL stay read here.
 """
 
 from __future__ import annotations
@@ -14,6 +29,8 @@ import os
 from collections.abc import Mapping
 from typing import overload
 from urllib.parse import SplitResult, urlsplit
+
+from environ.fileaware_mapping import FileAwareMapping
 
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 FALSE_WORDS = frozenset({"0", "false", "no", "off"})
@@ -35,22 +52,21 @@ class Environment:
     """Typed access to environment variables, with ``_FILE`` indirection for every name."""
 
     def __init__(self, environ: Mapping[str, str] | None = None) -> None:
-        self.environ = os.environ if environ is None else environ
+        # Reads NAME_FILE's file in place of NAME when NAME_FILE is set (and not empty).
+        self.environ = FileAwareMapping(os.environ if environ is None else environ, cache=False)
 
     def raw(self, name: str) -> str | None:
-        file_name = self.environ.get(f"{name}_FILE")
-        if file_name:
-            try:
-                with open(file_name, encoding="utf-8") as handle:
-                    # Files written by `echo` or editors end with a newline that is not part of
-                    # the secret.
-                    return handle.read().rstrip("\r\n")
-            except OSError as exc:
-                raise ConfigurationError(
-                    f"{name}_FILE points to {file_name!r}, which cannot be read ({exc.strerror})"
-                ) from None
-        value = self.environ.get(name)
-        return value if value != "" else None
+        """The value, or None when it is unset or empty."""
+        try:
+            value = self.environ.get(name)
+        except OSError as exc:
+            raise ConfigurationError(
+                f"{name}_FILE points to {exc.filename!r}, which cannot be read ({exc.strerror})"
+            ) from None
+        if value and self.environ.env.get(f"{name}_FILE"):
+            # Files written by `echo` or editors end with a newline that is not part of the secret.
+            value = value.rstrip("\r\n")
+        return value or None
 
     @overload
     def string(self, name: str) -> str | None: ...

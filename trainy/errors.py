@@ -19,6 +19,7 @@ from django.core.exceptions import (
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template import loader
+from django_ratelimit.exceptions import Ratelimited
 
 # Django's admin looks up the field named in `_to_field` before it checks it, and an empty
 # name fails that lookup with an exception instead of a 400.
@@ -54,7 +55,21 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Htt
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if isinstance(exception, Ratelimited):
+        return too_many_requests(request)
     return _page(request, 403, "Not yours to see", exception)
+
+
+def too_many_requests(request: HttpRequest) -> HttpResponse:
+    """django-ratelimit's ``@ratelimit(block=True)`` raises Ratelimited, a PermissionDenied, once a
+    rate is spent; the visitor is told to slow down (429), not that the page is not theirs. The
+    page names what they did too much of when the view says (``rate_limit_group``)."""
+    match = request.resolver_match
+    what = getattr(match.func, "rate_limit_group", "requests") if match else "requests"
+    response = render(request, "slow_down.html", {"what": what}, status=429)
+    # Every rate is counted per minute.
+    response["Retry-After"] = "60"
+    return response
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

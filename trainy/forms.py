@@ -1,8 +1,11 @@
-"""Form fields shared by every app: dates and times within the range Trainy can compute with.
+"""Form helpers shared by every app.
 
-Python's dates end at the year 9999 and the time zones' conversions fail near both ends, so a
-date a user types is held to a range where adding a day or moving to UTC always works, and a
-date outside it gets a form error that says the range instead of a server error.
+Dates and times within the range Trainy can compute with: Python's dates end at the year 9999
+and the time zones' conversions fail near both ends, so a date a user types is held to a range
+where adding a day or moving to UTC always works, and a date outside it gets a form error that
+says the range instead of a server error.
+
+And the one way a view shows a service's ValidationError on its form (``add_service_errors``).
 """
 
 from __future__ import annotations
@@ -16,6 +19,17 @@ from django.core.exceptions import ValidationError
 
 EARLIEST = date(1900, 1, 1)
 LATEST = date(2199, 12, 31)
+
+
+def add_service_errors(form: forms.BaseForm, error: ValidationError) -> None:
+    """Show a service's ValidationError on the form that asked for the change: each message next
+    to its field when the form has that field, the rest (messages without a field, or naming a
+    field this form does not show) at the top of the form."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error.messages)
+        return
+    for field, messages in error.message_dict.items():
+        form.add_error(field if field in form.fields else None, messages)
 
 
 def _out_of_range() -> ValidationError:

@@ -22,6 +22,7 @@ from django.utils.safestring import SafeString
 from checkins.timetable.forms import FeedImportForm
 from checkins.timetable.models import Feed, FeedImport, FeedVersion
 from checkins.timetable.services import UNFINISHED, feed_delete, feed_import_queue
+from trainy.forms import add_service_errors
 
 # Seconds between reloads of an import's page (and of the list) while an import runs.
 REFRESH_S = 2
@@ -164,7 +165,7 @@ class FeedAdmin(ReadOnlyAdmin):
                     requested_by=request.user,  # type: ignore[arg-type]
                 )
             except ValidationError as error:
-                form.add_error(None, error.messages)
+                add_service_errors(form, error)
             else:
                 self._say_how_it_went(request, job)
                 return redirect("admin:checkins_feedimport_change", job.id)

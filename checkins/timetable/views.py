@@ -25,6 +25,7 @@ from checkins.timetable.selectors import (
     stations_nearby,
     trip_get,
 )
+from trainy.forms import add_service_errors
 
 BOARD_SIZE = 20
 
@@ -138,8 +139,7 @@ def trip_detail(request: HttpRequest, feed: str, trip_id: str, service_date: str
             except CheckInOverlap as conflict:
                 overlap = conflict.overlapping
             except ValidationError as error:
-                for message in error.messages:
-                    form.add_error(None, message)
+                add_service_errors(form, error)
             else:
                 messages.success(request, "Checked in. Have a good trip!")
                 return redirect("checkins:detail", checkin_id=checkin.id)

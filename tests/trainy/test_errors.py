@@ -4,9 +4,11 @@ for every view."""
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.test import RequestFactory
+from django_ratelimit.exceptions import Ratelimited
 
-from trainy.errors import server_error
+from trainy.errors import permission_denied, server_error
 
 pytestmark = pytest.mark.django_db
 
@@ -50,6 +52,19 @@ def test_the_server_error_page_needs_no_database(django_assert_num_queries):
         response = server_error(request)
     assert response.status_code == 500
     assert "Something went wrong on our side" in response.content.decode()
+
+
+def test_a_spent_rate_limit_is_a_429_asking_to_wait_not_a_403():
+    """Any view's ``@ratelimit(block=True)``: django-ratelimit raises Ratelimited, a
+    PermissionDenied, which would otherwise read "Not yours to see"."""
+    request = RequestFactory().post("/anywhere/")
+    request.user = AnonymousUser()
+    response = permission_denied(request, Ratelimited())
+    assert response.status_code == 429
+    assert response["Retry-After"] == "60"
+    page = response.content.decode()
+    assert "That was a lot of requests in a short time. Please wait a minute" in page
+    assert "Not yours to see" not in page
 
 
 def test_a_form_too_large_to_read_says_how_large_it_may_be(client, alice, settings):
