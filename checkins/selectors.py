@@ -10,7 +10,8 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from checkins.models import CheckIn, Visibility
-from feed.models import Block, Follow, Like, User
+from feed.models import Block, Follow, Like
+from trainy.accounts.models import User
 
 Viewer = User | AnonymousUser
 

@@ -14,7 +14,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from checkins.models import CheckIn, Mode, Purpose
-from feed.models import User
+from trainy.accounts.models import User
 from trainy.forms import BoundedDateField
 
 # A range longer than this is a typo (or a scan of everything): all time is its own choice.

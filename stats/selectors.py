@@ -23,12 +23,12 @@ from django.utils import timezone
 
 from checkins.models import CheckIn, Mode, Purpose
 from checkins.selectors import Totals, Viewer, checkin_totals, checkins_visible_to
-from feed.models import User
 from feed.selectors import FEED_VISIBILITIES
 from stats import emissions
 from stats.cache import stats_generation
 from stats.filters import StatsFilter, journeys_in
 from stats.points import points_expression
+from trainy.accounts.models import User
 
 # Deutsche Bahn's rule: a train less than six minutes late is on time.
 ON_TIME_UNDER = timedelta(minutes=6)

@@ -11,10 +11,10 @@ from decimal import Decimal
 from django.db.models import Count, QuerySet, Sum
 
 from checkins.models import CheckIn, Purpose
-from feed.models import User
 from stats.exports.options import ExportOptions
 from stats.filters import StatsFilter, journeys_in
 from stats.models import Export
+from trainy.accounts.models import User
 
 # Rows fetched per round trip: a server-side cursor on PostgreSQL, so memory stays flat
 # however many journeys there are.

@@ -14,8 +14,9 @@ from django.db.models import F
 from django.utils import timezone
 
 from checkins.models import CheckIn, Visibility
-from feed.models import Follow, Like, Notification, User
+from feed.models import Follow, Like, Notification
 from tests.checkins.feeds import write_feed
+from trainy.accounts.models import User
 
 USERS = 30
 JOURNEYS = 500

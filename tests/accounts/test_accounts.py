@@ -49,7 +49,7 @@ def test_the_gitlab_button_appears_only_when_configured(client, settings):
 
 
 def test_group_membership_as_gitlab_lists_it():
-    from feed.gitlab import member_of_any, member_within_any
+    from trainy.accounts.gitlab import member_of_any, member_within_any
 
     # Admin groups (matched against groups_direct): the path itself, not its subgroups.
     assert member_of_any(["kbs610", "kbs610/admins"], ["kbs610/admins"])
