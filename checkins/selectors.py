@@ -24,7 +24,7 @@ def checkins_visible_to(viewer: Viewer) -> QuerySet[CheckIn]:
 
     - the owner sees all of theirs;
     - nobody else sees anything of a traveller whose sign-in is blocked (``is_active`` off, see
-      feed.services.sign_in_allow);
+      trainy.accounts.services.sign_in_allow);
     - nobody sees anything of someone who blocked them, nor of someone they blocked;
     - a private profile's journeys are for its accepted followers only;
     - otherwise: public and unlisted journeys for everyone (unlisted ones are never listed in
