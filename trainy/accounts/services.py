@@ -11,7 +11,9 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+# The domain core (checkins is no social feature, STYLE.md 6a).
 from checkins.models import CheckIn, Visibility
+from checkins.services import checkins_delete
 from trainy.accounts.models import User, UserSession
 from trainy.accounts.signals import profile_made_public
 from trainy.services import model_update
@@ -106,10 +108,6 @@ def users_delete(*, users: QuerySet[User]) -> int:
     which the database's cascade alone would leave in the document store; their follows, likes
     and notifications go by that cascade. Cached pages are let go after the commit. Returns
     how many travellers went."""
-    # The domain core's service (checkins is no social feature, STYLE.md 6a), imported here:
-    # checkins.services imports the feed's, which import this app's models.
-    from checkins.services import checkins_delete
-
     ids = list(users.values_list("pk", flat=True))
     checkins_delete(
         checkin_ids=list(CheckIn.objects.filter(user__in=ids).values_list("id", flat=True))
