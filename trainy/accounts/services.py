@@ -15,6 +15,7 @@ from django.utils import timezone
 from checkins.models import CheckIn, Visibility
 from checkins.services import checkins_delete
 from trainy.accounts.models import User, UserSession
+from trainy.accounts.selectors import ended_sessions
 from trainy.accounts.signals import profile_made_public
 from trainy.services import model_update
 
@@ -130,6 +131,15 @@ def session_seen(*, user: User, session_key: str, ip: str | None, user_agent: st
             "last_seen": timezone.now(),
         },
     )
+
+
+def sessions_forget_ended(*, user: User) -> int:
+    """Delete the traveller's browser rows whose Django session has ended (signed out, expired):
+    they are never shown again. How many."""
+    ended = ended_sessions(user=user)
+    if ended:
+        UserSession.objects.filter(pk__in=ended).delete()
+    return len(ended)
 
 
 def session_end(*, user: User, session_key: str) -> bool:

@@ -11,7 +11,12 @@ from django.views.decorators.http import require_http_methods
 
 from trainy.accounts.forms import SettingsForm
 from trainy.accounts.selectors import browser_sessions
-from trainy.accounts.services import session_end, sessions_end_others, settings_update
+from trainy.accounts.services import (
+    session_end,
+    sessions_end_others,
+    sessions_forget_ended,
+    settings_update,
+)
 from trainy.http import AuthenticatedRequest
 
 
@@ -55,5 +60,6 @@ def sessions_page(request: AuthenticatedRequest) -> HttpResponse:
         else:
             messages.error(request, "That session has ended already.")
         return redirect("accounts:sessions")
+    sessions_forget_ended(user=request.user)
     context = {"sessions": browser_sessions(user=request.user), "current": current}
     return render(request, "accounts/sessions.html", context)
