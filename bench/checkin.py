@@ -186,7 +186,7 @@ def purge_queues() -> int:
 
 
 def travellers(count: int) -> list[Any]:
-    from feed.models import User
+    from trainy.accounts.models import User
 
     users = []
     for n in range(1, count + 1):
@@ -207,7 +207,7 @@ def forget_earlier_runs() -> None:
     from django.contrib.sessions.models import Session
 
     from checkins.models import CheckIn
-    from feed.models import User
+    from trainy.accounts.models import User
     from trainy.documents import journey_store
 
     ids = {

@@ -59,7 +59,7 @@ def ensure_traveller() -> None:
     """The user bench-exports with exactly JOURNEYS journeys, PER_DAY a day from FIRST_DAY: a
     range of N / PER_DAY days then holds N journeys. Made once, kept afterwards."""
     from checkins.models import CheckIn, Mode, Purpose
-    from feed.models import User
+    from trainy.accounts.models import User
 
     user, _ = User.objects.get_or_create(
         username=USERNAME, defaults={"display_name": "Bench Exports", "email": "bench@example.org"}
@@ -131,11 +131,11 @@ def child(kind: str, rows: int) -> dict[str, Any]:
     from django.http import StreamingHttpResponse
 
     from checkins.selectors import JourneyFilter
-    from feed.models import User
     from stats.exports import ExportOptions
     from stats.exports.columns import DEFAULT_COLUMNS
     from stats.exports.selectors import export_source
     from stats.exports.views import _file_response
+    from trainy.accounts.models import User
 
     owner = User.objects.get(username=USERNAME)
     end = FIRST_DAY + timedelta(days=rows // PER_DAY - 1)

@@ -49,8 +49,9 @@ from tqdm import tqdm
 from checkins.geo import great_circle_m
 from checkins.models import CheckIn, Purpose, Visibility
 from checkins.timetable.selectors import ActiveVersion, active_versions, line_name
-from feed.models import Block, Follow, Like, Mute, Notification, User
+from feed.models import Block, Follow, Like, Mute, Notification
 from feed.services import feed_changed
+from trainy.accounts.models import User
 
 USERNAME_PREFIX = "seed-user-"
 

@@ -42,7 +42,7 @@ def traveller(journeys: int, seed: int) -> Any:
     from django.utils import timezone
 
     from checkins.models import CheckIn, Mode, Purpose
-    from feed.models import User
+    from trainy.accounts.models import User
 
     user, _ = User.objects.get_or_create(
         username=USERNAME, defaults={"display_name": "Bench Statistics"}

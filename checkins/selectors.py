@@ -12,7 +12,8 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from checkins.models import CheckIn, Mode, Purpose, Visibility
-from feed.models import Block, Follow, Like, User
+from feed.models import Block, Follow, Like
+from trainy.accounts.models import User
 
 Viewer = User | AnonymousUser
 
@@ -25,7 +26,7 @@ def checkins_visible_to(viewer: Viewer) -> QuerySet[CheckIn]:
 
     - the owner sees all of theirs;
     - nobody else sees anything of a traveller whose sign-in is blocked (``is_active`` off, see
-      feed.services.sign_in_allow);
+      trainy.accounts.services.sign_in_allow);
     - nobody sees anything of someone who blocked them, nor of someone they blocked;
     - a private profile's journeys are for its accepted followers only;
     - otherwise: public and unlisted journeys for everyone (unlisted ones are never listed in

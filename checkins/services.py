@@ -21,10 +21,10 @@ from checkins.geo import great_circle_m
 from checkins.models import CheckIn, Mode, Purpose, Visibility
 from checkins.timetable.realtime import RealtimeResult, realtime_ingest
 from checkins.timetable.selectors import Trip, trip_get
-from feed.models import User
 from feed.services import feed_changed
 from stats.cache import stats_changed
 from trainy import metrics
+from trainy.accounts.models import User
 from trainy.documents import DocumentStoreError, journey_store
 from trainy.services import model_update
 

@@ -1,52 +1,13 @@
-"""Travellers and what connects them: follows, blocks, mutes, likes and notifications."""
+"""What connects travellers: follows, blocks, mutes, likes and notifications (the travellers
+themselves are trainy.accounts.models.User)."""
 
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import F, Q
 
 from trainy.models import TimeStampedModel
-
-
-class User(AbstractUser):
-    """A traveller. Signs in locally or through GitLab."""
-
-    display_name = models.CharField(max_length=150, blank=True)
-    # Set from GitLab at sign-in; empty means initials are shown instead.
-    avatar_url = models.URLField(max_length=500, blank=True)
-    # What a new check-in's visibility starts as (one of checkins.models.Visibility).
-    default_visibility = models.CharField(max_length=20, default="public")
-    # Only accepted followers see anything of a private profile's journeys; follows become
-    # requests to accept.
-    private_profile = models.BooleanField(default=False)
-    likes_enabled = models.BooleanField(default=True)
-    # Journeys older than this many days are made private by a periodic task; None: never.
-    private_after_days = models.PositiveSmallIntegerField(null=True, blank=True)
-    # Left out of the points leaderboards (their own points still show to them).
-    leaderboard_opt_out = models.BooleanField(default=False)
-    # The secret in the URL of the traveller's calendar feed (ICS); empty: no feed. Replacing
-    # it revokes the old URL.
-    calendar_token = models.CharField(max_length=64, blank=True, db_index=True)
-    # GitLab sign-in (feed.gitlab): when GitLab was last asked about this user, at a sign-in or
-    # by the periodic re-check, whatever it answered. None for the accounts GitLab does not
-    # vouch for (local ones, or ones whose GitLab standing has ended): these are never re-checked.
-    gitlab_checked_at = models.DateTimeField(null=True, blank=True, editable=False)
-    # When GitLab last answered for this user, confirming their admin rights (or their absence).
-    gitlab_confirmed_at = models.DateTimeField(null=True, blank=True, editable=False)
-
-    def __str__(self) -> str:
-        return self.name
-
-    @property
-    def name(self) -> str:
-        return self.display_name or self.username
-
-    @property
-    def initials(self) -> str:
-        words = self.name.replace("_", " ").replace(".", " ").split()
-        return "".join(word[0] for word in words[:2]).upper() or "?"
 
 
 def _pair_constraints(a: str, b: str, name: str) -> list[models.BaseConstraint]:
@@ -163,19 +124,3 @@ class Notification(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.actor} {self.get_kind_display()} ({self.recipient})"
-
-
-class UserSession(TimeStampedModel):
-    """A browser a traveller is signed in on, so that they can see where and sign out there.
-    Rows whose Django session has ended are ignored (and cleaned up when listed)."""
-
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="browser_sessions"
-    )
-    session_key = models.CharField(max_length=40, unique=True)
-    ip = models.GenericIPAddressField(null=True, blank=True)
-    user_agent = models.CharField(max_length=300, blank=True)
-    last_seen = models.DateTimeField()
-
-    def __str__(self) -> str:
-        return f"{self.user} on {self.user_agent[:40] or 'a browser'}"

@@ -25,8 +25,9 @@ from checkins.selectors import (
     page_after,
     with_likes,
 )
-from feed.models import Block, Follow, Like, Mute, Notification, User, UserSession
-from trainy.generations import Generation
+from feed.models import Block, Follow, Like, Mute, Notification
+from trainy.accounts.models import User
+from trainy.generations import FEED as FEED_GENERATION
 
 # What feeds list: unlisted journeys are for those with the link (and the owner's profile).
 FEED_VISIBILITIES = (Visibility.PUBLIC, Visibility.AUTHENTICATED)
@@ -37,8 +38,8 @@ T = TypeVar("T")
 # new generation at once (feed.services.feed_changed), so this only bounds how stale
 # "travelling now" and freshly enriched distances can be.
 FRONT_PAGE_SECONDS = 30
-# Every cached feed page and figure is of one generation, which feed.services.feed_changed moves on.
-FEED_GENERATION = Generation("feed")
+# Every cached feed page and figure is of one generation (trainy.generations.FEED), which
+# feed.services.feed_changed moves on.
 
 
 @dataclass(frozen=True)
@@ -411,20 +412,3 @@ def notifications(*, recipient: User, limit: int = 50) -> list[Notification]:
 def unread_count(*, recipient: User) -> int:
     """How many of the notifications the recipient is shown are unread."""
     return _inbox(recipient).filter(read_at__isnull=True).count()
-
-
-def browser_sessions(*, user: User) -> list[UserSession]:
-    """The browsers the traveller is signed in on, most recently used first. Rows of sessions
-    that have ended meanwhile (signed out, expired) are dropped."""
-    from django.contrib.sessions.models import Session
-
-    rows = list(UserSession.objects.filter(user=user).order_by("-last_seen"))
-    live = set(
-        Session.objects.filter(
-            session_key__in=[row.session_key for row in rows], expire_date__gt=timezone.now()
-        ).values_list("session_key", flat=True)
-    )
-    ended = [row.pk for row in rows if row.session_key not in live]
-    if ended:
-        UserSession.objects.filter(pk__in=ended).delete()
-    return [row for row in rows if row.session_key in live]

@@ -1,4 +1,4 @@
-"""Writes of the social side: follows, blocks, mutes, likes, notifications and settings."""
+"""Writes of the social side: follows, blocks, mutes, likes and notifications."""
 
 from __future__ import annotations
 
@@ -7,13 +7,14 @@ from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from django.utils import timezone
 
 from checkins.models import CheckIn, Visibility
 from checkins.selectors import checkin_get
-from feed.models import Block, Follow, Like, Mute, Notification, User, UserSession
+from feed.models import Block, Follow, Like, Mute, Notification
 from feed.selectors import FEED_GENERATION
+from trainy.accounts.models import User
 from trainy.services import model_update
 
 logger = logging.getLogger(__name__)
@@ -141,6 +142,13 @@ def like_delete(*, user: User, checkin_id: int) -> None:
     feed_changed()
 
 
+def follow_requests_accept_all(*, owner: User) -> int:
+    """Accept every follow request waiting for ``owner`` (their profile went public: nothing is
+    left to ask permission for); how many. Runs on trainy.accounts.signals.profile_made_public,
+    in the transaction that made the profile public."""
+    return Follow.objects.filter(followee=owner, accepted=False).update(accepted=True)
+
+
 def notifications_mark_read(*, recipient: User, up_to: int | None = None) -> int:
     """Mark the recipient's notifications read: those up to the id ``up_to`` (the newest they
     were shown: one that came in after the page was drawn stays unread), or all. Returns how
@@ -153,40 +161,6 @@ def notifications_mark_read(*, recipient: User, up_to: int | None = None) -> int
     if changed:
         feed_changed()
     return changed
-
-
-@transaction.atomic
-def settings_update(
-    *,
-    user: User,
-    default_visibility: str,
-    private_profile: bool,
-    likes_enabled: bool,
-    private_after_days: int | None,
-    leaderboard_opt_out: bool = False,
-) -> User:
-    """Change the traveller's settings. Making a private profile public accepts the follow
-    requests that were waiting, as nothing is left to ask permission for."""
-    if default_visibility not in Visibility.values:
-        raise ValidationError({"default_visibility": "Pick one of the visibilities offered."})
-    was_private = user.private_profile
-    changed = model_update(
-        instance=user,
-        data={
-            "default_visibility": default_visibility,
-            "private_profile": private_profile,
-            "likes_enabled": likes_enabled,
-            "private_after_days": private_after_days,
-            "leaderboard_opt_out": leaderboard_opt_out,
-        },
-    )
-    if was_private and not private_profile:
-        Follow.objects.filter(followee=user, accepted=False).update(accepted=True)
-    if changed:
-        feed_changed()
-    if private_after_days is not None:
-        journeys_make_private_by_age(users=[user])
-    return user
 
 
 def journeys_make_private_by_age(*, users: list[User] | None = None) -> int:
@@ -208,103 +182,3 @@ def journeys_make_private_by_age(*, users: list[User] | None = None) -> int:
         feed_changed()
         logger.info("made %d journeys private by age", changed)
     return changed
-
-
-# --- Sign-in ----------------------------------------------------------------------------------
-
-
-def sign_in_allow(*, users: QuerySet[User], allowed: bool, by: User) -> int:
-    """Block or allow sign-in for ``users``; how many changed. Django and allauth refuse an
-    inactive user at every sign-in, local or through GitLab, and ModelBackend no longer finds
-    one for an existing session, so a blocked traveller is signed out at their next request.
-    Their journeys and their name leave every other traveller's pages (checkins_visible_to),
-    cached ones included. Nobody blocks their own sign-in (``by`` is left out)."""
-    changed = users.exclude(pk=by.pk).filter(is_active=not allowed).update(is_active=allowed)
-    if changed:
-        feed_changed()
-    return changed
-
-
-# --- What admins change -------------------------------------------------------------------------
-
-
-@transaction.atomic
-def user_admin_save(*, user: User, by: User) -> User:
-    """Save a traveller as an admin's form left them (the form has set and validated the
-    fields; ``user`` may be new). Blocking or allowing sign-in there goes through
-    sign_in_allow, as the admin's actions do. Names, avatars and private profiles are on
-    cached pages, which are let go after the commit."""
-    stored = User.objects.filter(pk=user.pk).values_list("is_active", flat=True).first()
-    allowed = user.is_active
-    if stored is not None:
-        user.is_active = stored
-    user.save()
-    if stored is not None and stored != allowed:
-        sign_in_allow(users=User.objects.filter(pk=user.pk), allowed=allowed, by=by)
-        user.refresh_from_db(fields=["is_active"])
-    feed_changed()
-    return user
-
-
-@transaction.atomic
-def users_delete(*, users: QuerySet[User]) -> int:
-    """Delete travellers (an admin's doing) with their journeys and the journeys' documents,
-    which the database's cascade alone would leave in the document store; their follows, likes
-    and notifications go by that cascade. Cached pages are let go after the commit. Returns
-    how many travellers went."""
-    # Imported here: checkins.services imports this module (for feed_changed).
-    from checkins.services import checkins_delete
-
-    ids = list(users.values_list("pk", flat=True))
-    checkins_delete(
-        checkin_ids=list(CheckIn.objects.filter(user__in=ids).values_list("id", flat=True))
-    )
-    User.objects.filter(pk__in=ids).delete()
-    feed_changed()
-    return len(ids)
-
-
-# --- Signed-in browsers -------------------------------------------------------------------------
-
-
-def session_seen(*, user: User, session_key: str, ip: str | None, user_agent: str) -> None:
-    UserSession.objects.update_or_create(
-        session_key=session_key,
-        defaults={
-            "user": user,
-            "ip": ip or None,
-            "user_agent": user_agent[:300],
-            "last_seen": timezone.now(),
-        },
-    )
-
-
-def session_end(*, user: User, session_key: str) -> bool:
-    """Sign the traveller out on one of their browsers; False if it is not theirs (or gone)."""
-    from importlib import import_module
-
-    from django.conf import settings
-
-    row = UserSession.objects.filter(user=user, session_key=session_key).first()
-    if row is None:
-        return False
-    import_module(settings.SESSION_ENGINE).SessionStore(session_key=session_key).delete()
-    row.delete()
-    return True
-
-
-def sessions_end_others(*, user: User, keep: str) -> int:
-    """Sign the traveller out on every browser but the one with session ``keep``; how many."""
-    ended = 0
-    for key in (
-        UserSession.objects.filter(user=user)
-        .exclude(session_key=keep)
-        .values_list("session_key", flat=True)
-    ):
-        ended += session_end(user=user, session_key=key)
-    return ended
-
-
-def sessions_end_all(*, user: User) -> int:
-    """Sign ``user`` out on every browser at once, the current request's included; how many."""
-    return sessions_end_others(user=user, keep="")

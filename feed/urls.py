@@ -8,8 +8,6 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("following/", views.following, name="following"),
     path("notifications/", views.notification_list, name="notifications"),
-    path("settings/", views.settings_page, name="settings"),
-    path("settings/sessions/", views.sessions_page, name="sessions"),
     path("u/<str:username>/", views.profile, name="profile"),
     path(
         "u/<str:username>/followers/",

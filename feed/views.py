@@ -20,12 +20,10 @@ from checkins.models import CheckIn
 from checkins.selectors import checkin_get, parse_cursor
 from checkins.timetable.forms import StationSearchForm
 from feed import services
-from feed.forms import MarkReadForm, SettingsForm
-from feed.models import User
+from feed.forms import MarkReadForm
 from feed.selectors import (
     FEED_GENERATION,
     FRONT_PAGE_SECONDS,
-    browser_sessions,
     cached_following_feed,
     cached_global_feed,
     follow_list,
@@ -37,6 +35,7 @@ from feed.selectors import (
     traveller_get,
     with_likes,
 )
+from trainy.accounts.models import User
 from trainy.http import AuthenticatedRequest
 
 # Follows, blocks and likes per signed-in user: plenty for people, little for a script.
@@ -280,47 +279,3 @@ def follows_page(request: HttpRequest, username: str, direction: str) -> HttpRes
     if found is None:
         raise Http404("No such traveller.")
     return render(request, "feed/follows.html", {"follows": found})
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def settings_page(request: AuthenticatedRequest) -> HttpResponse:
-    user = request.user
-    form = SettingsForm(
-        request.POST or None,
-        initial={
-            "default_visibility": user.default_visibility,
-            "private_profile": user.private_profile,
-            "likes_enabled": user.likes_enabled,
-            "private_after_days": user.private_after_days,
-            "leaderboard_opt_out": user.leaderboard_opt_out,
-        },
-    )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.settings_update(user=user, **form.cleaned_data)
-        except ValidationError as error:
-            for field, errors in error.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
-        else:
-            messages.success(request, "Settings saved.")
-            return redirect("feed:settings")
-    return render(request, "feed/settings.html", {"form": form})
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def sessions_page(request: AuthenticatedRequest) -> HttpResponse:
-    """Where the traveller is signed in; sign out on one browser, or on all the others."""
-    current = request.session.session_key or ""
-    if request.method == "POST":
-        if request.POST.get("others"):
-            ended = services.sessions_end_others(user=request.user, keep=current)
-            messages.success(request, f"Signed out on {ended} other browser{'s' * (ended != 1)}.")
-        elif services.session_end(user=request.user, session_key=request.POST.get("session", "")):
-            messages.success(request, "Signed out on that browser.")
-        else:
-            messages.error(request, "That session has ended already.")
-        return redirect("feed:sessions")
-    context = {"sessions": browser_sessions(user=request.user), "current": current}
-    return render(request, "feed/sessions.html", context)

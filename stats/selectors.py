@@ -30,11 +30,11 @@ from checkins.selectors import (
     checkins_visible_to,
     journeys_in,
 )
-from feed.models import User
 from feed.selectors import FEED_VISIBILITIES
 from stats import emissions
 from stats.cache import STATS_GENERATION
 from stats.points import points_expression
+from trainy.accounts.models import User
 
 # Deutsche Bahn's rule: a train less than six minutes late is on time.
 ON_TIME_UNDER = timedelta(minutes=6)

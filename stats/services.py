@@ -9,10 +9,10 @@ import tempfile
 from django.db import transaction
 from django.utils import timezone
 
-from feed.models import User
 from stats.exports import SPOOL_BYTES, ExportOptions, export_chunks
 from stats.exports.selectors import export_source
 from stats.models import Export
+from trainy.accounts.models import User
 from trainy.services import model_update
 
 logger = logging.getLogger(__name__)

@@ -6,7 +6,7 @@ import factory
 from django.utils import timezone
 
 from checkins.models import CheckIn, Mode
-from feed.models import User
+from trainy.accounts.models import User
 
 PASSWORD = "correct-horse-battery-staple"
 

@@ -20,11 +20,12 @@ from django.utils import timezone
 from checkins.models import CheckIn, Visibility
 from checkins.timetable.demo import DEMO_FEED_NAME, write_demo_feed
 from checkins.timetable.importer import feed_import
-from feed.models import Block, Follow, Like, Notification, User
+from feed.models import Block, Follow, Like, Notification
 from stats.models import Export
 from stats.services import calendar_token_renew
 from tests.factories import CheckInFactory, UserFactory
 from tests.urlwalk import Route
+from trainy.accounts.models import User
 
 UNKNOWN_ID = "987654321"
 # A calendar token of nobody's (it fits the URL pattern: 16 to 64 of [A-Za-z0-9_-]).
@@ -72,7 +73,7 @@ class World:
             "provider_id": ["gitlab"],
             "key": ["MQ:1tEsTk3y"],
             "uidb36": ["1"],
-            "app_label": ["checkins", "feed"],
+            "app_label": ["checkins", "accounts"],
             "content_type_id": [ContentType.objects.get_for_model(CheckIn).id],
             "id": [self.alice.id],
             "url": ["no/such/page/"],

@@ -17,8 +17,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from feed.gitlab import PROVIDER_ID
-from feed.middleware import ADMIN_SUSPENDED
+from trainy.accounts.gitlab import PROVIDER_ID
+from trainy.accounts.middleware import ADMIN_SUSPENDED
 
 TEMPLATE = "admin/sign_in_with_gitlab.html"
 
@@ -45,7 +45,7 @@ def gitlab_login(request: HttpRequest, site: admin.AdminSite) -> HttpResponse:
         return redirect(target)
     if request.user.is_authenticated:
         # Signed in, but without admin rights (or with rights on hold, see
-        # feed.middleware.GitLabRecheckMiddleware): signing in again would change nothing.
+        # accounts.middleware.GitLabRecheckMiddleware): signing in again would change nothing.
         context["suspended"] = getattr(request, ADMIN_SUSPENDED, False)
         return render(request, TEMPLATE, context, status=403)
     try:

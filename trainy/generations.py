@@ -53,3 +53,9 @@ class Generation:
         # Named after the generation, so that a list of on-commit callbacks says what each does.
         move_on.__name__ = move_on.__qualname__ = f"_next_{self.name}_generation"
         transaction.on_commit(move_on)
+
+
+# Every cached feed page and profile: a new or changed journey, a follow, a block, a like, a
+# name, an avatar, a private profile or a blocked sign-in changes what they show, so check-ins,
+# accounts and the feed all move it on (feed.selectors keeps its pages under it).
+FEED = Generation("feed")

@@ -1,6 +1,6 @@
 from django.http import HttpRequest
 
-from feed.models import User
+from trainy.accounts.models import User
 
 
 class AuthenticatedRequest(HttpRequest):

@@ -98,6 +98,8 @@ INSTALLED_APPS = [
     "allauth.socialaccount.providers.openid_connect",
     "django_prometheus",
     "trainy.metrics",
+    # Before the apps built on it; its migrate command replaces Django's (see there).
+    "trainy.accounts",
     "feed",
     "checkins",
     "stats",
@@ -128,14 +130,14 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     # After authentication and messages: re-checks GitLab users, may sign the request out.
-    "feed.middleware.GitLabRecheckMiddleware",
-    "feed.middleware.SessionTrackingMiddleware",
+    "trainy.accounts.middleware.GitLabRecheckMiddleware",
+    "trainy.accounts.middleware.SessionTrackingMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "trainy.urls"
 WSGI_APPLICATION = "trainy.wsgi.application"
-AUTH_USER_MODEL = "feed.User"
+AUTH_USER_MODEL = "accounts.User"
 
 TEMPLATES = [
     {
@@ -357,7 +359,7 @@ ACCOUNT_LOGOUT_REDIRECT_URL = "feed:home"
 ACCOUNT_LOGIN_METHODS = {"username", "email"}
 ACCOUNT_SIGNUP_FIELDS = ["username*", "email*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "optional"
-ACCOUNT_FORMS = {"login": "feed.forms.LoginForm"}
+ACCOUNT_FORMS = {"login": "trainy.accounts.forms.LoginForm"}
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = True
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if HTTPS else "http"
@@ -418,7 +420,7 @@ SOCIALACCOUNT_PROVIDERS = {
         ),
     }
 }
-SOCIALACCOUNT_ADAPTER = "feed.adapters.SocialAccountAdapter"
+SOCIALACCOUNT_ADAPTER = "trainy.accounts.adapters.SocialAccountAdapter"
 # The re-check needs GitLab's refresh token (allauth keeps it in SocialToken.token_secret).
 SOCIALACCOUNT_STORE_TOKENS = True
 SOCIALACCOUNT_LOGIN_ON_GET = False  # the sign-in button posts, so a link cannot start it

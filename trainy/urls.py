@@ -18,6 +18,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("", include("feed.urls")),
+    path("", include("trainy.accounts.urls")),
     path("journeys/", include("checkins.urls")),
     path("", include("checkins.timetable.urls")),
     path("stats/", include("stats.urls")),

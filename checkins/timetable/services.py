@@ -24,7 +24,7 @@ from checkins.timetable.download import download_feed
 from checkins.timetable.gtfs import FeedError, GtfsSource
 from checkins.timetable.importer import FEED_NAME, FILES_READ, Progress, feed_import
 from checkins.timetable.models import Feed, FeedImport, FeedVersion
-from feed.models import User
+from trainy.accounts.models import User
 
 logger = logging.getLogger(__name__)
 

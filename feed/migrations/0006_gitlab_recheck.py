@@ -2,6 +2,7 @@
 
 from datetime import datetime, timezone
 
+from django.conf import settings
 from django.db import migrations, models
 
 
@@ -9,7 +10,9 @@ def recheck_gitlab_accounts_now(apps, schema_editor):
     """Accounts signed in through GitLab before the re-check existed are re-checked at their
     next request. No refresh token was kept for them, so that check signs them out (they sign
     in again) and takes away admin rights granted by the old rule (inherited memberships)."""
-    User = apps.get_model("feed", "User")
+    # The user model as it is now (trainy.accounts since the move; the same table): GitLab's
+    # social accounts point at it.
+    User = apps.get_model(settings.AUTH_USER_MODEL)
     User.objects.filter(socialaccount__provider="gitlab").update(
         gitlab_checked_at=datetime(2000, 1, 1, tzinfo=timezone.utc)
     )

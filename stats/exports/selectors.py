@@ -12,9 +12,9 @@ from django.db.models import Count, QuerySet, Sum
 
 from checkins.models import CheckIn, Purpose
 from checkins.selectors import JourneyFilter, journeys_in
-from feed.models import User
 from stats.exports.options import ExportOptions
 from stats.models import Export
+from trainy.accounts.models import User
 
 # Rows fetched per round trip: a server-side cursor on PostgreSQL, so memory stays flat
 # however many journeys there are.

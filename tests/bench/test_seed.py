@@ -18,8 +18,9 @@ from django.utils import timezone
 
 from bench.seed import Command
 from checkins.models import CheckIn, Visibility
-from feed.models import Follow, Like, Notification, User
+from feed.models import Follow, Like, Notification
 from tests.checkins.feeds import write_feed
+from trainy.accounts.models import User
 
 ROOT = Path(__file__).resolve().parents[2]
 USERS = 30

@@ -26,7 +26,7 @@ ADMIN_PAGES = [
     "/admin/checkins/feed/import/",
     "/admin/checkins/feedversion/",
     "/admin/checkins/feedimport/",
-    "/admin/feed/user/",
+    "/admin/accounts/user/",
 ]
 
 

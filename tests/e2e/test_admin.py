@@ -12,7 +12,6 @@ from playwright.sync_api import Page, expect
 
 from checkins.models import CheckIn, Visibility
 from checkins.timetable.models import Feed
-from feed.models import User
 from tests.checkins.feeds import post_trip_checkin, write_feed
 from tests.e2e.test_sso import (  # noqa: F401  (fixtures)
     gitlab,
@@ -24,6 +23,7 @@ from tests.e2e.test_sso import (  # noqa: F401  (fixtures)
 from tests.e2e.test_trip_checkin import sign_in
 from tests.factories import PASSWORD, UserFactory
 from tests.idp.server import GitLabIdP
+from trainy.accounts.models import User
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -94,7 +94,7 @@ def test_a_traveller_whose_sign_in_is_blocked_is_refused_by_gitlab_sign_in(
 
     admin = Client()
     admin.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
-    admin.post("/admin/feed/user/", {"action": "block_sign_in", "_selected_action": [una.pk]})
+    admin.post("/admin/accounts/user/", {"action": "block_sign_in", "_selected_action": [una.pk]})
     una.refresh_from_db()
     assert not una.is_active
 
@@ -107,5 +107,5 @@ def test_a_traveller_whose_sign_in_is_blocked_is_refused_by_gitlab_sign_in(
     expect(page.get_by_role("heading", name="Account Inactive")).to_be_visible()
     expect(page.get_by_test_id("account")).not_to_contain_text("Signed in as")
 
-    admin.post("/admin/feed/user/", {"action": "allow_sign_in", "_selected_action": [una.pk]})
+    admin.post("/admin/accounts/user/", {"action": "allow_sign_in", "_selected_action": [una.pk]})
     sign_in_with_gitlab(page, "una")

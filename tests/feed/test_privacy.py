@@ -19,13 +19,14 @@ from django.utils import timezone
 
 from checkins.models import CheckIn, Visibility
 from checkins.services import journey_enrich
-from feed.models import Block, Follow, Like, Notification, User
-from feed.services import sign_in_allow
+from feed.models import Block, Follow, Like, Notification
 from stats.models import Export
 from stats.services import calendar_token_renew
 from tests.factories import CheckInFactory, UserFactory
 from tests.urlwalk import response_body, routes, url_for
 from tests.world import SECRET_PARAMETERS, UNKNOWN_ID, UNKNOWN_TOKEN, build_world
+from trainy.accounts.models import User
+from trainy.accounts.services import sign_in_allow
 
 pytestmark = pytest.mark.django_db
 
@@ -380,7 +381,7 @@ def test_a_block_answers_as_an_unknown_user_or_journey_would(cast):
     def answer(client: Client, method: str, path: str, headers: dict[str, str]):
         response = getattr(client, method)(path, follow=True, **headers)
         # Any message the request left is shown on the next page.
-        after = client.get(reverse("feed:settings"))
+        after = client.get(reverse("accounts:settings"))
         said = [str(message) for message in after.context["messages"]]
         # Each page's CSRF token is masked afresh (the sign-out form): not part of the answer.
         page = CSRF_TOKEN.sub("", response.content.decode())

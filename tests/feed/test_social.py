@@ -1,4 +1,4 @@
-"""Follows and follow requests, blocks, mutes, likes, notifications, settings, the feeds' shape
+"""Follows and follow requests, blocks, mutes, likes, notifications, the feeds' shape
 and cost, and the front page's cache."""
 
 from __future__ import annotations
@@ -15,8 +15,7 @@ from django.utils import timezone
 
 from checkins.models import CheckIn, Visibility
 from checkins.services import checkin_delete, checkin_update
-from feed.forms import SettingsForm
-from feed.models import Follow, Like, Notification, User
+from feed.models import Follow, Like, Notification
 from feed.selectors import FEED_GENERATION, FOLLOW_LIST_SIZE, PAGE_SIZE
 from feed.services import (
     block_create,
@@ -25,10 +24,10 @@ from feed.services import (
     journeys_make_private_by_age,
     like_create,
     mute_create,
-    settings_update,
 )
 from feed.tasks import make_old_journeys_private
 from tests.factories import CheckInFactory, UserFactory
+from trainy.accounts.models import User
 
 pytestmark = pytest.mark.django_db
 
@@ -77,15 +76,6 @@ def test_a_private_profile_turns_follows_into_requests_to_answer(
     assert feed_messages(signed_in(bob), reverse("feed:following")) == ["for followers"]
     assert not Follow.objects.filter(follower=charlie).exists()
     assert Notification.objects.get(recipient=bob).kind == Notification.Kind.FOLLOW_ACCEPTED
-
-
-def test_making_a_profile_public_accepts_the_waiting_requests(alice, bob):
-    settings_update(user=alice, default_visibility="public", private_profile=True,
-                    likes_enabled=True, private_after_days=None)  # fmt: skip
-    follow_create(follower=bob, followee=alice)
-    settings_update(user=alice, default_visibility="public", private_profile=False,
-                    likes_enabled=True, private_after_days=None)  # fmt: skip
-    assert Follow.objects.get(follower=bob, followee=alice).accepted
 
 
 def test_following_through_the_page_and_unfollowing(alice, bob):
@@ -340,43 +330,6 @@ def test_journeys_older_than_the_setting_become_private(alice, bob):
     visibility = dict(CheckIn.objects.values_list("id", "visibility"))
     assert visibility == {old.id: "private", recent.id: "public", untouched.id: "public"}
     assert journeys_make_private_by_age() == 0
-
-
-def test_the_settings_page_saves_and_says_what_is_wrong(alice):
-    client = signed_in(alice)
-    response = client.post(reverse("feed:settings"), {"default_visibility": "public",
-                                                      "private_after_days": "0"})  # fmt: skip
-    assert response.status_code == 200
-    assert "greater than or equal to 1" in response.content.decode()
-    chosen = {"default_visibility": "followers", "private_profile": "on",
-              "private_after_days": "90", "leaderboard_opt_out": "on"}  # fmt: skip
-    client.post(reverse("feed:settings"), chosen)
-    # Every field of the form, read back from the database.
-    stored = User.objects.get(pk=alice.pk)
-    form_fields = set(SettingsForm.base_fields)
-    saved = {name: getattr(stored, name) for name in form_fields}
-    assert saved == {"default_visibility": "followers", "private_profile": True,
-                     "likes_enabled": False, "private_after_days": 90,
-                     "leaderboard_opt_out": True}  # fmt: skip
-
-
-def test_the_leaderboard_opt_out_is_saved_and_takes_the_traveller_off_the_boards(alice, bob):
-    for traveller in (alice, bob):
-        CheckInFactory(user=traveller, visibility=Visibility.PUBLIC, distance_m=50_000)
-
-    def on_the_board() -> set[str]:
-        page = Client().get(reverse("stats:leaderboard"))
-        return {standing.user.username for _, board, _ in page.context["boards"]
-                for standing in board}  # fmt: skip
-
-    assert on_the_board() == {"alice", "bob"}
-    response = signed_in(alice).post(
-        reverse("feed:settings"),
-        {"default_visibility": "public", "likes_enabled": "on", "leaderboard_opt_out": "on"},
-    )
-    assert response.status_code == 302
-    assert User.objects.get(pk=alice.pk).leaderboard_opt_out is True
-    assert on_the_board() == {"bob"}
 
 
 # --- The feeds' shape and cost ------------------------------------------------------------------

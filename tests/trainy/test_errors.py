@@ -32,7 +32,7 @@ def test_an_empty_admin_to_field_is_a_400_not_a_crash(client, alice):
     alice.is_staff = alice.is_superuser = True
     alice.save()
     client.force_login(alice)
-    response = client.get(f"/admin/feed/user/{alice.id}/change/?_to_field=")
+    response = client.get(f"/admin/accounts/user/{alice.id}/change/?_to_field=")
     assert response.status_code == 400
 
 

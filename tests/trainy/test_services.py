@@ -10,8 +10,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from checkins.models import CheckIn
-from feed.models import User
 from tests.factories import CheckInFactory
+from trainy.accounts.models import User
 from trainy.services import model_update
 
 pytestmark = pytest.mark.django_db

@@ -15,7 +15,7 @@ from checkins.services import Place, checkin_create
 from checkins.timetable.demo import DEMO_FEED_NAME, write_demo_feed
 from checkins.timetable.importer import feed_import
 from checkins.timetable.models import Feed
-from feed.models import User
+from trainy.accounts.models import User
 
 DEMO_USERNAME = "demo"
 # Shown on the feed page on purpose: the demo account exists to be tried.

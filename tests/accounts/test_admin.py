@@ -9,13 +9,14 @@ from django.test import Client
 
 from checkins.models import CheckIn, Visibility
 from checkins.services import journey_enrich
-from feed.models import Like, User
+from feed.models import Like
 from tests.factories import PASSWORD, CheckInFactory, UserFactory
+from trainy.accounts.models import User
 from trainy.documents import journey_store
 
 pytestmark = pytest.mark.django_db
 
-USERS = "/admin/feed/user/"
+USERS = "/admin/accounts/user/"
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ from django.http import HttpRequest
 from django.shortcuts import render
 from django.utils import timezone
 
-from feed.gitlab import GitLabIdentity, apply_gitlab_identity, identity
-from feed.models import User
+from trainy.accounts.gitlab import GitLabIdentity, apply_gitlab_identity, identity
+from trainy.accounts.models import User
 
 logger = logging.getLogger(__name__)
 

@@ -1,9 +1,9 @@
 """What Trainy knows of GitLab: the claims it reads (identity and group memberships), the rules
 that turn them into rights, and the re-check of a signed-in GitLab user. The one module that
-talks to GitLab; allauth's OpenID Connect provider runs the sign-in itself, and feed.adapters
+talks to GitLab; allauth's OpenID Connect provider runs the sign-in itself, and accounts.adapters
 applies its answer with apply_gitlab_identity, as the re-check does.
 
-The re-check (recheck_if_due, called by feed.middleware.GitLabRecheckMiddleware) asks GitLab
+The re-check (recheck_if_due, called by accounts.middleware.GitLabRecheckMiddleware) asks GitLab
 again at least every TRAINY_GITLAB_RECHECK_SECONDS while someone is signed in: the refresh-token
 grant gives a new ID token (its "groups_direct" decide admin rights) and an access token for the
 userinfo (its "groups" decide whether TRAINY_GITLAB_ALLOWED_GROUPS still let them in)."""
@@ -28,8 +28,8 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from feed.models import User
-from feed.services import sessions_end_all
+from trainy.accounts.models import User
+from trainy.accounts.services import sessions_end_all
 
 logger = logging.getLogger(__name__)
 

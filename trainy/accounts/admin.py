@@ -11,8 +11,8 @@ from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 
 from checkins.models import CheckIn
-from feed.models import User
-from feed.services import sign_in_allow, user_admin_save, users_delete
+from trainy.accounts.models import User
+from trainy.accounts.services import sign_in_allow, user_admin_save, users_delete
 
 
 def travellers(count: int) -> str:

@@ -49,7 +49,7 @@ def test_the_gitlab_button_appears_only_when_configured(client, settings):
 
 
 def test_group_membership_as_gitlab_lists_it():
-    from feed.gitlab import member_of_any, member_within_any
+    from trainy.accounts.gitlab import member_of_any, member_within_any
 
     # Admin groups (matched against groups_direct): the path itself, not its subgroups.
     assert member_of_any(["kbs610", "kbs610/admins"], ["kbs610/admins"])
@@ -187,3 +187,27 @@ def test_a_traveller_sees_where_they_are_signed_in_and_signs_out_there(alice, bo
     assert not signed_in(phone)  # signed out there
     assert signed_in(laptop) and signed_in(bobs)
     assert "Phone" not in laptop.get("/settings/sessions/").content.decode()
+
+
+def test_a_browser_whose_session_ended_leaves_the_list_and_is_forgotten(alice):
+    from django.test import Client
+
+    from trainy.accounts.models import UserSession
+    from trainy.accounts.selectors import browser_sessions
+
+    kept, ended = Client(HTTP_USER_AGENT="Kept"), Client(HTTP_USER_AGENT="Ended")
+    for browser in (kept, ended):
+        assert browser.login(username="alice", password=PASSWORD)
+        browser.get("/")
+    ended.logout()  # the Django session goes; the row of the browser is still there
+    assert UserSession.objects.filter(user=alice).count() == 2
+
+    # Reading the list writes nothing: the ended browser is only left out.
+    assert [row.user_agent for row in browser_sessions(user=alice)] == ["Kept"]
+    assert UserSession.objects.filter(user=alice).count() == 2
+
+    page = kept.get("/settings/sessions/").content.decode()
+    assert "Kept" in page and "Ended" not in page
+    assert list(UserSession.objects.filter(user=alice).values_list("user_agent", flat=True)) == [
+        "Kept"
+    ]

@@ -9,9 +9,9 @@ from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
-from feed.gitlab import Recheck, admin_suspended, recheck_if_due
-from feed.models import User
-from feed.services import session_seen
+from trainy.accounts.gitlab import Recheck, admin_suspended, recheck_if_due
+from trainy.accounts.models import User
+from trainy.accounts.services import session_seen
 
 # How often a signed-in browser's "last seen" is written: often enough to tell which one is in
 # use, rarely enough to cost nothing.
@@ -58,7 +58,7 @@ class SessionTrackingMiddleware:
 
 
 class GitLabRecheckMiddleware:
-    """Keeps GitLab's word current for signed-in GitLab users (feed.gitlab.recheck_if_due): once
+    """Keeps GitLab's word current for signed-in GitLab users (accounts.gitlab.recheck_if_due): once
     a re-check is due, this request asks GitLab. If GitLab takes its grant back or the allowed
     groups no longer include the user, every session of theirs has ended and this request goes
     on signed out, with a message. While GitLab cannot be asked, the session goes on, but admin

@@ -1,6 +1,7 @@
-"""feed/gitlab.py: GitLab's claims and the rights they give, and the re-check of signed-in GitLab
-users (feed.middleware.GitLabRecheckMiddleware), against the test GitLab (tests/idp) running in
-a process of its own: Trainy's side through Django's test client, GitLab's side over HTTP."""
+"""trainy/accounts/gitlab.py: GitLab's claims and the rights they give, and the re-check of
+signed-in GitLab users (accounts.middleware.GitLabRecheckMiddleware), against the test GitLab
+(tests/idp) running in a process of its own: Trainy's side through Django's test client,
+GitLab's side over HTTP."""
 
 from __future__ import annotations
 
@@ -16,10 +17,10 @@ from django.contrib.sessions.models import Session
 from django.test import Client, RequestFactory
 from django.utils import timezone
 
-from feed.gitlab import Recheck, apply_gitlab_identity, identity, recheck_if_due
-from feed.models import User, UserSession
 from tests.factories import PASSWORD, UserFactory
 from tests.idp.server import GitLabIdP, running
+from trainy.accounts.gitlab import Recheck, apply_gitlab_identity, identity, recheck_if_due
+from trainy.accounts.models import User, UserSession
 
 pytestmark = pytest.mark.django_db
 
@@ -211,7 +212,7 @@ def test_while_gitlab_cannot_be_asked_travellers_stay_and_admin_rights_last_the_
     gitlab.stop()  # GitLab is down (an outside system: its stand-in's process is ended)
     try:
         time.sleep(PAST_INTERVAL)
-        with caplog.at_level(logging.WARNING, logger="feed.gitlab"):
+        with caplog.at_level(logging.WARNING, logger="trainy.accounts.gitlab"):
             assert admin_reachable(admin)  # within the grace period
             assert admin_reachable(admin)
         # Logged once per interval, not per request.

@@ -1,0 +1,42 @@
+"""The sign-in form (allauth's, through ACCOUNT_FORMS) and the settings page's form."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from allauth.account.forms import LoginForm as AllauthLoginForm
+from django import forms
+
+from checkins.models import Visibility
+
+
+class LoginForm(AllauthLoginForm):
+    """allauth's sign-in form with a label that says what "login" means."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["login"].label = "Username or email"
+
+
+class SettingsForm(forms.Form):
+    default_visibility = forms.ChoiceField(
+        label="New journeys are", choices=Visibility.choices, initial=Visibility.PUBLIC
+    )
+    private_profile = forms.BooleanField(
+        label="Private profile",
+        required=False,
+        help_text="Only followers you accept see your journeys; following you needs your yes.",
+    )
+    likes_enabled = forms.BooleanField(
+        label="Others may like my journeys", required=False, initial=True
+    )
+    leaderboard_opt_out = forms.BooleanField(
+        label="Leave me out of the leaderboards", required=False
+    )
+    private_after_days = forms.IntegerField(
+        label="Make my journeys private after … days",
+        required=False,
+        min_value=1,
+        max_value=3650,
+        help_text="Leave empty to keep them as they are.",
+    )

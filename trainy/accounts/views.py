@@ -1,0 +1,65 @@
+"""The settings page and the list of browsers a traveller is signed in on."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from trainy.accounts.forms import SettingsForm
+from trainy.accounts.selectors import browser_sessions
+from trainy.accounts.services import (
+    session_end,
+    sessions_end_others,
+    sessions_forget_ended,
+    settings_update,
+)
+from trainy.http import AuthenticatedRequest
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def settings_page(request: AuthenticatedRequest) -> HttpResponse:
+    user = request.user
+    form = SettingsForm(
+        request.POST or None,
+        initial={
+            "default_visibility": user.default_visibility,
+            "private_profile": user.private_profile,
+            "likes_enabled": user.likes_enabled,
+            "private_after_days": user.private_after_days,
+            "leaderboard_opt_out": user.leaderboard_opt_out,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            settings_update(user=user, **form.cleaned_data)
+        except ValidationError as error:
+            for field, errors in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, "Settings saved.")
+            return redirect("accounts:settings")
+    return render(request, "accounts/settings.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def sessions_page(request: AuthenticatedRequest) -> HttpResponse:
+    """Where the traveller is signed in; sign out on one browser, or on all the others."""
+    current = request.session.session_key or ""
+    if request.method == "POST":
+        if request.POST.get("others"):
+            ended = sessions_end_others(user=request.user, keep=current)
+            messages.success(request, f"Signed out on {ended} other browser{'s' * (ended != 1)}.")
+        elif session_end(user=request.user, session_key=request.POST.get("session", "")):
+            messages.success(request, "Signed out on that browser.")
+        else:
+            messages.error(request, "That session has ended already.")
+        return redirect("accounts:sessions")
+    sessions_forget_ended(user=request.user)
+    context = {"sessions": browser_sessions(user=request.user), "current": current}
+    return render(request, "accounts/sessions.html", context)
