@@ -18,7 +18,12 @@ from django.views.decorators.http import require_http_methods
 from checkins.forms import CheckInEditForm, HistoryFilterForm, ManualCheckInForm, zone_named
 from checkins.models import CheckIn
 from checkins.selectors import checkin_get, checkin_owned, journey_history, parse_cursor
-from checkins.services import CheckInOverlap, checkin_create, checkin_delete, checkin_update
+from checkins.services.checkins import (
+    CheckInOverlap,
+    checkin_create,
+    checkin_delete,
+    checkin_update,
+)
 from checkins.timetable.selectors import trip_get
 from trainy.documents import DocumentStoreError, journey_store
 from trainy.http import AuthenticatedRequest

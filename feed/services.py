@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import logging
 import time
-from datetime import timedelta
 
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -17,8 +15,6 @@ from checkins.selectors import checkin_get
 from feed.models import Block, Follow, Like, Mute, Notification, User, UserSession
 from feed.selectors import FEED_GENERATION_KEY
 from trainy.services import model_update
-
-logger = logging.getLogger(__name__)
 
 
 def feed_changed() -> None:
@@ -194,29 +190,11 @@ def settings_update(
     if changed:
         feed_changed()
     if private_after_days is not None:
+        # Imported here: checkins.services imports this module (for feed_changed).
+        from checkins.services.moderation import journeys_make_private_by_age
+
         journeys_make_private_by_age(users=[user])
     return user
-
-
-def journeys_make_private_by_age(*, users: list[User] | None = None) -> int:
-    """Make private the journeys older than their traveller's "private after N days" setting
-    (all such travellers, or ``users``). Returns how many journeys changed."""
-    travellers = users or User.objects.filter(private_after_days__isnull=False)
-    changed = 0
-    now = timezone.now()
-    for traveller in travellers:
-        if traveller.private_after_days is None:
-            continue
-        cutoff = now - timedelta(days=traveller.private_after_days)
-        changed += (
-            CheckIn.objects.filter(user=traveller, arrival_planned__lt=cutoff)
-            .exclude(visibility=Visibility.PRIVATE)
-            .update(visibility=Visibility.PRIVATE, updated_at=now)
-        )
-    if changed:
-        feed_changed()
-        logger.info("made %d journeys private by age", changed)
-    return changed
 
 
 # --- Sign-in ----------------------------------------------------------------------------------
@@ -262,7 +240,7 @@ def users_delete(*, users: QuerySet[User]) -> int:
     and notifications go by that cascade. Cached pages are let go after the commit. Returns
     how many travellers went."""
     # Imported here: checkins.services imports this module (for feed_changed).
-    from checkins.services import checkins_delete
+    from checkins.services.moderation import checkins_delete
 
     ids = list(users.values_list("pk", flat=True))
     checkins_delete(

@@ -14,7 +14,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from checkins.models import CheckIn, Visibility
-from checkins.services import checkin_delete, checkin_update
+from checkins.services.checkins import checkin_delete, checkin_update
+from checkins.services.moderation import journeys_make_private_by_age
+from checkins.tasks import make_old_journeys_private
 from feed.forms import SettingsForm
 from feed.models import Follow, Like, Notification, User
 from feed.selectors import FOLLOW_LIST_SIZE, PAGE_SIZE
@@ -23,12 +25,10 @@ from feed.services import (
     block_create,
     follow_create,
     follow_request_answer,
-    journeys_make_private_by_age,
     like_create,
     mute_create,
     settings_update,
 )
-from feed.tasks import make_old_journeys_private
 from tests.factories import CheckInFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
