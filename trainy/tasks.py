@@ -69,7 +69,7 @@ def enqueue(task: Task, ids: Sequence[int], *, on_refused: OnRefused) -> None:
             task.delay(subject_id)
         except BrokerUnavailable as error:
             logger.warning(
-                "%s: %d not queued (%s), the broker refused: %s",
+                "%s: %d not queued (from %s on), the broker refused: %s",
                 task.name,
                 len(ids) - position,
                 subject_id,

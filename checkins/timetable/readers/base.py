@@ -77,6 +77,8 @@ class FeedLoad:
         self.trips: dict[str, LoadedTrip] = {}
 
     def table(self, name: str, required: tuple[str, ...]) -> Table:
+        """Open the file ``name``, its progress reported as it is read; a required column
+        that is missing is a problem."""
         self.progress.file_started(name, self.gtfs.size(name))
         return open_table(
             self.gtfs,
@@ -87,10 +89,12 @@ class FeedLoad:
         )
 
     def finished(self, name: str, rows: int, started: float) -> None:
+        """Count the file's rows for the version and tell the progress it is done."""
         self.counts[name.removesuffix(".txt")] = rows
         self.progress.file_finished(name, rows, time.monotonic() - started)
 
     def integer(self, table: Table, row: list[str], column: str, default: int | None = None) -> Any:
+        """The column as a whole number; ``default`` when empty, a problem when it is not."""
         index = table.index(column)
         text = row[index].strip() if index is not None else ""
         if not text:
@@ -102,6 +106,7 @@ class FeedLoad:
             return default
 
     def number(self, table: Table, row: list[str], column: str) -> float | None:
+        """The column as a number; None when empty, a problem when it is not one."""
         index = table.index(column)
         text = row[index].strip() if index is not None else ""
         if not text:
@@ -113,6 +118,8 @@ class FeedLoad:
             return None
 
     def new_id(self, table: Table, ids: dict[str, int], value: str, column: str) -> int | None:
+        """The next primary key for ``value`` of an id column, kept in ``ids``; None, and a
+        problem, when it is empty or repeated."""
         if not value:
             self.problems.add(table.file, table.line, column, "is empty")
             return None
@@ -123,6 +130,7 @@ class FeedLoad:
         return ids[value]
 
     def date_value(self, table: Table, row: list[str], column: str) -> date | None:
+        """The column as a YYYYMMDD date; None, and a problem, when it is not one."""
         text = row[table.columns[column]].strip()
         try:
             return parse_date(text)

@@ -16,6 +16,7 @@ SUB_STATION_RADIUS_M = 400
 
 
 def read(load: FeedLoad) -> list[list[Any]]:
+    """The stops as rows to write once their departures are counted (see ``write``)."""
     started = time.monotonic()
     table = load.table("stops.txt", ("stop_id",))
     rows: list[list[Any]] = []
