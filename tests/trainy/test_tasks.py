@@ -102,3 +102,14 @@ def test_a_failure_that_cannot_be_recorded_with_the_database_away_is_logged(capl
     with caplog.at_level(logging.ERROR, logger="trainy.tasks"):
         task.on_failure(ValueError("broken"), "task-id", (7,), {}, None)
     assert "tests.recorded of 7 failed and could not be recorded" in caplog.text
+
+
+def test_every_task_celery_beat_runs_is_a_registered_task():
+    from django.conf import settings
+
+    from trainy.celery import app
+
+    app.loader.import_default_modules()  # the apps' tasks modules, as a worker loads them
+    scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert "checkins.tasks.make_old_journeys_private" in scheduled
+    assert scheduled <= set(app.tasks), scheduled - set(app.tasks)
