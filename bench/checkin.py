@@ -799,7 +799,7 @@ def enrichment_journeys(
     """``count`` trip journeys of the bench travellers: those the POST part made, topped up
     through checkin_from_trip (their queued tasks are purged before they would matter)."""
     from checkins.models import CheckIn
-    from checkins.services import checkin_from_trip
+    from checkins.services.checkins import checkin_from_trip
 
     ids = list(
         CheckIn.objects.filter(user__in=users).exclude(trip_id="").order_by("id")
@@ -940,7 +940,7 @@ def bench_parts(ids: list[int]) -> tuple[float, float]:
 
 
 def bench_in_process(ids: list[int], profile_count: int, time_limit: float) -> EnrichFigures:
-    from checkins.services import journey_enrich
+    from checkins.services.enrichment_lifecycle import journey_enrich
     from trainy.documents import journey_store
 
     say(f"  document store: {store_note()}")

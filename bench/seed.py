@@ -50,8 +50,8 @@ from checkins.geo import great_circle_m
 from checkins.models import CheckIn, Purpose, Visibility
 from checkins.timetable.selectors import ActiveVersion, active_versions, line_name
 from feed.models import Block, Follow, Like, Mute, Notification
-from feed.services import feed_changed
 from trainy.accounts.models import User
+from trainy.generations import FEED
 
 USERNAME_PREFIX = "seed-user-"
 
@@ -227,7 +227,7 @@ class Command(BaseCommand):
                 seeder.delete_earlier()
             seeder.run(users=users, journeys=journeys, years=years)
             # The cached signed-out front page shows the new journeys from the commit on.
-            feed_changed()
+            FEED.changed()
         seeder.analyze()
         seconds = time.perf_counter() - started
         counts = ", ".join(f"{name} {count:,}" for name, count in seeder.counts.items())

@@ -18,12 +18,9 @@ from django.utils.safestring import SafeString
 from kombu.exceptions import OperationalError as BrokerUnavailable
 
 from checkins.models import CheckIn, EnrichmentFailure
-from checkins.services import (
-    checkin_delete,
-    checkins_delete,
-    checkins_enrich_again,
-    checkins_make_private,
-)
+from checkins.services.checkins import checkin_delete
+from checkins.services.enrichment_lifecycle import checkins_enrich_again
+from checkins.services.moderation import checkins_delete, checkins_make_private
 from checkins.timetable import admin as timetable_admin  # noqa: F401  (registers its pages)
 
 SEARCH_HELP = "A traveller (username or name), a line, or a station the journey starts or ends at."

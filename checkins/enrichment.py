@@ -1,9 +1,10 @@
 """Building a journey's document: its stopovers, its route geometry and how far it went.
 
-Pure computation over the check-in row and the timetable (no writes): checkins.services stores
-the result. A trip journey is looked up in its feed's active timetable by trip id and service
-day; its geometry is the trip's shape cut between the entry and exit stops when the feed has
-shapes, otherwise the line through its stops.
+Pure computation over the check-in row and the timetable (no writes):
+checkins.services.enrichment_lifecycle stores the result. A trip journey is looked up in its
+feed's active timetable by trip id and service day; its geometry is the trip's shape cut
+between the entry and exit stops when the feed has shapes, otherwise the line through its
+stops.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from django.urls import reverse_lazy
 from django.utils.text import format_lazy
 
 from checkins.models import MESSAGE_MAX_LENGTH, Mode, Purpose, Visibility
-from checkins.services import Place
+from checkins.services.checkins import Place
 from stats.forms import StatsFilterForm
 from trainy.forms import BoundedDateTimeField
 

@@ -92,7 +92,7 @@ class CheckIn(TimeStampedModel):
     )
     cost_centre = models.CharField(max_length=100, blank=True)
 
-    # Written back by enrichment (checkins.services.journey_enrich).
+    # Written back by enrichment (checkins.services.enrichment_lifecycle.journey_enrich).
     distance_m = models.PositiveIntegerField(null=True, blank=True)
     duration_s = models.PositiveIntegerField(null=True, blank=True)
     distance_method = models.CharField(max_length=30, blank=True)
@@ -103,7 +103,7 @@ class CheckIn(TimeStampedModel):
     # When enrichment was last queued: the sweeper leaves recently queued journeys alone.
     enrichment_queued_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Why the enrichment task gave up (a bug, or an outage outlasting its retries), and when.
-    # Written by checkins.services.journey_enrichment_failed, cleared by a later success. The
+    # Written by enrichment_lifecycle.journey_enrichment_failed, cleared by a later success. The
     # sweeper leaves such journeys to a person (the admin's "Enrichment failures").
     enrichment_error = models.TextField(blank=True, editable=False)
     enrichment_failed_at = models.DateTimeField(null=True, blank=True, editable=False)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -11,9 +12,11 @@ from django.contrib.auth.models import AnonymousUser
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
+from checkins.geo import decode_path
 from checkins.models import CheckIn, Mode, Purpose, Visibility
 from feed.models import Block, Follow, Like
 from trainy.accounts.models import User
+from trainy.documents import DocumentStoreError, journey_store
 
 Viewer = User | AnonymousUser
 
@@ -208,3 +211,83 @@ def checkin_totals(queryset: QuerySet[CheckIn]) -> Totals:
         distance_km=round((figures["distance_m"] or 0) / 1000, 1),
         hours=round((figures["duration_s"] or 0) / 3600, 1),
     )
+
+
+# --- Journey documents (the document store) -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StopoverRow:
+    name: str
+    planned: datetime | None
+    real: datetime | None
+    delay_s: int | None
+    realtime: str | None  # "reported", "carried" (from an earlier stop's delay), "skipped"
+
+
+@dataclass(frozen=True)
+class JourneyDocument:
+    """What a journey's page shows of its document (checkins.enrichment builds it)."""
+
+    geometry: dict[str, Any] | None
+    stopovers: list[StopoverRow]
+    # When the operator's live feed last reported on the trip, if it did.
+    realtime_observed: datetime | None
+
+
+def journey_document_get(*, checkin: CheckIn) -> JourneyDocument | None:
+    """The document of ``checkin``, a journey the viewer was allowed to see (checkin_get);
+    None while it is being computed or while the document store is away (the page still shows
+    what PostgreSQL knows)."""
+    try:
+        document = journey_store().get(checkin.id)
+    except DocumentStoreError:
+        return None
+    if not document:
+        return None
+    return JourneyDocument(
+        geometry=document.get("geometry"),
+        stopovers=stopover_rows(document["stopovers"]),
+        realtime_observed=_moment(
+            ((document.get("provenance") or {}).get("realtime") or {}).get("observed_at")
+        ),
+    )
+
+
+def journey_paths(*, checkin_ids: list[int], every: int = 1) -> list[list[list[float]]] | None:
+    """The routes of these journeys (ids the viewer may see: the caller's selector chose
+    them), in their order, as [lat, lon] points rounded to about a metre; every ``every``th
+    point and the last. Journeys without a geometry yet are left out. None while the document
+    store is away."""
+    try:
+        documents = journey_store().get_many(checkin_ids)
+    except DocumentStoreError:
+        return None
+    paths = []
+    for checkin_id in checkin_ids:
+        geometry = (documents.get(checkin_id) or {}).get("geometry")
+        if geometry:
+            points = decode_path(geometry["path"])
+            paths.append(
+                [[round(lat, 5), round(lon, 5)] for lat, lon in points[::every] + points[-1:]]
+            )
+    return paths
+
+
+def stopover_rows(stopovers: list[dict[str, Any]]) -> list[StopoverRow]:
+    """The journey document's stops as the page lists them: the departure at each stop, the
+    arrival where the traveller gets off."""
+    rows = []
+    for position, stop in enumerate(stopovers):
+        order = (
+            ("arrival", "departure") if position == len(stopovers) - 1 else ("departure", "arrival")
+        )
+        planned = _moment(stop.get(f"{order[0]}_planned") or stop.get(f"{order[1]}_planned"))
+        real = _moment(stop.get(f"{order[0]}_real") or stop.get(f"{order[1]}_real"))
+        late = int((real - planned).total_seconds()) if real and planned else None
+        rows.append(StopoverRow(stop["name"], planned, real, late, stop.get("realtime")))
+    return rows
+
+
+def _moment(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None

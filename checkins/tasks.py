@@ -3,44 +3,34 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from celery import Task, shared_task
+from celery import shared_task
 from django.conf import settings
-from django.db import InterfaceError, OperationalError
 
-from checkins.services import (
+from checkins.services.enrichment_lifecycle import (
     enrichment_sweep,
     journey_enrich,
     journey_enrichment_failed,
-    realtime_apply,
 )
+from checkins.services.moderation import journeys_make_private_by_age
+from checkins.services.realtime import realtime_apply
 from checkins.timetable.realtime import RealtimeError, fetch
 from checkins.timetable.services import feed_import_fail, feed_import_run
 from trainy.celery import OUTAGES
+from trainy.tasks import RecordsFailure
 
 logger = logging.getLogger(__name__)
 
 
-def _first_argument(args: Any, kwargs: Any, name: str) -> Any:
-    return args[0] if args else (kwargs or {}).get(name)
-
-
-class EnrichmentTask(Task):
+class EnrichmentTask(RecordsFailure):
     """Records on the journey why its enrichment gave up: after the last retry of an outage,
-    or at once for an error that retrying cannot mend (a bug in building the document). Not
-    called for a worker lost mid-task: that message is delivered again."""
+    or at once for an error that retrying cannot mend (a bug in building the document)."""
 
-    def on_failure(
-        self, exc: BaseException, task_id: str, args: Any, kwargs: Any, einfo: Any
-    ) -> None:
-        checkin_id = _first_argument(args, kwargs, "checkin_id")
-        try:
-            journey_enrichment_failed(
-                checkin_id=checkin_id, error=f"{type(exc).__name__}: {exc}".strip()
-            )
-        except (OperationalError, InterfaceError):
-            # PostgreSQL itself is away: the journey stays unmarked, and the sweeper tries it
-            # again later, which is the best that can be done then.
-            logger.exception("enrichment of %s failed and could not be recorded", checkin_id)
+    subject = "checkin_id"
+
+    def record_failure(self, subject_id: Any, exc: BaseException) -> None:
+        journey_enrichment_failed(
+            checkin_id=subject_id, error=f"{type(exc).__name__}: {exc}".strip()
+        )
 
 
 @shared_task(
@@ -75,21 +65,17 @@ def refresh_realtime() -> int:
     return stored
 
 
-class ImportTask(Task):
+class ImportTask(RecordsFailure):
     """Marks the import failed when the task stops on an error of its own (a bug, the time
     limit, the database away); a bad feed is recorded by feed_import_run itself."""
 
-    def on_failure(
-        self, exc: BaseException, task_id: str, args: Any, kwargs: Any, einfo: Any
-    ) -> None:
-        feed_import_id = _first_argument(args, kwargs, "feed_import_id")
-        try:
-            feed_import_fail(
-                feed_import_id=feed_import_id,
-                error=f"The import stopped unexpectedly ({type(exc).__name__}: {exc}).",
-            )
-        except (OperationalError, InterfaceError):
-            logger.exception("import %s failed and could not be marked failed", feed_import_id)
+    subject = "feed_import_id"
+
+    def record_failure(self, subject_id: Any, exc: BaseException) -> None:
+        feed_import_fail(
+            feed_import_id=subject_id,
+            error=f"The import stopped unexpectedly ({type(exc).__name__}: {exc}).",
+        )
 
 
 @shared_task(
@@ -105,3 +91,9 @@ def import_timetable(feed_import_id: int) -> None:
     a long import does not hold up enrichment, which has a queue of its own. Not retried: a
     failed import is shown as failed, and started again by a person."""
     feed_import_run(feed_import_id=feed_import_id)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def make_old_journeys_private() -> int:
+    """Periodic (Celery beat): apply each traveller's "private after N days" setting."""
+    return journeys_make_private_by_age()

@@ -1,9 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -20,12 +18,17 @@ from checkins.selectors import (
     JourneyFilter,
     checkin_get,
     checkin_owned,
+    journey_document_get,
     journey_history,
     parse_cursor,
 )
-from checkins.services import CheckInOverlap, checkin_create, checkin_delete, checkin_update
+from checkins.services.checkins import (
+    CheckInOverlap,
+    checkin_create,
+    checkin_delete,
+    checkin_update,
+)
 from checkins.timetable.selectors import trip_get
-from trainy.documents import DocumentStoreError, journey_store
 from trainy.forms import add_service_errors
 from trainy.http import AuthenticatedRequest
 
@@ -77,50 +80,16 @@ def journey_detail(request: HttpRequest, checkin_id: int) -> HttpResponse:
     if checkin is None:
         # The same answer for "does not exist" and "not yours to see": no existence leak.
         raise Http404("No such journey.")
-    try:
-        document = journey_store().get(checkin.id)
-    except DocumentStoreError:
-        # The page still shows what PostgreSQL knows while the document store is away.
-        document = None
+    document = journey_document_get(checkin=checkin)
     context = {
         "checkin": checkin,
         "document": document,
-        "stopovers": stopover_rows(document["stopovers"]) if document else [],
-        "realtime_observed": _moment(
-            ((document or {}).get("provenance") or {}).get("realtime", {}).get("observed_at")
-        ),
+        "stopovers": document.stopovers if document else [],
+        "realtime_observed": document.realtime_observed if document else None,
         "is_owner": checkin.user_id == request.user.id,
         "map_tiles": settings.TRAINY_MAP_TILES,
     }
     return render(request, "checkins/detail.html", context)
-
-
-@dataclass(frozen=True)
-class StopoverRow:
-    name: str
-    planned: datetime | None
-    real: datetime | None
-    delay_s: int | None
-    realtime: str | None  # "reported", "carried" (from an earlier stop's delay), "skipped"
-
-
-def stopover_rows(stopovers: list[dict[str, Any]]) -> list[StopoverRow]:
-    """The journey document's stops as the page lists them: the departure at each stop, the
-    arrival where the traveller gets off."""
-    rows = []
-    for position, stop in enumerate(stopovers):
-        order = (
-            ("arrival", "departure") if position == len(stopovers) - 1 else ("departure", "arrival")
-        )
-        planned = _moment(stop.get(f"{order[0]}_planned") or stop.get(f"{order[1]}_planned"))
-        real = _moment(stop.get(f"{order[0]}_real") or stop.get(f"{order[1]}_real"))
-        late = int((real - planned).total_seconds()) if real and planned else None
-        rows.append(StopoverRow(stop["name"], planned, real, late, stop.get("realtime")))
-    return rows
-
-
-def _moment(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text) if text else None
 
 
 @login_required

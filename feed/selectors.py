@@ -35,11 +35,11 @@ FOLLOWING_VISIBILITIES = (*FEED_VISIBILITIES, Visibility.FOLLOWERS)
 PAGE_SIZE = 20
 T = TypeVar("T")
 # The signed-out front page is cached this long at most; any change to what it shows starts a
-# new generation at once (feed.services.feed_changed), so this only bounds how stale
+# new generation at once (trainy.generations.FEED), so this only bounds how stale
 # "travelling now" and freshly enriched distances can be.
 FRONT_PAGE_SECONDS = 30
 # Every cached feed page and figure is of one generation (trainy.generations.FEED), which
-# feed.services.feed_changed moves on.
+# every change to what feeds show moves on.
 
 
 @dataclass(frozen=True)
@@ -151,7 +151,7 @@ def travelling_now(
 
 def _cached(key: str, build: Callable[[], T]) -> T:
     """``build()``, kept in the cache under ``key`` for the current feed generation (which every
-    change to what feeds show moves on, see feed.services.feed_changed), and for at most
+    change to what feeds show moves on, see trainy.generations.FEED), and for at most
     FRONT_PAGE_SECONDS, which bounds how stale the clock-driven "on the move now" and freshly
     enriched distances can be."""
     key = FEED_GENERATION.key(key)

@@ -2,31 +2,17 @@
 
 from __future__ import annotations
 
-import logging
-from datetime import timedelta
-
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from checkins.models import CheckIn, Visibility
+from checkins.models import CheckIn
 from checkins.selectors import checkin_get
 from feed.models import Block, Follow, Like, Mute, Notification
 from feed.selectors import FEED_GENERATION
 from trainy.accounts.models import User
 from trainy.services import model_update
-
-logger = logging.getLogger(__name__)
-
-
-def feed_changed() -> None:
-    """Say that what feeds show may have changed (a journey added, edited, deleted or made
-    private; a profile or a traveller's settings changed; a follow, block, mute or like):
-    cached feed pages are built anew on their next read. Takes effect when the transaction
-    commits, so no reader caches the old state again in between. A cache outage is fine:
-    nothing is cached then either."""
-    FEED_GENERATION.changed()
 
 
 def _notify(recipient: User, actor: User, kind: str, checkin: CheckIn | None = None) -> None:
@@ -51,14 +37,14 @@ def follow_create(*, follower: User, followee: User) -> Follow:
     if created:
         kind = Notification.Kind.FOLLOW if follow.accepted else Notification.Kind.FOLLOW_REQUEST
         _notify(followee, follower, kind)
-        feed_changed()
+        FEED_GENERATION.changed()
     return follow
 
 
 def follow_delete(*, follower: User, followee: User) -> None:
     """Unfollow, or withdraw a follow request."""
     Follow.objects.filter(follower=follower, followee=followee).delete()
-    feed_changed()
+    FEED_GENERATION.changed()
 
 
 @transaction.atomic
@@ -78,7 +64,7 @@ def follow_request_answer(*, owner: User, follower_id: int, accept: bool) -> Non
         _notify(request.follower, owner, Notification.Kind.FOLLOW_ACCEPTED)
     else:
         request.delete()
-    feed_changed()
+    FEED_GENERATION.changed()
 
 
 @transaction.atomic
@@ -98,24 +84,24 @@ def block_create(*, blocker: User, blocked: User) -> None:
     Like.objects.filter(
         Q(user=blocked, checkin__user=blocker) | Q(user=blocker, checkin__user=blocked)
     ).delete()
-    feed_changed()
+    FEED_GENERATION.changed()
 
 
 def block_delete(*, blocker: User, blocked: User) -> None:
     Block.objects.filter(blocker=blocker, blocked=blocked).delete()
-    feed_changed()
+    FEED_GENERATION.changed()
 
 
 def mute_create(*, muter: User, muted: User) -> None:
     if muter.pk == muted.pk:
         raise ValidationError("You cannot mute yourself.")
     Mute.objects.get_or_create(muter=muter, muted=muted)
-    feed_changed()
+    FEED_GENERATION.changed()
 
 
 def mute_delete(*, muter: User, muted: User) -> None:
     Mute.objects.filter(muter=muter, muted=muted).delete()
-    feed_changed()
+    FEED_GENERATION.changed()
 
 
 @transaction.atomic
@@ -133,13 +119,13 @@ def like_create(*, user: User, checkin_id: int) -> CheckIn:
     _, created = Like.objects.get_or_create(user=user, checkin=checkin)
     if created:
         _notify(checkin.user, user, Notification.Kind.LIKE, checkin)
-        feed_changed()
+        FEED_GENERATION.changed()
     return checkin
 
 
 def like_delete(*, user: User, checkin_id: int) -> None:
     Like.objects.filter(user=user, checkin_id=checkin_id).delete()
-    feed_changed()
+    FEED_GENERATION.changed()
 
 
 def follow_requests_accept_all(*, owner: User) -> int:
@@ -159,26 +145,5 @@ def notifications_mark_read(*, recipient: User, up_to: int | None = None) -> int
         unread = unread.filter(id__lte=up_to)
     changed = unread.update(read_at=timezone.now())
     if changed:
-        feed_changed()
-    return changed
-
-
-def journeys_make_private_by_age(*, users: list[User] | None = None) -> int:
-    """Make private the journeys older than their traveller's "private after N days" setting
-    (all such travellers, or ``users``). Returns how many journeys changed."""
-    travellers = users or User.objects.filter(private_after_days__isnull=False)
-    changed = 0
-    now = timezone.now()
-    for traveller in travellers:
-        if traveller.private_after_days is None:
-            continue
-        cutoff = now - timedelta(days=traveller.private_after_days)
-        changed += (
-            CheckIn.objects.filter(user=traveller, arrival_planned__lt=cutoff)
-            .exclude(visibility=Visibility.PRIVATE)
-            .update(visibility=Visibility.PRIVATE, updated_at=now)
-        )
-    if changed:
-        feed_changed()
-        logger.info("made %d journeys private by age", changed)
+        FEED_GENERATION.changed()
     return changed

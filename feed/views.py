@@ -71,7 +71,7 @@ def _back(request: HttpRequest, fallback: str) -> HttpResponse:
 
 def kept_rendered(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """Keep the first page of a feed or profile rendered, per viewer and feed generation (any
-    change to what feeds show starts a new one, see feed.services.feed_changed), for at most
+    change to what feeds show starts a new one, see trainy.generations.FEED), for at most
     FRONT_PAGE_SECONDS. Signed-out visitors share one copy. A signed-in viewer's copy is tied
     to their CSRF cookie too, as its forms carry a token for it; without that cookie yet, or
     with a message to show first (say, "You have signed out"), the page is rendered fresh."""

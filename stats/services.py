@@ -8,12 +8,14 @@ import tempfile
 
 from django.db import transaction
 from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerUnavailable
 
 from stats.exports import SPOOL_BYTES, ExportOptions, export_chunks
 from stats.exports.selectors import export_source
 from stats.models import Export
 from trainy.accounts.models import User
 from trainy.services import model_update
+from trainy.tasks import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -46,21 +48,16 @@ def export_create(*, owner: User, options: ExportOptions, rows_total: int) -> Ex
         id__in=list(keep.values_list("id", flat=True))
     ).delete()
 
-    def enqueue() -> None:
-        from stats.tasks import run_export
+    from stats.tasks import run_export  # imported here: the tasks module imports this one
 
-        try:
-            run_export.delay(export.id)
-        except Exception:
-            # The broker is away (or, run eagerly, the export itself failed): say so on the
-            # export's page rather than leave it queued for ever.
-            logger.exception("export %s could not be made", export.id)
-            export_fail(
-                export_id=export.id,
-                error="The export could not be started; please try again in a few minutes.",
-            )
+    def refused(export_ids: list[int], error: BrokerUnavailable) -> None:
+        # Said on the export's page rather than left queued for ever.
+        export_fail(
+            export_id=export.id,
+            error="The export could not be started; please try again in a few minutes.",
+        )
 
-    transaction.on_commit(enqueue)
+    enqueue_on_commit(run_export, [export.id], on_refused=refused)
     return export
 
 

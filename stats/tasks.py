@@ -2,33 +2,26 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
-from celery import Task, shared_task
-from django.db import InterfaceError, OperationalError
+from celery import shared_task
 
 from stats.services import export_fail, export_run
 from trainy.celery import OUTAGES
+from trainy.tasks import RecordsFailure
 
-logger = logging.getLogger(__name__)
 
-
-class ExportTask(Task):
+class ExportTask(RecordsFailure):
     """Marks the export failed once the task gives up (a bug, or an outage outlasting the
     retries), so its page says so instead of showing a bar that never moves."""
 
-    def on_failure(
-        self, exc: BaseException, task_id: str, args: Any, kwargs: Any, einfo: Any
-    ) -> None:
-        export_id = (args or [None])[0] or kwargs.get("export_id")
-        try:
-            export_fail(
-                export_id=export_id,
-                error="The export failed; please try again. If it fails again, tell the admins.",
-            )
-        except (OperationalError, InterfaceError):
-            logger.exception("export %s failed and could not be marked failed", export_id)
+    subject = "export_id"
+
+    def record_failure(self, subject_id: Any, exc: BaseException) -> None:
+        export_fail(
+            export_id=subject_id,
+            error="The export failed; please try again. If it fails again, tell the admins.",
+        )
 
 
 @shared_task(

@@ -9,12 +9,11 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from checkins.geo import decode_path
+from checkins.selectors import journey_paths
 from stats import emissions
 from stats.forms import StatsFilterForm
 from stats.points import BASE_POINTS
 from stats.selectors import journey_ids_for_map, leaderboard, user_statistics
-from trainy.documents import DocumentStoreError, journey_store
 from trainy.http import AuthenticatedRequest
 
 
@@ -46,17 +45,10 @@ def journey_map(request: AuthenticatedRequest) -> JsonResponse:
     if not form.is_valid():
         return JsonResponse({"error": form.errors.get_json_data()}, status=400)
     ids = journey_ids_for_map(owner=request.user, criteria=form.criteria())
-    try:
-        documents = journey_store().get_many(ids)
-    except DocumentStoreError:
+    # Every fourth point is plenty at the zoom of a map of many journeys.
+    paths = journey_paths(checkin_ids=ids, every=4)
+    if paths is None:
         return JsonResponse({"paths": [], "note": "Routes are unavailable at the moment."})
-    paths = []
-    for checkin_id in ids:
-        geometry = (documents.get(checkin_id) or {}).get("geometry")
-        if geometry:
-            points = decode_path(geometry["path"])
-            # Every fourth point is plenty at the zoom of a map of many journeys.
-            paths.append([[round(lat, 5), round(lon, 5)] for lat, lon in points[::4] + points[-1:]])
     return JsonResponse({"paths": paths})
 
 

@@ -55,7 +55,8 @@ class Generation:
         transaction.on_commit(move_on)
 
 
-# Every cached feed page and profile: a new or changed journey, a follow, a block, a like, a
-# name, an avatar, a private profile or a blocked sign-in changes what they show, so check-ins,
-# accounts and the feed all move it on (feed.selectors keeps its pages under it).
+# Every cached feed page and profile: a journey added, edited, deleted or made private, a
+# follow, block, mute or like, a name, an avatar, a traveller's settings, a private profile or a
+# blocked sign-in changes what they show, so check-ins, accounts and the feed all call
+# FEED.changed() (feed.selectors keeps its pages under it).
 FEED = Generation("feed")

@@ -287,7 +287,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     # A check-in whose enrichment task was lost (broker, worker or MongoDB down) is queued again.
     "enrichment-sweep": {"task": "checkins.tasks.sweep_enrichment", "schedule": 60.0},
     # Travellers' "make my journeys private after N days".
-    "private-by-age": {"task": "feed.tasks.make_old_journeys_private", "schedule": 3600.0},
+    "private-by-age": {"task": "checkins.tasks.make_old_journeys_private", "schedule": 3600.0},
 }
 
 # GTFS-Realtime TripUpdates, one source per timetable feed ("feed-name=https://…", comma-

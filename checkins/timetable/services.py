@@ -25,6 +25,7 @@ from checkins.timetable.gtfs import FeedError, GtfsSource
 from checkins.timetable.importer import FEED_NAME, FILES_READ, Progress, feed_import
 from checkins.timetable.models import Feed, FeedImport, FeedVersion
 from trainy.accounts.models import User
+from trainy.tasks import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -70,24 +71,17 @@ def feed_import_queue(
     # database in a query; it is checked above, and again by the constraint on INSERT.
     feed_import.full_clean(exclude=["upload", "requested_by"])
     feed_import.save()
-    # robust: when tasks run in-process (no broker configured), an import that fails
-    # unexpectedly has been marked failed by the task and must not fail the admin's request.
-    transaction.on_commit(lambda: _publish_import(feed_import.id), robust=True)
-    return feed_import
+    from checkins.tasks import import_timetable  # imported here: it imports this module
 
-
-def _publish_import(feed_import_id: int) -> None:
-    from checkins.tasks import import_timetable
-
-    try:
-        import_timetable.delay(feed_import_id)
-    except BrokerUnavailable as exc:
-        logger.warning("import %s not queued: %s", feed_import_id, exc)
+    def refused(feed_import_ids: list[int], error: BrokerUnavailable) -> None:
         feed_import_fail(
-            feed_import_id=feed_import_id,
-            error=f"The import could not be queued (the task queue is unavailable: {exc}). "
+            feed_import_id=feed_import.id,
+            error=f"The import could not be queued (the task queue is unavailable: {error}). "
             "Start it again later.",
         )
+
+    enqueue_on_commit(import_timetable, [feed_import.id], on_refused=refused)
+    return feed_import
 
 
 def feed_import_run(*, feed_import_id: int) -> FeedImport | None:

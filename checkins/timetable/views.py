@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from checkins.forms import TripCheckInForm
 from checkins.models import CheckIn
-from checkins.services import CheckInOverlap, checkin_from_trip
+from checkins.services.checkins import CheckInOverlap, checkin_from_trip
 from checkins.timetable.forms import MIN_QUERY, BoardForm, StationSearchForm, StationSuggestForm
 from checkins.timetable.selectors import (
     active_versions,

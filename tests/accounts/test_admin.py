@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 
 from checkins.models import CheckIn, Visibility
-from checkins.services import journey_enrich
+from checkins.services.enrichment_lifecycle import journey_enrich
 from feed.models import Like
 from tests.factories import PASSWORD, CheckInFactory, UserFactory
 from trainy.accounts.models import User

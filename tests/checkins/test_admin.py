@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from checkins.models import CheckIn, Mode, Purpose, Visibility
-from checkins.services import journey_enrich
+from checkins.services.enrichment_lifecycle import journey_enrich
 from tests.conftest import wait_for
 from tests.factories import PASSWORD, CheckInFactory, UserFactory
 from trainy.documents import journey_store

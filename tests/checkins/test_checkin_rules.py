@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from checkins.models import CheckIn
-from checkins.services import CheckInOverlap, Place, checkin_create, checkin_from_trip
+from checkins.services.checkins import CheckInOverlap, Place, checkin_create, checkin_from_trip
 from tests.checkins.feeds import post_trip_checkin, write_feed
 from tests.factories import CheckInFactory
 

@@ -19,7 +19,7 @@ from celery.signals import task_prerun
 from django.utils import timezone
 
 from checkins.models import CheckIn
-from checkins.services import enrichment_sweep, journey_enrich
+from checkins.services.enrichment_lifecycle import enrichment_sweep, journey_enrich
 from checkins.tasks import enrich_journey
 from tests.conftest import wait_for
 from tests.factories import CheckInFactory, UserFactory

@@ -29,13 +29,8 @@ from geopy.distance import geodesic
 
 from checkins.enrichment import build_document
 from checkins.models import CheckIn
-from checkins.services import (
-    Place,
-    checkin_create,
-    checkin_from_trip,
-    enrichment_sweep,
-    journey_enrich,
-)
+from checkins.services.checkins import Place, checkin_create, checkin_from_trip
+from checkins.services.enrichment_lifecycle import enrichment_sweep, journey_enrich
 from tests.checkins.feeds import post_trip_checkin, write_feed
 from tests.conftest import DB_FEED, ROOT, wait_for, worker_command, worker_environment
 from trainy.documents import MongoJourneyStore, journey_store, validate_document

@@ -15,7 +15,9 @@ from django.urls import reverse
 from google.transit import gtfs_realtime_pb2
 
 from checkins.models import CheckIn, RealtimeTrip
-from checkins.services import checkin_from_trip, journey_enrich, realtime_apply
+from checkins.services.checkins import checkin_from_trip
+from checkins.services.enrichment_lifecycle import journey_enrich
+from checkins.services.realtime import realtime_apply
 from checkins.tasks import refresh_realtime
 from checkins.timetable.realtime import RealtimeError, parse, real_times
 from checkins.timetable.selectors import Trip, TripStop

@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from checkins.geo import decode_path
 from checkins.models import CheckIn, Visibility
-from checkins.services import Place, checkin_create, checkin_update, journey_enrich
+from checkins.services.checkins import Place, checkin_create, checkin_update
+from checkins.services.enrichment_lifecycle import journey_enrich
 from tests.factories import CheckInFactory
 from trainy.documents import journey_store
 
@@ -88,7 +89,7 @@ def test_enrichment_of_a_deleted_checkin_does_nothing(alice):
 
 
 def test_the_sweeper_requeues_lost_enrichments_but_not_ones_still_retrying(alice):
-    from checkins.services import ENRICHMENT_RETRY_WINDOW, enrichment_sweep
+    from checkins.services.enrichment_lifecycle import ENRICHMENT_RETRY_WINDOW, enrichment_sweep
 
     long_ago = timezone.now() - timedelta(hours=2)
     lost = CheckInFactory(user=alice)
@@ -109,16 +110,16 @@ def test_the_sweeper_requeues_lost_enrichments_but_not_ones_still_retrying(alice
 
 def test_enriching_a_journey_deleted_meanwhile_leaves_no_document(alice, monkeypatch):
     checkin = CheckInFactory(user=alice)
-    from checkins import services
+    from checkins.services import enrichment_lifecycle
 
-    real_build = services.build_document
+    real_build = enrichment_lifecycle.build_document
 
     def build_then_delete(row):
         document = real_build(row)
         CheckIn.objects.filter(id=row.id).delete()  # the traveller deletes it meanwhile
         return document
 
-    monkeypatch.setattr(services, "build_document", build_then_delete)
+    monkeypatch.setattr(enrichment_lifecycle, "build_document", build_then_delete)
     assert journey_enrich(checkin_id=checkin.id) is None
     assert journey_store().get(checkin.id) is None
 

@@ -10,7 +10,7 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import Page, expect
 
-from checkins.services import realtime_apply
+from checkins.services.realtime import realtime_apply
 from tests.checkins.test_realtime import CALTRAIN
 from tests.e2e.test_trip_checkin import ENRICHMENT_TIMEOUT_S, sign_in
 from tests.factories import UserFactory

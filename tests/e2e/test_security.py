@@ -13,7 +13,7 @@ from django.test import Client
 from playwright.sync_api import Browser, Page, expect
 
 from checkins.models import CheckIn
-from checkins.services import journey_enrich
+from checkins.services.enrichment_lifecycle import journey_enrich
 from tests.checkins.feeds import post_trip_checkin, write_feed
 from tests.e2e.test_trip_checkin import sign_in
 from tests.factories import PASSWORD, UserFactory

@@ -12,7 +12,7 @@ from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect
 
 from checkins.models import Mode
-from checkins.services import Place, checkin_create
+from checkins.services.checkins import Place, checkin_create
 from tests.e2e.test_trip_checkin import sign_in
 from tests.factories import UserFactory
 

@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from checkins.models import CheckIn, Visibility
-from checkins.services import journey_enrich
+from checkins.services.enrichment_lifecycle import journey_enrich
 from feed.models import Block, Follow, Like, Notification
 from stats.models import Export
 from stats.services import calendar_token_renew

@@ -14,18 +14,18 @@ from django.urls import reverse
 from django.utils import timezone
 
 from checkins.models import CheckIn, Visibility
-from checkins.services import checkin_delete, checkin_update
+from checkins.services.checkins import checkin_delete, checkin_update
+from checkins.services.moderation import journeys_make_private_by_age
+from checkins.tasks import make_old_journeys_private
 from feed.models import Follow, Like, Notification
 from feed.selectors import FEED_GENERATION, FOLLOW_LIST_SIZE, PAGE_SIZE
 from feed.services import (
     block_create,
     follow_create,
     follow_request_answer,
-    journeys_make_private_by_age,
     like_create,
     mute_create,
 )
-from feed.tasks import make_old_journeys_private
 from tests.factories import CheckInFactory, UserFactory
 from trainy.accounts.models import User
 

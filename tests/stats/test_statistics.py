@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from checkins.models import CheckIn, Mode, Purpose, Visibility
 from checkins.selectors import JourneyFilter, checkins_visible_to, journeys_in
-from checkins.services import checkin_update
+from checkins.services.checkins import checkin_update
 from stats import emissions, selectors
 from stats.points import points
 from stats.selectors import leaderboard, user_statistics
@@ -216,7 +216,7 @@ def test_the_page_shows_every_chart_with_its_table(alice):
 
 def test_the_map_lists_the_routes_of_the_range(alice, bob):
     mine = journey(alice, timezone.now() - timedelta(days=1), 60)
-    from checkins.services import journey_enrich
+    from checkins.services.enrichment_lifecycle import journey_enrich
 
     journey_enrich(checkin_id=mine.id)
     journey_enrich(checkin_id=journey(bob, timezone.now() - timedelta(days=1), 60).id)

@@ -10,7 +10,7 @@ from django.db import connection
 from django.utils import timezone
 
 from checkins.models import CheckIn, Mode
-from checkins.services import Place, checkin_create
+from checkins.services.checkins import Place, checkin_create
 from tests.conftest import WORKER_APPLICATION_NAME, wait_for
 from trainy.celery import _drop_connections_after_failure, app
 from trainy.documents import journey_store

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 # The domain core (checkins is no social feature, STYLE.md 6a).
 from checkins.models import CheckIn, Visibility
-from checkins.services import checkins_delete
+from checkins.services.moderation import checkins_delete, journeys_make_private_by_age
 from trainy.accounts.models import User, UserSession
 from trainy.accounts.selectors import ended_sessions
 from trainy.accounts.signals import profile_made_public
@@ -52,9 +52,6 @@ def settings_update(
     if changed:
         FEED.changed()
     if private_after_days is not None:
-        # TODO(lead): checkins.services once making journeys private by age lives there.
-        from feed.services import journeys_make_private_by_age
-
         journeys_make_private_by_age(users=[user])
     return user
 

@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from checkins.services import realtime_apply
+from checkins.services.realtime import realtime_apply
 from checkins.timetable.realtime import RealtimeError, fetch
 
 

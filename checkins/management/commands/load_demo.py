@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from checkins.models import Mode, Purpose, Visibility
-from checkins.services import Place, checkin_create
+from checkins.services.checkins import Place, checkin_create
 from checkins.timetable.demo import DEMO_FEED_NAME, write_demo_feed
 from checkins.timetable.importer import feed_import
 from checkins.timetable.models import Feed

@@ -5,6 +5,7 @@ InconsistentMigrationHistory."""
 
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import Any
 
 from django.core.management.commands.makemigrations import Command as MakemigrationsCommand
@@ -16,9 +17,7 @@ from trainy.accounts.management.commands.migrate import record_the_move
 class Command(MakemigrationsCommand):
     def handle(self, *app_labels: Any, **options: Any) -> None:
         for database in connections:
-            try:
+            # Unreachable: makemigrations warns about that itself and goes on without it.
+            with suppress(DatabaseError):
                 record_the_move(database)
-            except DatabaseError:
-                # Unreachable: makemigrations warns about that itself and goes on without it.
-                pass
         super().handle(*app_labels, **options)

@@ -1,4 +1,4 @@
-"""Writes of the check-in domain. Views, APIs and tasks call these; rules live here once."""
+"""Check-ins: recording, changing and deleting a journey, and the rules a journey must keep."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import logging
 import uuid
 from contextlib import nullcontext
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from types import EllipsisType
 from typing import Any
@@ -16,26 +16,21 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from checkins.enrichment import build_document
 from checkins.geo import great_circle_m
-from checkins.models import CheckIn, Mode, Purpose, Visibility
-from checkins.timetable.realtime import RealtimeResult, realtime_ingest
+from checkins.models import CheckIn, Mode, Purpose
+from checkins.services.enrichment_lifecycle import enrichment_queue
 from checkins.timetable.selectors import Trip, trip_get
-from feed.services import feed_changed
 from stats.cache import stats_changed
 from trainy import metrics
 from trainy.accounts.models import User
 from trainy.documents import DocumentStoreError, journey_store
+from trainy.generations import FEED
 from trainy.services import model_update
 
 logger = logging.getLogger(__name__)
 
 # Faster than any train in service (the fastest scheduled run is about 350 km/h).
 MAX_SPEED_KMH = 500
-# Journeys not enriched this long after check-in are queued again by the sweeper...
-ENRICHMENT_GRACE = timedelta(minutes=3)
-# ...unless queued less than this long ago (the task's own retries span about 20 minutes).
-ENRICHMENT_RETRY_WINDOW = timedelta(minutes=30)
 
 
 class CheckInOverlap(Exception):
@@ -157,7 +152,7 @@ def checkin_create(
     # here would cost a query each: 40% of a check-in). The user is the signed-in one.
     checkin.full_clean(exclude=["idempotency_key", "user"], validate_constraints=False)
     # Marked queued before the insert, so the common case costs no second write; cleared if
-    # publishing fails (see _publish_enrichment).
+    # publishing fails (see enrichment_queue).
     checkin.enrichment_queued_at = timezone.now()
     try:
         # A savepoint only inside a caller's transaction, so that a lost race (below) leaves
@@ -171,8 +166,8 @@ def checkin_create(
             raise
         return existing
     metrics.checkin_created(checkin)
-    _enqueue_enrichment(checkin.id)
-    feed_changed()
+    enrichment_queue(checkin_ids=[checkin.id])
+    FEED.changed()
     stats_changed(user.pk)
     return checkin
 
@@ -295,9 +290,9 @@ def checkin_update(
     # Field checks only, as at check-in (see checkin_create).
     changed = model_update(instance=checkin, data=data, validate_constraints=False)
     if moved:
-        _enqueue_enrichment(checkin.id)
+        enrichment_queue(checkin_ids=[checkin.id])
     if changed:
-        feed_changed()
+        FEED.changed()
         stats_changed(checkin.user_id)
     return checkin
 
@@ -316,175 +311,5 @@ def checkin_delete(*, checkin: CheckIn) -> None:
             logger.warning("journey document %s not deleted: store unavailable", checkin_id)
 
     transaction.on_commit(forget)
-    feed_changed()
+    FEED.changed()
     stats_changed(checkin.user_id)
-
-
-@transaction.atomic
-def checkins_make_private(*, checkin_ids: list[int]) -> int:
-    """Make these journeys private (an admin's moderation); returns how many changed. Feeds
-    and the travellers' statistics are let go after the commit."""
-    rows = list(
-        CheckIn.objects.select_for_update()
-        .filter(id__in=checkin_ids)
-        .exclude(visibility=Visibility.PRIVATE)
-        .values_list("id", "user_id")
-    )
-    if not rows:
-        return 0
-    CheckIn.objects.filter(id__in=[pk for pk, _ in rows]).update(
-        visibility=Visibility.PRIVATE, updated_at=timezone.now()
-    )
-    feed_changed()
-    for user_id in {user_id for _, user_id in rows}:
-        stats_changed(user_id)
-    return len(rows)
-
-
-@transaction.atomic
-def checkins_delete(*, checkin_ids: list[int]) -> int:
-    """Delete these journeys and their documents (see checkin_delete); returns how many."""
-    checkins = list(CheckIn.objects.select_for_update().filter(id__in=checkin_ids))
-    for checkin in checkins:
-        checkin_delete(checkin=checkin)
-    return len(checkins)
-
-
-def checkins_enrich_again(*, checkin_ids: list[int]) -> int:
-    """Queue enrichment again for these journeys (a person asked: an admin's "re-run" or a
-    failure's "retry"), forgetting any recorded failure. Returns how many were queued.
-
-    Published as the sweeper publishes: if the broker refuses, the marks are cleared so that
-    the sweeper takes the journeys up later, and the broker's error is raised.
-    """
-    ids = list(CheckIn.objects.filter(id__in=checkin_ids).values_list("id", flat=True))
-    CheckIn.objects.filter(id__in=ids).update(
-        enrichment_queued_at=timezone.now(), enrichment_error="", enrichment_failed_at=None
-    )
-    # After the commit (at once outside a transaction), as every enqueue here: the worker
-    # must find the journeys as this left them.
-    transaction.on_commit(lambda: _publish_enrichment(ids))
-    return len(ids)
-
-
-def journey_enrichment_failed(*, checkin_id: int, error: str) -> None:
-    """Record that enrichment of the journey gave up with ``error`` (called by the task once
-    it will not retry). The sweeper skips the journey from now on: it waits for a person to
-    fix the cause and retry it from the admin."""
-    logger.error("enrichment of journey %s failed: %s", checkin_id, error)
-    CheckIn.objects.filter(id=checkin_id).update(
-        enrichment_error=error, enrichment_failed_at=timezone.now(), enrichment_queued_at=None
-    )
-
-
-def _publish_enrichment(checkin_ids: list[int]) -> None:
-    """Queue enrichment for journeys already marked as queued. If the broker refuses one, the
-    mark is cleared on it and the rest, so the sweeper takes them up, and the error is raised.
-    """
-    from checkins.tasks import enrich_journey
-
-    for position, checkin_id in enumerate(checkin_ids):
-        try:
-            enrich_journey.delay(checkin_id)
-        except Exception:
-            CheckIn.objects.filter(id__in=checkin_ids[position:]).update(enrichment_queued_at=None)
-            raise
-
-
-def _enqueue_enrichment(checkin_id: int) -> None:
-    # robust: a broker outage is logged, not raised; the check-in is committed either way and,
-    # never marked as queued, is queued again by the sweeper.
-    transaction.on_commit(lambda: _publish_enrichment([checkin_id]), robust=True)
-
-
-def journey_enrich(*, checkin_id: int) -> CheckIn | None:
-    """Build and store the journey document, then write its summary back to the check-in.
-
-    Idempotent: the document replaces any earlier one and the summary is overwritten. Returns
-    None if the check-in no longer exists. Raises DocumentStoreUnavailable if the store is down
-    (the task retries).
-    """
-    checkin = CheckIn.objects.filter(id=checkin_id).first()
-    if checkin is None:
-        return None
-    document = build_document(checkin)
-    store = journey_store()
-    store.put(checkin.id, document)
-    times = document["times"]
-    summary = {
-        "distance_m": document["distance"]["meters"],
-        "distance_method": document["distance"]["method"],
-        "duration_s": document["duration_s"],
-        "departure_real": _moment(times["departure_real"]),
-        "arrival_real": _moment(times["arrival_real"]),
-        "enriched_at": timezone.now(),
-        # A success after a recorded failure (a retry, or the cause fixed) closes it.
-        "enrichment_error": "",
-        "enrichment_failed_at": None,
-    }
-    updated = CheckIn.objects.filter(id=checkin.id).update(**summary)
-    if not updated:
-        # Deleted while this ran: checkin_delete found no document to remove yet, so the one
-        # just stored must go, or a deleted journey's details would stay behind.
-        store.delete(checkin.id)
-        return None
-    metrics.journey_enriched(checkin, enriched_at=summary["enriched_at"])
-    for name, value in summary.items():
-        setattr(checkin, name, value)
-    stats_changed(checkin.user_id)
-    return checkin
-
-
-def _moment(text: str | None) -> datetime | None:
-    return None if text is None else datetime.fromisoformat(text)
-
-
-def enrichment_sweep(*, older_than: timedelta = ENRICHMENT_GRACE, limit: int = 500) -> int:
-    """Queue enrichment again for journeys still unenriched ``older_than`` after check-in (a
-    broker, worker or document-store outage lost their task). Returns how many were queued.
-
-    Journeys whose enrichment failed for good (journey_enrichment_failed) are skipped: queued
-    again every minute they would fail again, and fill the batch before the journeys that can
-    still be saved.
-    """
-
-    now = timezone.now()
-    # A journey whose task is still retrying (the document store is away) is left alone until
-    # that task's retries must have run out: sweeping it every minute would pile up copies.
-    stale = list(
-        CheckIn.objects.filter(
-            enriched_at__isnull=True,
-            enrichment_failed_at__isnull=True,
-            created_at__lt=now - older_than,
-        )
-        .filter(
-            Q(enrichment_queued_at__isnull=True)
-            | Q(enrichment_queued_at__lt=now - ENRICHMENT_RETRY_WINDOW)
-        )
-        .order_by("created_at")
-        .values_list("id", flat=True)[:limit]
-    )
-    CheckIn.objects.filter(id__in=stale).update(enrichment_queued_at=now)
-    _publish_enrichment(stale)
-    return len(stale)
-
-
-def realtime_apply(*, feed: str, data: bytes, source: str = "") -> RealtimeResult:
-    """Store a GTFS-Realtime TripUpdates message for ``feed`` and enrich again the journeys on
-    the trips it reported, so their pages and figures show the real times. Raises
-    RealtimeError when the message or the feed is unusable."""
-    result = realtime_ingest(feed=feed, data=data, source=source)
-    changed = set(result.changed)
-    if not changed:
-        return result
-    candidates = CheckIn.objects.filter(
-        feed_name=feed,
-        trip_id__in={trip_id for trip_id, _ in changed},
-        service_date__in={day for _, day in changed},
-    ).values_list("id", "trip_id", "service_date")
-    ids = [pk for pk, trip_id, day in candidates if (trip_id, day) in changed]
-    if ids:
-        CheckIn.objects.filter(id__in=ids).update(enrichment_queued_at=timezone.now())
-        _publish_enrichment(ids)
-    logger.info("realtime %s: %s; %d journeys to enrich again", feed, result.describe(), len(ids))
-    return result

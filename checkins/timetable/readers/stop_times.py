@@ -1,0 +1,108 @@
+"""stop_times.txt: millions of rows, streamed into the database as they are read and checked."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from checkins.timetable import schema
+from checkins.timetable.gtfs import Table, parse_time
+from checkins.timetable.readers.base import FeedLoad
+
+
+def read(load: FeedLoad) -> list[int]:
+    """Stream stop_times into the database; return the departure count per stop pk."""
+    started = time.monotonic()
+    table = load.table("stop_times.txt", ("trip_id", "stop_id", "stop_sequence"))
+    departures = [0] * (len(load.stops) + 1)
+    load.counts["stop_times"] = load.writer.write(
+        schema.STOP_TIME, _stop_time_rows(load, table, departures)
+    )
+    load.finished(table.file, load.counts["stop_times"], started)
+    return departures
+
+
+def _stop_time_rows(
+    load: FeedLoad, table: Table, departures: list[int]
+) -> Iterator[tuple[Any, ...]]:
+    trips, stops, problems = load.trips, load.stops, load.problems
+    trip_i, stop_i = table.columns["trip_id"], table.columns["stop_id"]
+    seq_i = table.columns["stop_sequence"]
+    arrival_i, departure_i = table.index("arrival_time"), table.index("departure_time")
+    pickup_i, drop_off_i = table.index("pickup_type"), table.index("drop_off_type")
+    headsign_i, dist_i = table.index("stop_headsign"), table.index("shape_dist_traveled")
+    times: dict[str, int] = {}  # the same few thousand times repeat millions of times
+    max_departure = 0
+    file = table.file
+    rows_read = 0
+    report = load.progress.rows_read
+
+    def seconds(text: str, column: str) -> int | None:
+        text = text.strip()
+        if not text:
+            return None
+        value = times.get(text)
+        if value is None:
+            try:
+                value = times[text] = parse_time(text)
+            except ValueError:
+                problems.add(file, table.line, column, f"{text!r} is not a time (HH:MM:SS)")
+                return None
+        return value
+
+    for row in table.rows:
+        rows_read += 1
+        if not rows_read & 0xFFFF:
+            report(rows_read)
+        trip = trips.get(row[trip_i])
+        if trip is None:
+            trip_id = row[trip_i].strip()
+            trip = trips.get(trip_id)
+            if trip is None:
+                problems.add(file, table.line, "trip_id", f"unknown trip {trip_id!r}")
+                continue
+        stop_pk = stops.get(row[stop_i])
+        if stop_pk is None:
+            stop_id = row[stop_i].strip()
+            stop_pk = stops.get(stop_id)
+            if stop_pk is None:
+                problems.add(file, table.line, "stop_id", f"unknown stop {stop_id!r}")
+                continue
+        try:
+            seq = int(row[seq_i])
+        except ValueError:
+            problems.add(file, table.line, "stop_sequence", f"{row[seq_i]!r} is not a number")
+            continue
+        arrival = seconds(row[arrival_i], "arrival_time") if arrival_i is not None else None
+        departure = seconds(row[departure_i], "departure_time") if departure_i is not None else None
+        # Either may be left out for the other (GTFS allows times only at timepoints).
+        if departure is None:
+            departure = arrival
+        elif arrival is None:
+            arrival = departure
+        if departure is not None and departure > max_departure:
+            max_departure = departure
+        try:
+            pickup = int(row[pickup_i] or 0) if pickup_i is not None else 0
+            drop_off = int(row[drop_off_i] or 0) if drop_off_i is not None else 0
+        except ValueError:
+            problems.add(file, table.line, "pickup_type", "pickup/drop_off_type not 0-3")
+            continue
+        if seq > trip.last_seq:
+            trip.last_seq = seq
+        trip.stop_times += 1
+        departures[stop_pk] += 1
+        yield (
+            trip.pk,
+            seq,
+            stop_pk,
+            trip.service_pk,
+            arrival,
+            departure,
+            pickup,
+            drop_off,
+            (row[headsign_i].strip() or None) if headsign_i is not None else None,
+            float(row[dist_i]) if dist_i is not None and row[dist_i].strip() else None,
+        )
+    load.max_departure_s = max_departure
