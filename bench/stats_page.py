@@ -113,7 +113,7 @@ def main() -> None:
         raise SystemExit('REDIS_URL is not set: run `eval "$(scripts/services env)"` first')
     os.environ.pop("CELERY_BROKER_URL", None)  # nothing here queues tasks
     prepare_django(args.database_url)
-    from stats.cache import STATS_GENERATION
+    from trainy.generations import STATS as STATS_GENERATION
 
     user = traveller(args.journeys, args.seed)
     cookie = signed_in_cookie(user)

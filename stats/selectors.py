@@ -32,14 +32,16 @@ from checkins.selectors import (
 )
 from feed.selectors import FEED_VISIBILITIES
 from stats import emissions
-from stats.cache import STATS_GENERATION
 from stats.points import points_expression
 from trainy.accounts.models import User
+from trainy.generations import STATS as STATS_GENERATION
 
 # Deutsche Bahn's rule: a train less than six minutes late is on time.
 ON_TIME_UNDER = timedelta(minutes=6)
 TOP = 10
-STATS_CACHE_SECONDS = 24 * 3600  # kept until the traveller's journeys change (see stats.cache)
+STATS_CACHE_SECONDS = (
+    24 * 3600
+)  # kept until the traveller's journeys change (see trainy.generations.STATS)
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
@@ -213,7 +215,7 @@ def _cache_key(owner: User, criteria: JourneyFilter) -> str:
 
 def user_statistics(*, owner: User, criteria: JourneyFilter | None = None) -> Statistics:
     """The owner's statistics for ``criteria`` (their private journeys included). Cached per
-    traveller until one of their journeys changes (stats.cache)."""
+    traveller until one of their journeys changes (trainy.generations.STATS)."""
     criteria = criteria or JourneyFilter()
     key = _cache_key(owner, criteria)
     cached = cache.get(key)

@@ -60,3 +60,8 @@ class Generation:
 # blocked sign-in changes what they show, so check-ins, accounts and the feed all call
 # FEED.changed() (feed.selectors keeps its pages under it).
 FEED = Generation("feed")
+
+# One per traveller (scope: the user's id): their statistics are cached until one of their
+# journeys changes, so every service that changes a journey calls STATS.changed(user_id)
+# (stats.selectors keeps the figures under it).
+STATS = Generation("stats")

@@ -20,11 +20,10 @@ from checkins.geo import great_circle_m
 from checkins.models import CheckIn, Mode, Purpose
 from checkins.services.enrichment_lifecycle import enrichment_queue
 from checkins.timetable.selectors import Trip, trip_get
-from stats.cache import stats_changed
 from trainy import metrics
 from trainy.accounts.models import User
 from trainy.documents import DocumentStoreError, journey_store
-from trainy.generations import FEED
+from trainy.generations import FEED, STATS
 from trainy.services import model_update
 
 logger = logging.getLogger(__name__)
@@ -168,7 +167,7 @@ def checkin_create(
     metrics.checkin_created(checkin)
     enrichment_queue(checkin_ids=[checkin.id])
     FEED.changed()
-    stats_changed(user.pk)
+    STATS.changed(user.pk)
     return checkin
 
 
@@ -293,7 +292,7 @@ def checkin_update(
         enrichment_queue(checkin_ids=[checkin.id])
     if changed:
         FEED.changed()
-        stats_changed(checkin.user_id)
+        STATS.changed(checkin.user_id)
     return checkin
 
 
@@ -312,4 +311,4 @@ def checkin_delete(*, checkin: CheckIn) -> None:
 
     transaction.on_commit(forget)
     FEED.changed()
-    stats_changed(checkin.user_id)
+    STATS.changed(checkin.user_id)

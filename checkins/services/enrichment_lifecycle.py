@@ -14,9 +14,9 @@ from kombu.exceptions import OperationalError as BrokerUnavailable
 
 from checkins.enrichment import build_document
 from checkins.models import CheckIn
-from stats.cache import stats_changed
 from trainy import metrics
 from trainy.documents import journey_store
+from trainy.generations import STATS
 from trainy.tasks import enqueue, enqueue_on_commit
 
 logger = logging.getLogger(__name__)
@@ -110,7 +110,7 @@ def journey_enrich(*, checkin_id: int) -> CheckIn | None:
     metrics.journey_enriched(checkin, enriched_at=summary["enriched_at"])
     for name, value in summary.items():
         setattr(checkin, name, value)
-    stats_changed(checkin.user_id)
+    STATS.changed(checkin.user_id)
     return checkin
 
 

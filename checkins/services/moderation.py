@@ -11,9 +11,8 @@ from django.utils import timezone
 
 from checkins.models import CheckIn, Visibility
 from checkins.services.checkins import checkin_delete
-from stats.cache import stats_changed
 from trainy.accounts.models import User
-from trainy.generations import FEED
+from trainy.generations import FEED, STATS
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +67,7 @@ def _made_private(*, user_ids: set[int]) -> None:
     let go after the commit."""
     FEED.changed()
     for user_id in user_ids:
-        stats_changed(user_id)
+        STATS.changed(user_id)
 
 
 @transaction.atomic

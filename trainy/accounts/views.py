@@ -17,6 +17,7 @@ from trainy.accounts.services import (
     sessions_forget_ended,
     settings_update,
 )
+from trainy.forms import add_service_errors
 from trainy.http import AuthenticatedRequest
 
 
@@ -38,8 +39,7 @@ def settings_page(request: AuthenticatedRequest) -> HttpResponse:
         try:
             settings_update(user=user, **form.cleaned_data)
         except ValidationError as error:
-            for field, errors in error.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+            add_service_errors(form, error)
         else:
             messages.success(request, "Settings saved.")
             return redirect("accounts:settings")
