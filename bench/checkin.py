@@ -25,8 +25,6 @@ import os
 import pstats
 import random
 import re
-import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -43,6 +41,7 @@ from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
+from processes import stop, wait_until_listening
 from timetable import (
     FEEDS,
     MTA,
@@ -452,22 +451,10 @@ def gunicorn(workers: int, threads: int, log: Path) -> Iterator[int]:
             cwd=ROOT, env=os.environ.copy(), stdout=output, stderr=subprocess.STDOUT,
         )  # fmt: skip
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with socket.create_connection((HOST, port), timeout=1):
-                    break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit(f"gunicorn did not start, see {log}") from None
-                time.sleep(0.2)
+        wait_until_listening(server, HOST, port, timeout=60, log=log)
         yield port
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop(server, timeout=30)
 
 
 @dataclass(frozen=True)
@@ -1050,11 +1037,7 @@ def bench_worker(
             time.sleep(0.2)
         stopped_at = datetime.now(UTC)
     finally:
-        worker.send_signal(signal.SIGTERM)
-        try:
-            worker.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            worker.kill()
+        stop(worker, timeout=60)
     purge_queues()
     JourneyDocument.objects.filter(checkin_id__in=ids).delete()
     enriched = CheckIn.objects.filter(id__in=ids, enriched_at__lte=stopped_at)

@@ -25,7 +25,6 @@ import io
 import os
 import random
 import shutil
-import signal
 import socket
 import statistics
 import subprocess
@@ -42,6 +41,7 @@ from urllib.parse import quote, urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 import psycopg
+from processes import stop, wait_until_listening
 from psycopg import sql
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -397,15 +397,7 @@ def bench_trainy_page(pairs: list[tuple[str, datetime]], warmup: int, log: Path)
             cwd=ROOT, env=os.environ.copy(), stdout=output, stderr=subprocess.STDOUT,
         )  # fmt: skip
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit(f"gunicorn did not start, see {log}") from None
-                time.sleep(0.2)
+        wait_until_listening(server, "127.0.0.1", port, timeout=30, log=log)
         client = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
 
         def get(station: str, at: datetime) -> tuple[int, bytes]:
@@ -432,11 +424,7 @@ def bench_trainy_page(pairs: list[tuple[str, datetime]], warmup: int, log: Path)
         say(f"  Trainy page:  {spread(times)}{note}")
         return times
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop(server, timeout=20)
 
 
 def bench_peer_query(pairs: list[tuple[str, datetime]], warmup: int) -> list[float]:

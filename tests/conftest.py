@@ -13,7 +13,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from django.db import connections
+from django.db import connection, connections
 
 from tests.factories import UserFactory
 
@@ -31,7 +31,7 @@ SERVICE_URLS = {
 }
 
 
-# --- Travellers (alice owns, bob is another signed-in user, charlie is a third) ------------------
+# --- Travellers (alice owns, bob is another signed-in user, charlie is a third) and the admin --
 
 
 @pytest.fixture
@@ -47,6 +47,19 @@ def bob(db):
 @pytest.fixture
 def charlie(db):
     return UserFactory(username="charlie", display_name="Charlie")
+
+
+@pytest.fixture
+def root(db):
+    """A superuser, for the admin's pages."""
+    return UserFactory(username="root", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def admin_client(client, root):
+    """The test client signed in as ``root`` (in place of pytest-django's ``admin_client``)."""
+    client.force_login(root)
+    return client
 
 
 # --- The real services ---------------------------------------------------------------------------
@@ -190,34 +203,52 @@ def celery_worker(
             pytest.fail(f"the Celery worker exited:\n{log.read_text()[-3000:]}")
         yield worker
     finally:
-        worker.send_signal(signal.SIGTERM)
-        try:
-            worker.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
+        stop_process(worker, timeout=20)
         with django_db_blocker.unblock():
-            _wait_for_other_sessions_to_leave()
+            # Dropping the test database at the end of the session fails while the worker's
+            # backend is still on its way out.
+            try:
+                wait_for_sessions_to_end(
+                    WORKER_APPLICATION_NAME, message="the worker's database session to end"
+                )
+            finally:
+                connection.close()
 
 
-def _wait_for_other_sessions_to_leave() -> None:
-    """PostgreSQL ends a dead client's backend asynchronously; dropping the test database at
-    the end of the session fails while the worker's backend is still on its way out."""
-    from django.db import connection
+def stop_process(process: subprocess.Popen, *, timeout: float, group: bool = False) -> None:
+    """SIGTERM the process (with ``group``, its whole process group), then SIGKILL it if it has
+    not exited within ``timeout`` seconds."""
 
-    def alone() -> bool:
+    def send(sig: signal.Signals) -> None:
+        if group:
+            os.killpg(process.pid, sig)
+        else:
+            process.send_signal(sig)
+
+    send(signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        send(signal.SIGKILL)
+        process.wait(timeout=timeout)
+
+
+def wait_for_sessions_to_end(application_name: str, *, message: str) -> None:
+    """Waits until no PostgreSQL session of that name is left on the test database: PostgreSQL
+    ends a dead client's backend asynchronously, and the database cannot be flushed or dropped
+    cleanly while one is still there."""
+
+    def gone() -> bool:
         with connection.cursor() as cursor:
             # This test database's only: test runs beside this one have workers of their own.
             cursor.execute(
                 "SELECT count(*) FROM pg_stat_activity"
                 " WHERE application_name = %s AND datname = current_database()",
-                [WORKER_APPLICATION_NAME],
+                [application_name],
             )
             return cursor.fetchone()[0] == 0
 
-    try:
-        wait_for(alone, timeout=15, message="the worker's database session to end")
-    finally:
-        connection.close()
+    wait_for(gone, timeout=15, message=message)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -19,17 +19,6 @@ pytestmark = pytest.mark.django_db
 USERS = "/admin/accounts/user/"
 
 
-@pytest.fixture
-def root(db):
-    return UserFactory(username="root", is_staff=True, is_superuser=True)
-
-
-@pytest.fixture
-def admin_client(client, root):
-    client.force_login(root)
-    return client
-
-
 def rows(client, query: str = "") -> list[tuple[str, int]]:
     response = client.get(f"{USERS}?{query}")
     assert response.status_code == 200

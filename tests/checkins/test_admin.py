@@ -30,17 +30,6 @@ ADMIN_PAGES = [
 ]
 
 
-@pytest.fixture
-def root(db):
-    return UserFactory(username="root", is_staff=True, is_superuser=True)
-
-
-@pytest.fixture
-def admin_client(client, root):
-    client.force_login(root)
-    return client
-
-
 def listed(client, query: str = "") -> set[int]:
     """The ids of the journeys the admin's list shows for ``query`` (a query string)."""
     response = client.get(f"{JOURNEYS}?{query}")

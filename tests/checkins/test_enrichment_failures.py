@@ -56,12 +56,6 @@ def failed(checkin: CheckIn, error: str, at: timedelta = timedelta(hours=2)) -> 
     return checkin
 
 
-@pytest.fixture
-def admin_client(client):
-    client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
-    return client
-
-
 def test_an_error_retrying_cannot_mend_is_recorded_at_once_without_retrying(alice):
     # A row no form writes (a coordinate that is not a number, as a faulty import could leave):
     # building its document fails the same way however often it is tried.

@@ -32,7 +32,15 @@ from checkins.models import CheckIn
 from checkins.services.checkins import Place, checkin_create, checkin_from_trip
 from checkins.services.enrichment_lifecycle import enrichment_sweep, journey_enrich
 from tests.checkins.feeds import post_trip_checkin, write_feed
-from tests.conftest import DB_FEED, ROOT, wait_for, worker_command, worker_environment
+from tests.conftest import (
+    DB_FEED,
+    ROOT,
+    stop_process,
+    wait_for,
+    wait_for_sessions_to_end,
+    worker_command,
+    worker_environment,
+)
 from trainy.documents import MongoJourneyStore, journey_store, validate_document
 
 # The user-facing bound on a check-in while a backing service is away.
@@ -69,6 +77,19 @@ def enriched(checkin_id: int) -> CheckIn | None:
 def log_of(worker: subprocess.Popen) -> Path:
     """The file a worker process writes its log to (its stdout; Linux, like the harness)."""
     return Path(os.readlink(f"/proc/{worker.pid}/fd/1"))
+
+
+def check_in_while_stopped(client, user, services, service: str, message: str):
+    """Stops the service, then the user checks in on the trip form: the check-in must still be
+    committed (a redirect to its page) within PROMPT_S. Returns the response and the check-in."""
+    client.force_login(user)
+    services.stop(service)
+    started = time.monotonic()
+    response = post_trip_checkin(client, message=message)
+    took = time.monotonic() - started
+    assert response.status_code == 302, response.content.decode()[-2000:]
+    assert took < PROMPT_S, f"the check-in took {took:.1f} s while {service} was down"
+    return response, CheckIn.objects.get(user=user)
 
 
 def children_of(pid: int) -> list[int]:
@@ -125,26 +146,10 @@ class Workers:
     def stop_all(self) -> None:
         for worker in self.started:
             if worker.poll() is None:
-                os.killpg(worker.pid, signal.SIGTERM)
-                try:
-                    worker.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    self.kill(worker)
-        self._wait_for_their_sessions_to_end()
-
-    def _wait_for_their_sessions_to_end(self) -> None:
-        # A killed client's backend ends asynchronously; the test database cannot be flushed
-        # or dropped cleanly while one is still there.
-        def gone() -> bool:
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT count(*) FROM pg_stat_activity"
-                    " WHERE datname = current_database() AND application_name = %s",
-                    [WORKER_APP_NAME],
-                )
-                return cursor.fetchone()[0] == 0
-
-        wait_for(gone, timeout=15, message="the killed workers' database sessions to end")
+                stop_process(worker, timeout=20, group=True)
+        wait_for_sessions_to_end(
+            WORKER_APP_NAME, message="the killed workers' database sessions to end"
+        )
 
 
 @pytest.fixture
@@ -301,16 +306,7 @@ def test_workers_killed_mid_task_leave_one_correct_document_per_checkin(full_sta
 def test_a_checkin_while_rabbitmq_is_down_commits_promptly_and_is_enriched_after(
     client, full_stack, services, celery_worker, small_feed, alice
 ):
-    client.force_login(alice)
-    services.stop("rabbitmq")
-
-    started = time.monotonic()
-    response = post_trip_checkin(client, message="Broker away")
-    took = time.monotonic() - started
-
-    assert response.status_code == 302, response.content.decode()[-2000:]
-    assert took < PROMPT_S, f"the check-in took {took:.1f} s while RabbitMQ was down"
-    checkin = CheckIn.objects.get(user=alice)
+    response, checkin = check_in_while_stopped(client, alice, services, "rabbitmq", "Broker away")
     assert response["Location"] == reverse("checkins:detail", args=[checkin.id])
     assert checkin.message == "Broker away"
     assert checkin.enriched_at is None
@@ -344,16 +340,9 @@ def test_a_checkin_while_rabbitmq_is_down_commits_promptly_and_is_enriched_after
 def test_while_the_document_store_is_down_pages_work_and_the_document_follows(
     client, full_stack, services, celery_worker, small_feed, alice
 ):
-    client.force_login(alice)
     worker_log = log_of(celery_worker)
     seen = worker_log.stat().st_size
-    services.stop("ferretdb")
-
-    started = time.monotonic()
-    response = post_trip_checkin(client, message="Store away")
-    assert response.status_code == 302, response.content.decode()[-2000:]
-    assert time.monotonic() - started < PROMPT_S
-    checkin = CheckIn.objects.get(user=alice)
+    _, checkin = check_in_while_stopped(client, alice, services, "ferretdb", "Store away")
     route = f"{checkin.origin_name} → {checkin.destination_name}"
 
     # The worker takes the task, cannot store the document and schedules a retry.

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import http.server
 import re
 import struct
-import threading
 import zipfile
 from datetime import date, datetime
-from functools import partial
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -117,20 +114,6 @@ def test_feeds_of_different_names_are_active_side_by_side(tmp_path):
     import_feed(write_feed(tmp_path / "b", other), name="two")
     assert set(Feed.objects.values_list("name", flat=True)) == {"one", "two"}
     assert {station.feed for station in station_search("berlin hbf")} == {"one", "two"}
-
-
-@pytest.fixture
-def served(tmp_path):
-    """The test feed as a zip on a web server on this machine; yields its URL."""
-    zipped = write_feed(tmp_path / "served", as_zip=True)
-    handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(zipped.parent))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}/feed.zip"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_a_feed_can_be_fetched_over_http(served, settings):

@@ -3,10 +3,7 @@ the propagation rules on a made-up trip, and the journeys that show the real tim
 
 from __future__ import annotations
 
-import http.server
-import threading
 from datetime import UTC, date, datetime, timedelta
-from functools import partial
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -22,6 +19,7 @@ from checkins.tasks import refresh_realtime
 from checkins.timetable.realtime import RealtimeError, parse, real_times
 from checkins.timetable.selectors import Trip, TripStop
 from tests.conftest import ROOT
+from tests.webserver import serve_directory
 
 REALTIME_DATA = ROOT.parent / "shared" / "data" / "gtfs-rt"
 CALTRAIN = REALTIME_DATA / "caltrain"
@@ -229,13 +227,8 @@ def test_a_journey_on_a_reported_trip_shows_its_real_times(caltrain, client, ali
 @pytest.fixture
 def served_realtime():
     """The Caltrain capture served over HTTP on 127.0.0.1, as an operator publishes it."""
-    handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(CALTRAIN))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
+    with serve_directory(CALTRAIN) as base:
+        yield base
 
 
 def test_the_periodic_refresh_fetches_each_source_and_survives_a_broken_one(

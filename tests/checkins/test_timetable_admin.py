@@ -5,14 +5,11 @@ timetable partitions."""
 
 from __future__ import annotations
 
-import http.server
 import json
 import os
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
-from functools import partial
 from pathlib import Path
 
 import pytest
@@ -25,7 +22,6 @@ from checkins.timetable.models import Feed, FeedImport, FeedVersion
 from checkins.timetable.services import ImportProgress, feed_delete, feed_import_run
 from tests.checkins.feeds import FILES, write_feed
 from tests.conftest import ROOT, wait_for
-from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -34,25 +30,6 @@ IMPORT = "/admin/checkins/feed/import/"
 IMPORTS = "/admin/checkins/feedimport/"
 # The test feed (tests/checkins/feeds.py) in figures.
 STOPS, TRIPS, STOP_TIMES = 5, 3, 6
-
-
-@pytest.fixture
-def admin_client(client):
-    client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
-    return client
-
-
-@pytest.fixture
-def served(tmp_path) -> Iterator[str]:
-    """The test feed as a zip on a local web server; yields its URL."""
-    zipped = write_feed(tmp_path / "served", as_zip=True)
-    handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(zipped.parent))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}/feed.zip"
-    finally:
-        server.shutdown()
 
 
 def upload(path: Path, name: str = "feed.zip") -> SimpleUploadedFile:

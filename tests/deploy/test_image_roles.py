@@ -8,7 +8,6 @@ test suite's tasks and they never touch other tests' data.
 
 from __future__ import annotations
 
-import http.server
 import re
 import secrets
 import socket
@@ -27,6 +26,7 @@ import requests
 from tests.conftest import require_service
 from tests.deploy.image import Role, require_image, run_role, wait_for, write_env
 from tests.deploy.tooling import CHART, ROOT, one, render
+from tests.webserver import serve_directory
 
 pytestmark = pytest.mark.services
 
@@ -167,20 +167,8 @@ def served_feed(tmp_path) -> Iterator[str]:
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:
         for file in sorted(FEED.glob("*.txt")):
             bundle.write(file, file.name)
-
-    class Handler(http.server.SimpleHTTPRequestHandler):
-        def __init__(self, *args, **kwargs) -> None:
-            super().__init__(*args, directory=str(tmp_path), **kwargs)
-
-        def log_message(self, *args) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/feed.zip"
-    finally:
-        server.shutdown()
+    with serve_directory(tmp_path) as base:
+        yield f"{base}/feed.zip"
 
 
 def test_import_gtfs_imports_a_feed_and_needs_a_source(migrated, env_file, served_feed):

@@ -67,42 +67,43 @@ def test_an_unknown_kind_fails_instead_of_passing_unchecked():
     assert "Couldn't find schema" in problem.message
 
 
+def manifest(api_version: str, kind: str, name: str, spec: dict) -> dict:
+    return {"apiVersion": api_version, "kind": kind, "metadata": {"name": name}, "spec": spec}
+
+
 def test_a_misspelt_field_of_a_core_kind_fails():
-    service = {
-        "apiVersion": "v1",
-        "kind": "Service",
-        "metadata": {"name": "web"},
-        "spec": {"ports": [{"port": 80, "targetPort": "http"}], "selectr": {"a": "b"}},
-    }
+    service = manifest(
+        "v1",
+        "Service",
+        "web",
+        {"ports": [{"port": 80, "targetPort": "http"}], "selectr": {"a": "b"}},
+    )
     assert validate(service)
 
 
 def test_a_misspelt_field_of_a_crd_kind_fails():
-    route = {
-        "apiVersion": "gateway.networking.k8s.io/v1",
-        "kind": "HTTPRoute",
-        "metadata": {"name": "web"},
-        "spec": {"parentRef": [{"name": "cloudflare"}]},
-    }
+    route = manifest(
+        "gateway.networking.k8s.io/v1", "HTTPRoute", "web", {"parentRef": [{"name": "cloudflare"}]}
+    )
     assert validate(route)
-    release = {
-        "apiVersion": "helm.toolkit.fluxcd.io/v2",
-        "kind": "HelmRelease",
-        "metadata": {"name": "trainy"},
-        "spec": {
+    release = manifest(
+        "helm.toolkit.fluxcd.io/v2",
+        "HelmRelease",
+        "trainy",
+        {
             "interval": "10m",
             "chart": {"spec": {"chart": "x", "sourceRef": {"kind": "GitRepository", "name": "y"}}},
             "timout": "30m",
         },
-    }
+    )
     assert validate(release)
 
 
 def test_a_misspelt_field_of_an_operator_kind_fails():
-    cluster = {
-        "apiVersion": "postgresql.cnpg.io/v1",
-        "kind": "Cluster",
-        "metadata": {"name": "pg"},
-        "spec": {"instances": 3, "storage": {"size": "1Gi"}, "bootstrap": {"initDB": {}}},
-    }
+    cluster = manifest(
+        "postgresql.cnpg.io/v1",
+        "Cluster",
+        "pg",
+        {"instances": 3, "storage": {"size": "1Gi"}, "bootstrap": {"initDB": {}}},
+    )
     assert validate(cluster)

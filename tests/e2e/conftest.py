@@ -6,7 +6,9 @@ import os
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from tests.factories import PASSWORD
 
 CHROMIUM = os.environ.get("TRAINY_CHROMIUM", "/usr/bin/chromium")
 # Flags for a sandbox without network: no background traffic to Google, no first-run UI.
@@ -41,3 +43,12 @@ def page(browser: Browser, live_server) -> Iterator[Page]:
     page = context.new_page()
     yield page
     context.close()
+
+
+def sign_in(page: Page, username: str) -> None:
+    """Signs in with the factories' password on the sign-in form, as a traveller does."""
+    page.goto("/accounts/login/")
+    page.get_by_label("Username or email").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign In").click()
+    expect(page.get_by_test_id("account")).to_contain_text("Signed in as")

@@ -5,21 +5,14 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.factories import PASSWORD, UserFactory
+from tests.e2e.conftest import sign_in
+from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def field(page: Page, label: str):
     return page.get_by_label(f"{label}:", exact=True)
-
-
-def sign_in(page: Page, username: str) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("Username or email").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
-    expect(page.get_by_test_id("account")).to_contain_text("Signed in as")
 
 
 def test_a_traveller_checks_in_by_hand_and_sees_the_journey_everywhere(page: Page):

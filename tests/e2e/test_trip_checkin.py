@@ -10,7 +10,8 @@ from django.core.management import call_command
 from playwright.sync_api import Page, expect
 
 from tests.conftest import DB_FEED
-from tests.factories import PASSWORD, UserFactory
+from tests.e2e.conftest import sign_in
+from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -27,14 +28,6 @@ ENRICHMENT_TIMEOUT_S = 60
 @pytest.fixture
 def db_feed():
     call_command("import_gtfs", str(DB_FEED), name="db-fv", verbosity=0)
-
-
-def sign_in(page: Page, username: str) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("Username or email").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
-    expect(page.get_by_test_id("account")).to_contain_text("Signed in as")
 
 
 def open_first_ice_to_hamburg(page: Page) -> None:
