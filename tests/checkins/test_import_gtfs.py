@@ -188,6 +188,14 @@ BAD_FEEDS = {
         {"routes.txt": FILES["routes.txt"].replace("R2,DB", "R2,XX")},
         "routes.txt, line 3, column agency_id: unknown 'XX'",
     ),
+    "bad route type": (
+        {"routes.txt": FILES["routes.txt"].replace("S7,,109", "S7,,S-Bahn")},
+        "routes.txt, line 3, column route_type: 'S-Bahn' is not a whole number",
+    ),
+    "bad latitude": (
+        {"stops.txt": FILES["stops.txt"].replace("HAM,53.5530", "HAM,53°33'")},
+        "stops.txt, line 5, column stop_lat: \"53°33'\" is not a number",
+    ),
     "bad date": (
         {"calendar_dates.txt": FILES["calendar_dates.txt"].replace("20190610", "2019-06-10")},
         "calendar_dates.txt, line 2, column date: '2019-06-10' is not a YYYYMMDD date",

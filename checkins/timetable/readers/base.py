@@ -4,7 +4,7 @@ counts, what the version records) and the small parsers every file needs."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any, Protocol
@@ -95,27 +95,30 @@ class FeedLoad:
 
     def integer(self, table: Table, row: list[str], column: str, default: int | None = None) -> Any:
         """The column as a whole number; ``default`` when empty, a problem when it is not."""
-        index = table.index(column)
-        text = row[index].strip() if index is not None else ""
-        if not text:
-            return default
-        try:
-            return int(text)
-        except ValueError:
-            self.problems.add(table.file, table.line, column, f"{text!r} is not a whole number")
-            return default
+        return self._converted(table, row, column, int, "a whole number", default)
 
     def number(self, table: Table, row: list[str], column: str) -> float | None:
         """The column as a number; None when empty, a problem when it is not one."""
+        return self._converted(table, row, column, float, "a number", None)
+
+    def _converted(
+        self,
+        table: Table,
+        row: list[str],
+        column: str,
+        convert: Callable[[str], Any],
+        what: str,
+        default: Any,
+    ) -> Any:
         index = table.index(column)
         text = row[index].strip() if index is not None else ""
         if not text:
-            return None
+            return default
         try:
-            return float(text)
+            return convert(text)
         except ValueError:
-            self.problems.add(table.file, table.line, column, f"{text!r} is not a number")
-            return None
+            self.problems.add(table.file, table.line, column, f"{text!r} is not {what}")
+            return default
 
     def new_id(self, table: Table, ids: dict[str, int], value: str, column: str) -> int | None:
         """The next primary key for ``value`` of an id column, kept in ``ids``; None, and a
