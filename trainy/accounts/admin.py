@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db import models
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest
@@ -21,6 +22,8 @@ def travellers(count: int) -> str:
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
+    # An avatar address typed without a scheme is read as https (Django 6's default; 5.2 warns).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = (
         *(BaseUserAdmin.fieldsets or ()),
         (
