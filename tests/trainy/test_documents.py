@@ -31,7 +31,10 @@ JOURNEY = {
 }
 
 
-@pytest.fixture(params=["mongodb", "sql"])
+# The SQL store's param carries the django_db mark, so pytest-django sets the test database up
+# before the test (asking for the `db` fixture from inside this fixture came too late when this
+# module ran on its own: the queries went to the unmigrated development database).
+@pytest.fixture(params=["mongodb", pytest.param("sql", marks=pytest.mark.django_db)])
 def store(request):
     if request.param == "mongodb":
         mongo = MongoJourneyStore(require_service("ferretdb"), settings.MONGO_DB, timeout_ms=3000)
@@ -39,7 +42,6 @@ def store(request):
         yield mongo
         mongo.drop_all()
     else:
-        request.getfixturevalue("db")
         yield SqlJourneyStore()
 
 
