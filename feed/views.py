@@ -19,7 +19,7 @@ from django_ratelimit.decorators import ratelimit
 from checkins.models import CheckIn
 from checkins.selectors import checkin_get, parse_cursor
 from checkins.timetable.forms import StationSearchForm
-from feed import services
+from feed.services import social
 from feed.forms import MarkReadForm
 from feed.selectors import (
     FEED_GENERATION,
@@ -151,7 +151,7 @@ def _other(request: AuthenticatedRequest, username: str) -> User:
 def follow(request: AuthenticatedRequest, username: str) -> HttpResponse:
     followee = _other(request, username)
     try:
-        made = services.follow_create(follower=request.user, followee=followee)
+        made = social.follow_create(follower=request.user, followee=followee)
     except User.DoesNotExist:
         raise Http404("No such traveller.") from None
     except ValidationError as error:
@@ -170,7 +170,7 @@ def follow(request: AuthenticatedRequest, username: str) -> HttpResponse:
 @rate_limited("follows")
 def unfollow(request: AuthenticatedRequest, username: str) -> HttpResponse:
     followee = _other(request, username)
-    services.follow_delete(follower=request.user, followee=followee)
+    social.follow_delete(follower=request.user, followee=followee)
     return _back(request, f"/u/{followee.username}/")
 
 
@@ -180,7 +180,7 @@ def unfollow(request: AuthenticatedRequest, username: str) -> HttpResponse:
 def answer_request(request: AuthenticatedRequest, follower_id: int, answer: str) -> HttpResponse:
     if answer not in ("accept", "decline"):
         raise Http404("No such answer.")
-    services.follow_request_answer(
+    social.follow_request_answer(
         owner=request.user, follower_id=follower_id, accept=answer == "accept"
     )
     return _back(request, f"/u/{request.user.username}/")
@@ -193,10 +193,10 @@ def relation_change(request: AuthenticatedRequest, username: str, action: str) -
     """Block, unblock, mute or unmute someone."""
     other = _other(request, username)
     change = {
-        "block": lambda: services.block_create(blocker=request.user, blocked=other),
-        "unblock": lambda: services.block_delete(blocker=request.user, blocked=other),
-        "mute": lambda: services.mute_create(muter=request.user, muted=other),
-        "unmute": lambda: services.mute_delete(muter=request.user, muted=other),
+        "block": lambda: social.block_create(blocker=request.user, blocked=other),
+        "unblock": lambda: social.block_delete(blocker=request.user, blocked=other),
+        "mute": lambda: social.mute_create(muter=request.user, muted=other),
+        "unmute": lambda: social.mute_delete(muter=request.user, muted=other),
     }.get(action)
     if change is None:
         raise Http404("No such action.")
@@ -219,9 +219,9 @@ def like(request: AuthenticatedRequest, checkin_id: int, action: str) -> HttpRes
         raise Http404("No such action.")
     try:
         if action == "like":
-            services.like_create(user=request.user, checkin_id=checkin_id)
+            social.like_create(user=request.user, checkin_id=checkin_id)
         else:
-            services.like_delete(user=request.user, checkin_id=checkin_id)
+            social.like_delete(user=request.user, checkin_id=checkin_id)
     except CheckIn.DoesNotExist:
         raise Http404("No such journey.") from None
     except PermissionDenied as error:
@@ -254,7 +254,7 @@ def notification_list(request: AuthenticatedRequest) -> HttpResponse:
     posted = request.method == "POST"
     form = MarkReadForm(request.POST if posted else None)
     if posted and form.is_valid():
-        services.notifications_mark_read(recipient=request.user, up_to=form.cleaned_data["seen"])
+        social.notifications_mark_read(recipient=request.user, up_to=form.cleaned_data["seen"])
         return redirect("feed:notifications")
     items = notifications(recipient=request.user)
     context = {
