@@ -19,7 +19,6 @@ from django_ratelimit.decorators import ratelimit
 from checkins.models import CheckIn
 from checkins.selectors import checkin_get, parse_cursor
 from checkins.timetable.forms import StationSearchForm
-from feed.services import social
 from feed.forms import MarkReadForm
 from feed.selectors import (
     FEED_GENERATION,
@@ -35,6 +34,7 @@ from feed.selectors import (
     traveller_get,
     with_likes,
 )
+from feed.services import social
 from trainy.accounts.models import User
 from trainy.http import AuthenticatedRequest
 
