@@ -19,7 +19,8 @@ from django_ratelimit.decorators import ratelimit
 from checkins.models import CheckIn
 from checkins.selectors import checkin_get, parse_cursor
 from checkins.timetable.forms import StationSearchForm
-from feed.forms import MarkReadForm
+from feed.forms import MarkReadForm, WebhookEndpointForm
+from feed.models import WebhookEvent
 from feed.selectors import (
     FEED_GENERATION,
     FRONT_PAGE_SECONDS,
@@ -32,10 +33,13 @@ from feed.selectors import (
     parse_follow_cursor,
     profile_get,
     traveller_get,
+    webhook_endpoint_get,
+    webhook_endpoints,
     with_likes,
 )
-from feed.services import social
+from feed.services import social, webhooks
 from trainy.accounts.models import User
+from trainy.forms import add_service_errors
 from trainy.http import AuthenticatedRequest
 
 # Follows, blocks and likes per signed-in user: plenty for people, little for a script.
@@ -279,3 +283,55 @@ def follows_page(request: HttpRequest, username: str, direction: str) -> HttpRes
     if found is None:
         raise Http404("No such traveller.")
     return render(request, "feed/follows.html", {"follows": found})
+
+
+# --- Webhooks ----------------------------------------------------------------------------------
+
+# The session key under which a new secret waits to be shown, once, by the next page.
+NEW_SECRET_KEY = "webhook_new_secret"  # noqa: S105 -- a session key, not a secret
+WEBHOOK_ACTIONS = ("rotate", "pause", "resume", "delete")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def webhooks_page(request: AuthenticatedRequest) -> HttpResponse:
+    """GET: the traveller's webhooks with their last deliveries, and a new secret once. POST:
+    add a webhook."""
+    form = WebhookEndpointForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            endpoint = webhooks.webhook_endpoint_create(owner=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            request.session[NEW_SECRET_KEY] = [endpoint.pk, endpoint.secret]
+            messages.success(request, "Webhook added. Copy its secret now: it is shown only once.")
+            return redirect("feed:webhooks")
+    new_secret = request.session.pop(NEW_SECRET_KEY, None) if request.method == "GET" else None
+    context = {
+        "form": form,
+        "endpoints": webhook_endpoints(owner=request.user),
+        "new_secret": new_secret,
+        "events": WebhookEvent,
+    }
+    return render(request, "feed/webhooks.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def webhook_change(request: AuthenticatedRequest, endpoint_id: int, action: str) -> HttpResponse:
+    """Rotate the secret of, pause, resume or delete one of the traveller's webhooks."""
+    endpoint = webhook_endpoint_get(owner=request.user, endpoint_id=endpoint_id)
+    if endpoint is None:
+        raise Http404("No such webhook.")
+    if action == "rotate":
+        secret = webhooks.webhook_endpoint_rotate_secret(endpoint=endpoint)
+        request.session[NEW_SECRET_KEY] = [endpoint.pk, secret]
+        messages.success(request, "New secret made. Copy it now: it is shown only once.")
+    elif action == "delete":
+        webhooks.webhook_endpoint_delete(endpoint=endpoint)
+        messages.success(request, "Webhook deleted.")
+    else:
+        webhooks.webhook_endpoint_update(endpoint=endpoint, active=action == "resume")
+        messages.success(request, "Webhook resumed." if action == "resume" else "Webhook paused.")
+    return redirect("feed:webhooks")
