@@ -108,7 +108,7 @@ def webhook_endpoint_create(*, owner: User, url: str, events: Collection[str]) -
     limit = settings.TRAINY_WEBHOOKS_MAX_ENDPOINTS
     if WebhookEndpoint.objects.filter(owner=owner).count() >= limit:
         raise ValidationError(
-            f"You have {limit} webhooks already, the most there may be: delete one first."
+            f"The most webhooks one may have is {limit}: delete one to add another."
         )
     endpoint = WebhookEndpoint(owner=owner, url=_check_url(url), secret=_new_secret())
     chosen = _check_events(events)

@@ -418,7 +418,7 @@ def test_a_traveller_may_have_at_most_the_configured_number_of_endpoints(alice, 
     allow_private.TRAINY_WEBHOOKS_MAX_ENDPOINTS = 2
     endpoint_for(alice, "https://example.org/1")
     endpoint_for(alice, "https://example.org/2")
-    with pytest.raises(ValidationError, match="2 webhooks already"):
+    with pytest.raises(ValidationError, match="most webhooks one may have is 2"):
         endpoint_for(alice, "https://example.org/3")
     endpoint_for(UserFactory(), "https://example.org/other")  # someone else's count
 
