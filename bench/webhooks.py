@@ -93,14 +93,15 @@ def make_deliveries(url: str, count: int) -> None:
     started = time.monotonic()
     with app.producer_or_acquire() as producer:
         for row in rows:
-            deliver_webhook.apply_async(args=[row.pk], producer=producer)
+            deliver_webhook.apply_async(args=(row.pk,), producer=producer)
     say(f"{count:,} deliveries queued in {time.monotonic() - started:.1f} s (not timed)")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--deliveries", type=int, default=2_000)
-    parser.add_argument("--concurrency", type=int, default=1, help="worker processes")
+    parser.add_argument("--concurrency", type=int, default=1, help="worker processes (or threads)")
+    parser.add_argument("--pool", default="prefork", choices=["prefork", "threads"])
     parser.add_argument(
         "--database-url",
         default=os.environ.get(
@@ -122,7 +123,8 @@ def main() -> None:
     with log.open("w") as output:
         worker = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "trainy", "worker", "-Q", "webhooks",
-             "--concurrency", str(args.concurrency), "--without-gossip", "--without-mingle",
+             "--concurrency", str(args.concurrency), "--pool", args.pool,
+             "--without-gossip", "--without-mingle",
              "-O", "fair", "-l", "warning", "-n", f"bench-webhooks-{os.getpid()}@%h"],
             cwd=ROOT, env=os.environ.copy(), stdout=output, stderr=subprocess.STDOUT,
         )  # fmt: skip
@@ -140,10 +142,9 @@ def main() -> None:
         raise SystemExit(f"only {received} deliveries arrived, see {log}")
     seconds = receiver.times[-1] - receiver.times[0]
     rate = (received - 1) / seconds if seconds else float("inf")
-    per_process = rate / args.concurrency
     say(
         f"webhooks: {received:,} of {args.deliveries:,} deliveries in {seconds:.1f} s: "
-        f"{rate:,.0f}/s with {args.concurrency} worker process(es), {per_process:,.0f}/s each "
+        f"{rate:,.0f}/s with one worker ({args.pool} pool, concurrency {args.concurrency}) "
         f"(target ≥ {TARGET_PER_S}/s per worker: "
         f"{'met' if rate >= TARGET_PER_S else 'NOT met'})"
     )
