@@ -2,7 +2,7 @@
 # The container's entrypoint: one image, several roles.
 #
 #   web                  gunicorn (docker/gunicorn.conf.py) on $PORT (8000)
-#   worker               Celery worker; queues from $CELERY_QUEUES (default,enrichment,exports)
+#   worker               Celery worker; queues from $CELERY_QUEUES (default,enrichment,exports,webhooks)
 #   beat                 Celery beat (exactly one per installation)
 #   migrate              database migrations (idempotent; the chart's pre-upgrade hook)
 #   import-gtfs URL ...  import a GTFS feed (manage.py import_gtfs URL [--name NAME])
@@ -48,7 +48,7 @@ worker)
 	# Gossip and mingle talk to every other worker at start and all the time; Trainy's tasks
 	# need neither. -O fair: a long task does not hold back prefetched short ones.
 	exec "$PYTHON" -m celery -A trainy worker \
-		--queues "${CELERY_QUEUES:-default,enrichment,exports}" \
+		--queues "${CELERY_QUEUES:-default,enrichment,exports,webhooks}" \
 		--hostname "${CELERY_HOSTNAME:-worker@%h}" \
 		--loglevel "${LOG_LEVEL:-info}" \
 		--without-gossip --without-mingle -O fair \

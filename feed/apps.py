@@ -8,7 +8,7 @@ class FeedConfig(AppConfig):
 
     def ready(self) -> None:
         # The accounts app tells of what it changes; it does not import the feed (STYLE.md 6a).
-        from feed.services import follow_requests_accept_all
+        from feed.services.social import follow_requests_accept_all
         from trainy.accounts.signals import profile_made_public
 
         def accept_waiting_follows(sender: Any, user: Any, **kwargs: Any) -> None:

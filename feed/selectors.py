@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from checkins.models import MAX_DURATION, CheckIn, Visibility
@@ -25,7 +26,15 @@ from checkins.selectors import (
     page_after,
     with_likes,
 )
-from feed.models import Block, Follow, Like, Mute, Notification
+from feed.models import (
+    Block,
+    Follow,
+    Like,
+    Mute,
+    Notification,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from trainy.accounts.models import User
 from trainy.generations import FEED as FEED_GENERATION
 
@@ -412,3 +421,98 @@ def notifications(*, recipient: User, limit: int = 50) -> list[Notification]:
 def unread_count(*, recipient: User) -> int:
     """How many of the notifications the recipient is shown are unread."""
     return _inbox(recipient).filter(read_at__isnull=True).count()
+
+
+# --- Webhooks ----------------------------------------------------------------------------------
+
+# How many deliveries of each endpoint the webhooks page lists.
+RECENT_DELIVERIES = 20
+
+
+def _moment(value: datetime | None, time_zone: str = "") -> str | None:
+    """ISO 8601 with the offset: in the journey's own time zone where it has a valid one."""
+    if value is None:
+        return None
+    try:
+        zone = ZoneInfo(time_zone) if time_zone else UTC
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = UTC
+    return value.astimezone(zone).isoformat()
+
+
+def webhook_checkin_payload(*, checkin: CheckIn) -> dict[str, Any]:
+    """The journey as its owner sees it (the only viewer a webhook of the owner's has: its
+    message, purpose, price and cost centre included), for the ``checkin.*`` events. Ids are
+    strings, times ISO 8601 with their offset."""
+    zone = checkin.time_zone
+
+    def place(prefix: str) -> dict[str, Any]:
+        return {
+            "name": getattr(checkin, f"{prefix}_name"),
+            "stop_id": getattr(checkin, f"{prefix}_stop_id") or None,
+            "lat": getattr(checkin, f"{prefix}_lat"),
+            "lon": getattr(checkin, f"{prefix}_lon"),
+        }
+
+    return {
+        "id": str(checkin.pk),
+        "user": {"id": str(checkin.user_id), "username": checkin.user.username},
+        "mode": checkin.mode,
+        "line_name": checkin.line_name,
+        "operator_name": checkin.operator_name,
+        "origin": place("origin"),
+        "destination": place("destination"),
+        "departure_planned": _moment(checkin.departure_planned, zone),
+        "arrival_planned": _moment(checkin.arrival_planned, zone),
+        "departure_real": _moment(checkin.departure_real, zone),
+        "arrival_real": _moment(checkin.arrival_real, zone),
+        "time_zone": zone,
+        "message": checkin.message,
+        "visibility": checkin.visibility,
+        "purpose": checkin.purpose,
+        "ticket_price": None if checkin.ticket_price is None else str(checkin.ticket_price),
+        "cost_centre": checkin.cost_centre,
+        "trip": (
+            {
+                "feed": checkin.feed_name,
+                "trip_id": checkin.trip_id,
+                "service_date": checkin.service_date.isoformat(),
+            }
+            if checkin.trip_id and checkin.service_date
+            else None
+        ),
+        "created_at": _moment(checkin.created_at),
+        "updated_at": _moment(checkin.updated_at),
+    }
+
+
+def webhook_notification_payload(*, notification: Notification) -> dict[str, Any] | None:
+    """The notification as its recipient's notifications page shows it, for
+    ``notification.created``; None when that page would not show it (see _inbox: a blocked
+    actor, a journey the recipient may not see), so a webhook never tells more than the page."""
+    if not _inbox(notification.recipient).filter(id=notification.pk).exists():
+        return None
+    return {
+        "id": str(notification.pk),
+        "kind": notification.kind,
+        "text": notification.get_kind_display(),
+        "actor": {"id": str(notification.actor_id), "username": notification.actor.username},
+        "checkin_id": None if notification.checkin_id is None else str(notification.checkin_id),
+        "created_at": _moment(notification.created_at),
+    }
+
+
+def webhook_endpoints(*, owner: User) -> list[WebhookEndpoint]:
+    """The owner's endpoints, newest first, each with its events (``subscriptions``) and its
+    last RECENT_DELIVERIES deliveries (``recent``), in three queries."""
+    recent = WebhookDelivery.objects.order_by("-created_at", "-id")[:RECENT_DELIVERIES]
+    return list(
+        WebhookEndpoint.objects.filter(owner=owner)
+        .prefetch_related("subscriptions", Prefetch("deliveries", recent, to_attr="recent"))
+        .order_by("-created_at", "-id")
+    )
+
+
+def webhook_endpoint_get(*, owner: User, endpoint_id: int) -> WebhookEndpoint | None:
+    """One of the owner's endpoints; None for anyone else's (answered as unknown)."""
+    return WebhookEndpoint.objects.filter(owner=owner, id=endpoint_id).first()

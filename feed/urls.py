@@ -36,6 +36,16 @@ urlpatterns = [
         )
         for answer in ("accept", "decline")
     ),
+    path("settings/webhooks/", views.webhooks_page, name="webhooks"),
+    *(
+        path(
+            f"settings/webhooks/<int:endpoint_id>/{action}/",
+            views.webhook_change,
+            {"action": action},
+            name=f"webhook_{action}",
+        )
+        for action in views.WEBHOOK_ACTIONS
+    ),
     path("journeys/<int:checkin_id>/likes/", views.journey_likers, name="likers"),
     path("journeys/<int:checkin_id>/like/", views.like, {"action": "like"}, name="like"),
     path("journeys/<int:checkin_id>/unlike/", views.like, {"action": "unlike"}, name="unlike"),

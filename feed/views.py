@@ -19,8 +19,8 @@ from django_ratelimit.decorators import ratelimit
 from checkins.models import CheckIn
 from checkins.selectors import checkin_get, parse_cursor
 from checkins.timetable.forms import StationSearchForm
-from feed import services
-from feed.forms import MarkReadForm
+from feed.forms import MarkReadForm, WebhookEndpointForm
+from feed.models import WebhookEvent
 from feed.selectors import (
     FEED_GENERATION,
     FRONT_PAGE_SECONDS,
@@ -33,9 +33,13 @@ from feed.selectors import (
     parse_follow_cursor,
     profile_get,
     traveller_get,
+    webhook_endpoint_get,
+    webhook_endpoints,
     with_likes,
 )
+from feed.services import social, webhooks
 from trainy.accounts.models import User
+from trainy.forms import add_service_errors
 from trainy.http import AuthenticatedRequest
 
 # Follows, blocks and likes per signed-in user: plenty for people, little for a script.
@@ -151,7 +155,7 @@ def _other(request: AuthenticatedRequest, username: str) -> User:
 def follow(request: AuthenticatedRequest, username: str) -> HttpResponse:
     followee = _other(request, username)
     try:
-        made = services.follow_create(follower=request.user, followee=followee)
+        made = social.follow_create(follower=request.user, followee=followee)
     except User.DoesNotExist:
         raise Http404("No such traveller.") from None
     except ValidationError as error:
@@ -170,7 +174,7 @@ def follow(request: AuthenticatedRequest, username: str) -> HttpResponse:
 @rate_limited("follows")
 def unfollow(request: AuthenticatedRequest, username: str) -> HttpResponse:
     followee = _other(request, username)
-    services.follow_delete(follower=request.user, followee=followee)
+    social.follow_delete(follower=request.user, followee=followee)
     return _back(request, f"/u/{followee.username}/")
 
 
@@ -180,7 +184,7 @@ def unfollow(request: AuthenticatedRequest, username: str) -> HttpResponse:
 def answer_request(request: AuthenticatedRequest, follower_id: int, answer: str) -> HttpResponse:
     if answer not in ("accept", "decline"):
         raise Http404("No such answer.")
-    services.follow_request_answer(
+    social.follow_request_answer(
         owner=request.user, follower_id=follower_id, accept=answer == "accept"
     )
     return _back(request, f"/u/{request.user.username}/")
@@ -193,10 +197,10 @@ def relation_change(request: AuthenticatedRequest, username: str, action: str) -
     """Block, unblock, mute or unmute someone."""
     other = _other(request, username)
     change = {
-        "block": lambda: services.block_create(blocker=request.user, blocked=other),
-        "unblock": lambda: services.block_delete(blocker=request.user, blocked=other),
-        "mute": lambda: services.mute_create(muter=request.user, muted=other),
-        "unmute": lambda: services.mute_delete(muter=request.user, muted=other),
+        "block": lambda: social.block_create(blocker=request.user, blocked=other),
+        "unblock": lambda: social.block_delete(blocker=request.user, blocked=other),
+        "mute": lambda: social.mute_create(muter=request.user, muted=other),
+        "unmute": lambda: social.mute_delete(muter=request.user, muted=other),
     }.get(action)
     if change is None:
         raise Http404("No such action.")
@@ -219,9 +223,9 @@ def like(request: AuthenticatedRequest, checkin_id: int, action: str) -> HttpRes
         raise Http404("No such action.")
     try:
         if action == "like":
-            services.like_create(user=request.user, checkin_id=checkin_id)
+            social.like_create(user=request.user, checkin_id=checkin_id)
         else:
-            services.like_delete(user=request.user, checkin_id=checkin_id)
+            social.like_delete(user=request.user, checkin_id=checkin_id)
     except CheckIn.DoesNotExist:
         raise Http404("No such journey.") from None
     except PermissionDenied as error:
@@ -254,7 +258,7 @@ def notification_list(request: AuthenticatedRequest) -> HttpResponse:
     posted = request.method == "POST"
     form = MarkReadForm(request.POST if posted else None)
     if posted and form.is_valid():
-        services.notifications_mark_read(recipient=request.user, up_to=form.cleaned_data["seen"])
+        social.notifications_mark_read(recipient=request.user, up_to=form.cleaned_data["seen"])
         return redirect("feed:notifications")
     items = notifications(recipient=request.user)
     context = {
@@ -279,3 +283,55 @@ def follows_page(request: HttpRequest, username: str, direction: str) -> HttpRes
     if found is None:
         raise Http404("No such traveller.")
     return render(request, "feed/follows.html", {"follows": found})
+
+
+# --- Webhooks ----------------------------------------------------------------------------------
+
+# The session key under which a new secret waits to be shown, once, by the next page.
+NEW_SECRET_KEY = "webhook_new_secret"  # noqa: S105 -- a session key, not a secret
+WEBHOOK_ACTIONS = ("rotate", "pause", "resume", "delete")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def webhooks_page(request: AuthenticatedRequest) -> HttpResponse:
+    """GET: the traveller's webhooks with their last deliveries, and a new secret once. POST:
+    add a webhook."""
+    form = WebhookEndpointForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            endpoint = webhooks.webhook_endpoint_create(owner=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            request.session[NEW_SECRET_KEY] = [endpoint.pk, endpoint.secret]
+            messages.success(request, "Webhook added. Copy its secret now: it is shown only once.")
+            return redirect("feed:webhooks")
+    new_secret = request.session.pop(NEW_SECRET_KEY, None) if request.method == "GET" else None
+    context = {
+        "form": form,
+        "endpoints": webhook_endpoints(owner=request.user),
+        "new_secret": new_secret,
+        "events": WebhookEvent,
+    }
+    return render(request, "feed/webhooks.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def webhook_change(request: AuthenticatedRequest, endpoint_id: int, action: str) -> HttpResponse:
+    """Rotate the secret of, pause, resume or delete one of the traveller's webhooks."""
+    endpoint = webhook_endpoint_get(owner=request.user, endpoint_id=endpoint_id)
+    if endpoint is None:
+        raise Http404("No such webhook.")
+    if action == "rotate":
+        secret = webhooks.webhook_endpoint_rotate_secret(endpoint=endpoint)
+        request.session[NEW_SECRET_KEY] = [endpoint.pk, secret]
+        messages.success(request, "New secret made. Copy it now: it is shown only once.")
+    elif action == "delete":
+        webhooks.webhook_endpoint_delete(endpoint=endpoint)
+        messages.success(request, "Webhook deleted.")
+    else:
+        webhooks.webhook_endpoint_update(endpoint=endpoint, active=action == "resume")
+        messages.success(request, "Webhook resumed." if action == "resume" else "Webhook paused.")
+    return redirect("feed:webhooks")

@@ -139,7 +139,7 @@ def worker_command(name: str) -> list[str]:
     """A Celery worker like production's: prefork with one child, consuming every queue."""
     return [
         sys.executable, "-m", "celery", "-A", "trainy", "worker",
-        "-Q", "default,enrichment,exports", "--concurrency", "1",
+        "-Q", "default,enrichment,exports,webhooks", "--concurrency", "1",
         "--without-gossip", "--without-mingle", "-l", "info", "-n", f"{name}@%h",
     ]  # fmt: skip
 
@@ -154,6 +154,8 @@ def worker_environment() -> dict[str, str]:
         # The tests serve feeds from 127.0.0.1; that such an address is refused by default is
         # tested in the test process (tests/trainy/test_fetch.py, the import tests).
         "TRAINY_IMPORT_ALLOW_PRIVATE": "true",
+        # Likewise the webhook receivers (tests/receiver.py; refusal: tests/feed/test_webhooks.py).
+        "TRAINY_WEBHOOKS_ALLOW_PRIVATE": "true",
     }
 
 

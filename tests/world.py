@@ -20,7 +20,8 @@ from django.utils import timezone
 from checkins.models import CheckIn, Visibility
 from checkins.timetable.demo import DEMO_FEED_NAME, write_demo_feed
 from checkins.timetable.importer import feed_import
-from feed.models import Block, Follow, Like, Notification
+from feed.models import Block, Follow, Like, Notification, WebhookDelivery, WebhookEndpoint
+from feed.services.webhooks import webhook_endpoint_create
 from stats.models import Export
 from stats.services import calendar_token_renew
 from tests.factories import CheckInFactory, UserFactory
@@ -49,6 +50,8 @@ class World:
     bobs_public: CheckIn
     export: Export  # alice's
     bobs_export: Export
+    webhook: WebhookEndpoint  # alice's
+    bobs_webhook: WebhookEndpoint
     trip_id: str
     service_date: str
     # Values a test adds for rows of its own (say, journeys carrying markers), listed by
@@ -65,6 +68,7 @@ class World:
             "follower_id": [self.carol.id, self.bob.id],
             "username": ["alice", "bob", "blocker", "admin"],
             "export_id": [self.export.id, self.bobs_export.id],
+            "endpoint_id": [self.webhook.id, self.bobs_webhook.id],
             "token": [self.alice.calendar_token, self.bob.calendar_token],
             "feed": [DEMO_FEED_NAME],
             "stop_id": ["BHF", "HAM"],
@@ -134,11 +138,22 @@ def build_world() -> World:
         filename="journeys.csv", content_type="text/csv", content=b"a,b\n",
     )  # fmt: skip
     bobs_export = Export.objects.create(user=bob, format="csv", status=Export.Status.QUEUED)
+    webhook, bobs_webhook = (
+        webhook_endpoint_create(
+            owner=user, url=f"https://example.org/{user}", events=["checkin.created"]
+        )
+        for user in (alice, bob)
+    )
+    WebhookDelivery.objects.create(
+        endpoint=webhook, event="checkin.created", payload={"id": str(public.id)},
+        status="delivered", attempts=1, response_status=204, duration_ms=12,
+    )  # fmt: skip
     trip_id, service_date = _a_demo_trip()
     return World(
         alice=alice, bob=bob, carol=carol, blocker=blocker, admin=admin, public=public,
         private=private, bobs_private=bobs_private, bobs_public=bobs_public, export=export,
-        bobs_export=bobs_export, trip_id=trip_id, service_date=service_date,
+        bobs_export=bobs_export, webhook=webhook, bobs_webhook=bobs_webhook, trip_id=trip_id,
+        service_date=service_date,
     )  # fmt: skip
 
 

@@ -1,5 +1,5 @@
 """Fetching outside URLs: the one module that makes HTTP requests to an address someone gave
-Trainy (a GTFS feed to import, a GTFS-Realtime source).
+Trainy (a GTFS feed to import, a GTFS-Realtime source, a traveller's webhook endpoint).
 
 Such a URL is fetched by a worker inside the cluster, where it could reach what the outside
 cannot: the cluster's own services, or the cloud's metadata service at 169.254.169.254. So
@@ -14,6 +14,12 @@ every request, the first and each redirect, must
 ``TRAINY_IMPORT_ALLOW_PRIVATE=true`` lifts the address rule (a feed mirror inside the cluster;
 the tests' servers on 127.0.0.1); the scheme rule and the redirect limit stay.
 
+Webhook deliveries (``post``) follow the same address rule, lifted by their own setting,
+``TRAINY_WEBHOOKS_ALLOW_PRIVATE``: an admin may trust feed mirrors inside the cluster without
+letting every traveller's endpoint reach it. A delivery follows no redirect (a 3xx is an answer
+like any other, and a failed delivery): re-sending a signed body elsewhere is the receiver's
+business, not ours.
+
 Redirects are followed here, one request at a time, rather than by requests: requests reads a
 redirect's whole body into memory (however large a hostile server makes it), and its errors
 would not say which hop was refused.
@@ -21,8 +27,11 @@ would not say which hop was refused.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cache
 from ipaddress import IPv4Address, IPv6Address
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
@@ -41,6 +50,10 @@ MAX_REDIRECTS = 5
 TIMEOUT_S = (10, 30)
 CHUNK = 1 << 20
 USER_AGENT = "Trainy (GTFS fetch)"
+WEBHOOK_USER_AGENT = "Trainy-Webhooks"
+# The most of a receiver's answer read (its status is what counts; the start of the body goes
+# into the delivery's error to help its owner).
+ANSWER_BYTES = 1024
 
 
 class FetchError(Exception):
@@ -190,3 +203,74 @@ def _kind(address: IPv4Address | IPv6Address) -> str:
         if getattr(address, f"is_{kind}", False):
             return f"a {kind.replace('_', '-')} address"
     return "not a public address"
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    # The start of the body, decoded leniently (shown to the endpoint's owner on failure).
+    text: str
+    duration_ms: int
+
+
+def post(
+    url: str, *, body: bytes, headers: Mapping[str, str], timeout_s: tuple[float, float]
+) -> Answer:
+    """POST ``body`` to ``url`` once, under the address rule of the module's docstring
+    (lifted by TRAINY_WEBHOOKS_ALLOW_PRIVATE), following no redirect. ``timeout_s`` is (to
+    connect, to wait for the answer). Any answer is returned, whatever its status; raises
+    FetchError when none came (refused address, connection error, timeout)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:
+        raise FetchError(f"refused: not a URL ({exc})") from None
+    if parts.scheme.lower() not in SCHEMES:
+        raise FetchError(f"refused: only http and https URLs are called, not {parts.scheme}")
+    session = _webhook_session(settings.TRAINY_WEBHOOKS_ALLOW_PRIVATE)
+    started = time.monotonic()
+    try:
+        response = session.post(
+            url, data=body, headers=dict(headers), timeout=timeout_s, stream=True,
+            allow_redirects=False,
+        )  # fmt: skip
+    except InvalidIPAddress as exc:
+        address, host = exc.args[0], parts.hostname
+        named = str(address) if host == str(address) else f"{host} is at {address}, which"
+        raise FetchError(
+            f"refused: {named} is {_kind(address)}; only public addresses are called "
+            "unless TRAINY_WEBHOOKS_ALLOW_PRIVATE is true"
+        ) from None
+    except requests.RequestException as exc:
+        raise FetchError(f"no answer: {exc}") from None
+    with response:
+        try:
+            start = next(response.iter_content(ANSWER_BYTES), b"")
+        except requests.RequestException:
+            start = b""
+    return Answer(
+        status=response.status_code,
+        text=start.decode("utf-8", "replace"),
+        duration_ms=round((time.monotonic() - started) * 1000),
+    )
+
+
+@cache
+def _webhook_session(allow_private: bool) -> HTTPSession:
+    """One session per worker process (and setting): its connection pool keeps a receiver's
+    connection open between deliveries, which is most of the cost of a delivery. Each new
+    connection is still checked against the address rule before it is made.
+
+    Deliveries go straight to the receiver, not through the HTTP(S)_PROXY of the environment:
+    reading the environment's proxy settings again for every request cost a tenth of a
+    delivery (bench/webhooks.py)."""
+    session = HTTPSession(
+        Config(
+            ip_filter_enable=not allow_private,
+            ip_filter_allow_loopback_ips=False,
+            never_redirect=True,
+            default_timeout=TIMEOUT_S,
+            user_agent_override=WEBHOOK_USER_AGENT,
+        )
+    )
+    session.trust_env = False
+    return session

@@ -332,6 +332,32 @@ TRAINY_IMPORT_MAX_ROWS = env.integer("TRAINY_IMPORT_MAX_ROWS", 100_000_000, mini
 # off, so that an admin's URL cannot make the workers read the cluster's internal services.
 TRAINY_IMPORT_ALLOW_PRIVATE = env.boolean("TRAINY_IMPORT_ALLOW_PRIVATE", False)
 
+# --- Webhooks ----------------------------------------------------------------------------------
+
+# Deliveries (feed/tasks.py) have a queue of their own, so that a slow receiver cannot hold up
+# enrichment or exports; the beat task queues again those the broker refused.
+CELERY_TASK_QUEUES += (Queue("webhooks", routing_key="webhooks"),)
+CELERY_TASK_ROUTES["feed.tasks.deliver_webhook"] = {"queue": "webhooks"}
+CELERY_BEAT_SCHEDULE["webhooks-sweep"] = {"task": "feed.tasks.sweep_webhooks", "schedule": 60.0}
+# How many endpoints one traveller may register.
+TRAINY_WEBHOOKS_MAX_ENDPOINTS = env.integer("TRAINY_WEBHOOKS_MAX_ENDPOINTS", 10, minimum=1)
+# Tries per delivery (the first and its retries), the retries waiting 30 s, 60 s, 120 s, ...
+TRAINY_WEBHOOKS_MAX_ATTEMPTS = env.integer("TRAINY_WEBHOOKS_MAX_ATTEMPTS", 6, minimum=1)
+TRAINY_WEBHOOKS_RETRY_SECONDS = env.integer("TRAINY_WEBHOOKS_RETRY_SECONDS", 30, minimum=1)
+# Seconds a receiver has to answer (after connecting, which has 5 s).
+TRAINY_WEBHOOKS_TIMEOUT = env.integer("TRAINY_WEBHOOKS_TIMEOUT", 10, minimum=1)
+# An endpoint whose deliveries failed (all their tries) this many times in a row is switched
+# off, and its owner is told.
+TRAINY_WEBHOOKS_FAILURES_TO_DISABLE = env.integer(
+    "TRAINY_WEBHOOKS_FAILURES_TO_DISABLE", 10, minimum=1
+)
+# Deliveries older than this many days are deleted by the sweep.
+TRAINY_WEBHOOKS_KEEP_DAYS = env.integer("TRAINY_WEBHOOKS_KEEP_DAYS", 30, minimum=1)
+# Endpoints on loopback, private, link-local or reserved addresses, and plain http: refused
+# (a traveller's URL must not make the workers call the cluster's internal services), unless
+# an admin allows them (a receiver inside the cluster; development; the tests).
+TRAINY_WEBHOOKS_ALLOW_PRIVATE = env.boolean("TRAINY_WEBHOOKS_ALLOW_PRIVATE", False)
+
 # --- Journey documents (MongoDB) ----------------------------------------------------------------
 
 _mongo_url = env.url(

@@ -20,6 +20,9 @@ from checkins.geo import great_circle_m
 from checkins.models import CheckIn, Mode, Purpose
 from checkins.services.enrichment_lifecycle import enrichment_queue
 from checkins.timetable.selectors import Trip, trip_get
+from feed.models import WebhookEvent
+from feed.selectors import webhook_checkin_payload
+from feed.services.webhooks import webhooks_emit
 from trainy import metrics
 from trainy.accounts.models import User
 from trainy.documents import DocumentStoreError, journey_store
@@ -84,6 +87,15 @@ def _earlier_submit_or_overlapping(
     if idempotency_key is not None:
         earlier = next((c for c in found if c.idempotency_key == idempotency_key), None)
     return earlier, found[:5]
+
+
+def _emit(event: WebhookEvent, checkin: CheckIn) -> None:
+    """Tell the traveller's webhooks (theirs only) about their journey; see webhooks_emit."""
+    webhooks_emit(
+        event=event,
+        owner_id=checkin.user_id,
+        payload=lambda: webhook_checkin_payload(checkin=checkin),
+    )
 
 
 def checkin_create(
@@ -166,6 +178,7 @@ def checkin_create(
         return existing
     metrics.checkin_created(checkin)
     enrichment_queue(checkin_ids=[checkin.id])
+    _emit(WebhookEvent.CHECKIN_CREATED, checkin)
     FEED.changed()
     STATS.changed(user.pk)
     return checkin
@@ -291,6 +304,7 @@ def checkin_update(
     if moved:
         enrichment_queue(checkin_ids=[checkin.id])
     if changed:
+        _emit(WebhookEvent.CHECKIN_UPDATED, checkin)
         FEED.changed()
         STATS.changed(checkin.user_id)
     return checkin
@@ -301,6 +315,7 @@ def checkin_delete(*, checkin: CheckIn) -> None:
     """Delete the journey; its document goes after the commit (or stays orphaned, harmlessly,
     while the document store is down)."""
     checkin_id = checkin.id
+    _emit(WebhookEvent.CHECKIN_DELETED, checkin)
     checkin.delete()
 
     def forget() -> None:

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from checkins.models import Visibility
 from feed.models import Follow
-from feed.services import follow_create
+from feed.services.social import follow_create
 from tests.factories import CheckInFactory
 from trainy.accounts.forms import SettingsForm
 from trainy.accounts.models import User

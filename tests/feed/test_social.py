@@ -19,7 +19,7 @@ from checkins.services.moderation import journeys_make_private_by_age
 from checkins.tasks import make_old_journeys_private
 from feed.models import Follow, Like, Notification
 from feed.selectors import FEED_GENERATION, FOLLOW_LIST_SIZE, PAGE_SIZE
-from feed.services import (
+from feed.services.social import (
     block_create,
     follow_create,
     follow_request_answer,

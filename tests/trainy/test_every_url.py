@@ -103,6 +103,8 @@ def good_form_values(world: World) -> dict[str, str]:
         "feed_name": "demo-again",
         "login": "alice",
         "action": "renew",
+        "url": "https://example.org/hook",
+        "events": "checkin.created",
     }
 
 

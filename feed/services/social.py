@@ -9,14 +9,27 @@ from django.utils import timezone
 
 from checkins.models import CheckIn
 from checkins.selectors import checkin_get
-from feed.models import Block, Follow, Like, Mute, Notification
-from feed.selectors import FEED_GENERATION
+from feed.models import Block, Follow, Like, Mute, Notification, WebhookEvent
+from feed.selectors import FEED_GENERATION, webhook_notification_payload
+from feed.services.webhooks import webhooks_emit
 from trainy.accounts.models import User
 from trainy.services import model_update
 
 
-def _notify(recipient: User, actor: User, kind: str, checkin: CheckIn | None = None) -> None:
-    Notification.objects.create(recipient=recipient, actor=actor, kind=kind, checkin=checkin)
+def notification_create(
+    *, recipient: User, actor: User, kind: str, checkin: CheckIn | None = None
+) -> Notification:
+    """Notify ``recipient``, and emit ``notification.created`` to their webhooks (with what
+    their notifications page would show, or nothing if it would not show it)."""
+    notification = Notification.objects.create(
+        recipient=recipient, actor=actor, kind=kind, checkin=checkin
+    )
+    webhooks_emit(
+        event=WebhookEvent.NOTIFICATION_CREATED,
+        owner_id=recipient.pk,
+        payload=lambda: webhook_notification_payload(notification=notification),
+    )
+    return notification
 
 
 @transaction.atomic
@@ -36,7 +49,7 @@ def follow_create(*, follower: User, followee: User) -> Follow:
     )
     if created:
         kind = Notification.Kind.FOLLOW if follow.accepted else Notification.Kind.FOLLOW_REQUEST
-        _notify(followee, follower, kind)
+        notification_create(recipient=followee, actor=follower, kind=kind)
         FEED_GENERATION.changed()
     return follow
 
@@ -61,7 +74,9 @@ def follow_request_answer(*, owner: User, follower_id: int, accept: bool) -> Non
         return
     if accept:
         model_update(instance=request, data={"accepted": True})
-        _notify(request.follower, owner, Notification.Kind.FOLLOW_ACCEPTED)
+        notification_create(
+            recipient=request.follower, actor=owner, kind=Notification.Kind.FOLLOW_ACCEPTED
+        )
     else:
         request.delete()
     FEED_GENERATION.changed()
@@ -118,7 +133,9 @@ def like_create(*, user: User, checkin_id: int) -> CheckIn:
         raise PermissionDenied(f"{checkin.user.name} does not take likes.")
     _, created = Like.objects.get_or_create(user=user, checkin=checkin)
     if created:
-        _notify(checkin.user, user, Notification.Kind.LIKE, checkin)
+        notification_create(
+            recipient=checkin.user, actor=user, kind=Notification.Kind.LIKE, checkin=checkin
+        )
         FEED_GENERATION.changed()
     return checkin
 
