@@ -194,7 +194,7 @@ BAD_FEEDS = {
     ),
     "bad latitude": (
         {"stops.txt": FILES["stops.txt"].replace("HAM,53.5530", "HAM,53°33'")},
-        "stops.txt, line 5, column stop_lat: \"53°33'\" is not a number",
+        'stops.txt, line 5, column stop_lat: "53°33\'" is not a number',
     ),
     "bad date": (
         {"calendar_dates.txt": FILES["calendar_dates.txt"].replace("20190610", "2019-06-10")},
