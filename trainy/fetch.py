@@ -261,8 +261,9 @@ def _webhook_session(allow_private: bool) -> HTTPSession:
     connection is still checked against the address rule before it is made.
 
     Deliveries go straight to the receiver, not through the HTTP(S)_PROXY of the environment:
-    reading the environment's proxy settings again for every request cost a tenth of a
-    delivery (bench/webhooks.py)."""
+    the address rule checks the address actually connected to, which through a proxy would be
+    the proxy's, not the receiver's; and reading the environment's proxy settings again for
+    every request cost a tenth of a delivery (bench/webhooks.py)."""
     session = HTTPSession(
         Config(
             ip_filter_enable=not allow_private,
