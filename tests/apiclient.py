@@ -18,9 +18,7 @@ def token_for(
     user: User, scopes: tuple[str, ...] = ALL_SCOPES, expires_at: datetime | None = None
 ) -> str:
     """The secret of a new token of ``user``'s."""
-    return token_create(
-        user=user, name="test", scopes=list(scopes), expires_at=expires_at
-    ).secret
+    return token_create(user=user, name="test", scopes=list(scopes), expires_at=expires_at).secret
 
 
 def bearer(secret: str) -> Client:

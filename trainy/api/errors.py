@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions
@@ -60,7 +60,12 @@ def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
 
 def _validation_body(detail: Any) -> dict:
     fields = _flatten(detail if isinstance(detail, dict) else {"": detail})
-    general = fields.pop(api_settings.NON_FIELD_ERRORS_KEY, []) + fields.pop("", [])
+    # Messages about no field: DRF's key, Django's (a service's ValidationError), or a bare list.
+    general = [
+        message
+        for key in (api_settings.NON_FIELD_ERRORS_KEY, NON_FIELD_ERRORS, "")
+        for message in fields.pop(key, [])
+    ]
     return error_body("invalid", " ".join(general) or INVALID_MESSAGE, fields)
 
 
