@@ -103,3 +103,10 @@ def test_times_are_iso_8601_with_their_offset(api, alice):
     for name in ("departure_planned", "arrival_planned", "created_at"):
         assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?([+-]\d\d:\d\d|Z)",
                             journey[name]), journey[name]  # fmt: skip
+
+
+def test_json_nested_too_deeply_is_a_400_not_a_crash(api):
+    response = api.patch("/api/v1/me/", "[" * 5_000 + "]" * 5_000, content_type="application/json")
+    assert response.status_code == 400
+    error = error_of(response)
+    assert (error["code"], error["message"]) == ("parse_error", "The JSON is nested too deeply.")

@@ -25,6 +25,8 @@ class DocsView(SpectacularSwaggerSplitView):
     permission_classes = [AllowAny]
     throttle_classes: list = []
     template_name = "api/swagger_ui.html"
+    # A page: DRF's answer to OPTIONS (a description of the view) has no template to render in.
+    http_method_names = ["get", "head"]
 
 
 v1 = [
