@@ -77,15 +77,15 @@ def tokens_page(request: AuthenticatedRequest) -> HttpResponse:
     """Personal access tokens: make one (its secret is on the answer to that POST and never
     again: it is not stored, not even in the session), see when each was last used, revoke."""
     user = request.user
-    form = AccessTokenForm(None if "revoke" in request.POST else request.POST or None)
-    secret = None
     if "revoke" in request.POST:
         revoke = request.POST.get("revoke", "")
         if revoke.isdigit() and token_revoke(user=user, token_id=int(revoke)):
             messages.success(request, "Token revoked: it no longer works.")
         else:
-            messages.error(request, "That token is revoked already.")
+            messages.error(request, "No such token, or it is revoked already.")
         return redirect("accounts:tokens")
+    form = AccessTokenForm(request.POST or None)
+    secret = None
     if request.method == "POST" and form.is_valid():
         days = form.cleaned_data["expires_in_days"]
         try:
