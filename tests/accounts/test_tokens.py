@@ -188,3 +188,22 @@ def test_a_token_needs_no_csrf_token(alice):
     )
     response = client.patch(ME, {"likes_enabled": False}, content_type="application/json")
     assert response.status_code == 200
+
+
+# --- The admin ---------------------------------------------------------------------------------
+
+ADMIN_TOKENS = "/admin/accounts/accesstoken/"
+
+
+def test_an_admin_finds_and_revokes_a_travellers_token_but_never_sees_its_secret(
+    admin_client, alice
+):
+    secret = token_for(alice)
+    token = AccessToken.objects.get()
+    listing = admin_client.get(ADMIN_TOKENS, {"q": "alice"})
+    assert listing.status_code == 200 and token.hint in listing.content.decode()
+    page = admin_client.get(f"{ADMIN_TOKENS}{token.pk}/change/").content.decode()
+    assert token.secret_hash not in page and secret not in page
+    admin_client.post(ADMIN_TOKENS, {"action": "revoke", "_selected_action": [token.pk]})
+    assert bearer(secret).get(ME).status_code == 401
+    assert admin_client.get(f"{ADMIN_TOKENS}add/").status_code == 403

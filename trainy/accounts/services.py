@@ -237,6 +237,11 @@ def token_revoke(*, user: User, token_id: int) -> bool:
     )
 
 
+def tokens_revoke(*, tokens: QuerySet[AccessToken]) -> int:
+    """Revoke ``tokens`` (an admin's doing, e.g. for a leaked one); how many were still live."""
+    return tokens.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
 def token_used(*, token: AccessToken) -> None:
     """Note that ``token`` was just used. Written at most once per TOKEN_USE_RESOLUTION, and
     by a conditional UPDATE, so concurrent requests with one token write once between them."""
