@@ -213,3 +213,37 @@ class Discovery:
 
     query: set[str] = field(default_factory=set)
     form: set[str] = field(default_factory=set)
+
+
+# --- The API's bodies ---------------------------------------------------------------------------
+
+
+def is_api(route: Route) -> bool:
+    return route.pattern.startswith("api/")
+
+
+_SCHEMA: dict[str, Any] = {}
+
+
+def _schema() -> dict[str, Any]:
+    if not _SCHEMA:
+        from drf_spectacular.generators import SchemaGenerator
+
+        _SCHEMA.update(SchemaGenerator().get_schema(request=None, public=True))
+    return _SCHEMA
+
+
+def api_body_fields(route: Route) -> dict[str, set[str]]:
+    """The JSON body fields of an API route's operations, by HTTP method, from the OpenAPI
+    schema (a view's serializer reads the parsed body, where recording cannot see it)."""
+    schema = _schema()
+    path = "/" + re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", route.pattern)
+    found: dict[str, set[str]] = {}
+    for method, operation in schema["paths"].get(path, {}).items():
+        body = operation.get("requestBody", {}).get("content", {}).get("application/json")
+        if not body:
+            continue
+        reference = body["schema"].get("$ref", "")
+        component = schema["components"]["schemas"].get(reference.rsplit("/", 1)[-1], {})
+        found[method] = set(component.get("properties", {}))
+    return found

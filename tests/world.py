@@ -1,6 +1,7 @@
 """A small world where every URL of the project has something real to show: the demo timetable,
 travellers who follow, block and like each other, journeys of every visibility, an export, a
-calendar feed and an admin. The every-URL tests take their path values from here.
+calendar feed, a personal access token and an admin. The every-URL tests take their path values
+from here.
 
 A route whose path parameter has no value here fails those tests with a message naming the
 parameter: a new kind of URL needs one line in ``World.good_values`` below.
@@ -27,6 +28,7 @@ from stats.services import calendar_token_renew
 from tests.factories import CheckInFactory, UserFactory
 from tests.urlwalk import Route
 from trainy.accounts.models import User
+from trainy.accounts.services import token_create
 
 UNKNOWN_ID = "987654321"
 # A calendar token of nobody's (it fits the URL pattern: 16 to 64 of [A-Za-z0-9_-]).
@@ -133,6 +135,8 @@ def build_world() -> World:
     Notification.objects.create(recipient=alice, actor=carol, kind=Notification.Kind.FOLLOW_REQUEST)
     for user in (alice, bob):
         calendar_token_renew(user=user)
+    # A personal access token, for the admin's token pages.
+    token_create(user=alice, name="script", scopes=["read"])
     export = Export.objects.create(
         user=alice, format="csv", status=Export.Status.DONE, rows_total=1, rows_done=1,
         filename="journeys.csv", content_type="text/csv", content=b"a,b\n",

@@ -21,6 +21,8 @@ from django.shortcuts import render
 from django.template import loader
 from django_ratelimit.exceptions import Ratelimited
 
+from trainy.api.errors import api_error_response, is_api_request
+
 # Django's admin looks up the field named in `_to_field` before it checks it, and an empty
 # name fails that lookup with an exception instead of a 400.
 ADMIN_TO_FIELD = "_to_field"
@@ -43,9 +45,16 @@ def _message(exception: Exception | None) -> str:
     return ""
 
 
+# The API's error codes of the errors these handlers answer (trainy/api/errors.py).
+API_CODES = {400: "bad_request", 403: "permission_denied", 404: "not_found"}
+
+
 def _page(
     request: HttpRequest, status: int, title: str, exception: Exception | None
 ) -> HttpResponse:
+    if is_api_request(request):
+        # Outside a DRF view (an unknown URL, input refused by middleware): the API's format.
+        return api_error_response(status, API_CODES[status], _message(exception) or title)
     context = {"status": status, "title": title, "message": _message(exception)}
     return render(request, "error.html", context, status=status)
 
@@ -77,6 +86,8 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    if is_api_request(request):
+        return api_error_response(500, "server_error", "Something went wrong on our side.")
     # No request context: its processors read the database and the session, which may be down.
     return HttpResponse(loader.get_template("500.html").render(), status=500)
 

@@ -588,3 +588,53 @@ PERMISSIONS_POLICY: dict[str, list[str]] = {
     "geolocation": ["self"],
     **{feature: [] for feature in _NO_DEVICE_FEATURES},
 }
+
+# --- REST API (/api/v1/) ------------------------------------------------------------------------
+
+# Django REST framework, its OpenAPI schema (drf-spectacular) and Swagger UI's files from a
+# package (the sidecar), so that the docs page loads nothing from a CDN. See README "API".
+INSTALLED_APPS += ["rest_framework", "drf_spectacular", "drf_spectacular_sidecar"]
+# Requests per minute: of one personal access token, and of one traveller over all their tokens
+# and the site's own JavaScript. Counted in the cache (Redis); while it is down the API answers
+# without limits and logs it (trainy/api/throttling.py).
+TRAINY_API_RATE_TOKEN = env.integer("TRAINY_API_RATE_TOKEN", 120, minimum=1)
+TRAINY_API_RATE_USER = env.integer("TRAINY_API_RATE_USER", 300, minimum=1)
+REST_FRAMEWORK = {
+    # Tokens first: its `WWW-Authenticate: Bearer` makes a request without credentials a 401.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "trainy.accounts.authentication.AccessTokenAuthentication",
+        # The site's own JavaScript: the session cookie, with CSRF checked on every write.
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["trainy.api.permissions.HasRequiredScopes"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "trainy.api.throttling.TokenRateThrottle",
+        "trainy.api.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["trainy.api.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "trainy.api.errors.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Trainy API",
+    "DESCRIPTION": (
+        "Check-ins, journeys and stations of a Trainy instance. Authenticate with a personal "
+        "access token (`Authorization: Bearer trainy_pat_…`, created on /settings/tokens/)."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Separate request and response components: a field the server sets is not asked for.
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # One schema component per choice set, named as the models name it.
+    "ENUM_NAME_OVERRIDES": {
+        "Visibility": "checkins.models.Visibility",
+        "Mode": "checkins.models.Mode",
+        "Purpose": "checkins.models.Purpose",
+    },
+    "SWAGGER_UI_SETTINGS": {"persistAuthorization": False, "tryItOutEnabled": False},
+}

@@ -24,6 +24,7 @@ urlpatterns = [
     path("stats/", include("stats.urls")),
     path("", include("stats.exports.urls")),
     path("accounts/", include("allauth.urls")),
+    path("api/", include(("trainy.api.urls", "api"))),
     path(settings.TRAINY_ADMIN_PATH, admin.site.urls),
 ]
 

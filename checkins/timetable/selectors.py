@@ -16,6 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import connection
+from django.utils import timezone
 
 from checkins.geo import decode_path, great_circle_m
 from checkins.timetable.gtfs import _fold, parse_color
@@ -339,6 +340,68 @@ def departures(
     found.sort(key=lambda pair: (pair[0], pair[1].trip_id), reverse=before)
     chosen = [departure for _, departure in found[:limit]]
     return chosen[::-1] if before else chosen
+
+
+# Departures a board lists (the page's and the API's).
+BOARD_SIZE = 20
+
+
+@dataclass(frozen=True)
+class Board:
+    """A station's departure board: ``departures`` from ``at`` (aware, in the feed's time zone,
+    to the minute), and where the boards before and after this one start."""
+
+    station: Station
+    version: ActiveVersion
+    at: datetime
+    departures: list[Departure]
+
+    @property
+    def earlier_at(self) -> datetime:
+        """Where the board before this one ends (asked for with ``earlier``)."""
+        return self.departures[0].departure if self.departures else self.at
+
+    @property
+    def later_at(self) -> datetime:
+        return (self.departures[-1].departure if self.departures else self.at) + timedelta(
+            minutes=1
+        )
+
+    @property
+    def outside_service(self) -> bool:
+        """Whether ``at`` is outside the days the timetable covers (so the board is empty)."""
+        start, end = self.version.start_date, self.version.end_date
+        return bool(start and end and not start <= self.at.date() <= end)
+
+
+def board_get(
+    *,
+    feed: str,
+    stop_id: str,
+    at: datetime | None = None,
+    modes: Sequence[str] | None = None,
+    earlier: bool = False,
+    limit: int = BOARD_SIZE,
+) -> Board | None:
+    """The departure board of station ``stop_id`` of ``feed`` (None if the active timetables
+    have no such station): ``limit`` departures from ``at`` (or the ``limit`` before it, when
+    ``earlier``) of ``modes`` (None: all). ``at`` is the feed's wall-clock time, whatever
+    offset it carries (a form reads it in the site's zone); None: now. ``limit`` 0 lists none
+    (a board whose filter is not valid)."""
+    station = station_get(feed=feed, stop_id=stop_id)
+    if station is None:
+        return None
+    version = active_versions(feed)[0]
+    if at is None:
+        moment = timezone.now().astimezone(version.timezone).replace(second=0, microsecond=0)
+    else:
+        moment = at.replace(tzinfo=None).replace(tzinfo=version.timezone)
+    rows = (
+        departures(stop_id=stop_id, at=moment, limit=limit, feed=feed, modes=modes, before=earlier)
+        if limit
+        else []
+    )
+    return Board(station=station, version=version, at=moment, departures=rows)
 
 
 def _board_rows(

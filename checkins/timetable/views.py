@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import date
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from checkins.forms import TripCheckInForm
@@ -18,16 +17,14 @@ from checkins.models import CheckIn
 from checkins.services.checkins import CheckInOverlap, checkin_from_trip
 from checkins.timetable.forms import MIN_QUERY, BoardForm, StationSearchForm, StationSuggestForm
 from checkins.timetable.selectors import (
+    BOARD_SIZE,
     active_versions,
-    departures,
-    station_get,
+    board_get,
     station_search,
     stations_nearby,
     trip_get,
 )
 from trainy.forms import add_service_errors
-
-BOARD_SIZE = 20
 
 
 @require_GET
@@ -63,37 +60,29 @@ def station_suggest(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def departure_board(request: HttpRequest, feed: str, stop_id: str) -> HttpResponse:
-    station = station_get(feed=feed, stop_id=stop_id)
-    if station is None:
-        raise Http404("No such station in the active timetables.")
-    version = active_versions(feed)[0]
     form = BoardForm(request.GET)
-    board = []
-    at = timezone.now().astimezone(version.timezone).replace(second=0, microsecond=0)
-    if form.is_valid():
-        if form.cleaned_data["at"]:
-            # The form's time is the feed's wall-clock time, whatever the site's time zone.
-            at = timezone.make_naive(form.cleaned_data["at"]).replace(tzinfo=version.timezone)
-        board = departures(
-            stop_id=stop_id,
-            at=at,
-            limit=BOARD_SIZE,
-            feed=feed,
-            modes=form.cleaned_data["mode"] or None,
-            before=form.cleaned_data["earlier"],
-        )
-    covered = version.start_date, version.end_date
-    outside = bool(covered[0] and covered[1] and not covered[0] <= at.date() <= covered[1])
+    valid = form.is_valid()
+    board = board_get(
+        feed=feed,
+        stop_id=stop_id,
+        at=form.cleaned_data["at"] if valid else None,
+        modes=(form.cleaned_data["mode"] or None) if valid else None,
+        earlier=valid and form.cleaned_data["earlier"],
+        # A filter that does not validate shows its message over an empty board.
+        limit=BOARD_SIZE if valid else 0,
+    )
+    if board is None:
+        raise Http404("No such station in the active timetables.")
     context = {
-        "station": station,
-        "version": version,
+        "station": board.station,
+        "version": board.version,
         "form": form,
-        "at": at,
-        "board": board,
-        "outside_service": outside,
-        "earlier_at": board[0].departure if board else at,
-        "later_at": (board[-1].departure if board else at) + timedelta(minutes=1),
-        "modes": form.cleaned_data.get("mode", []) if form.is_valid() else [],
+        "at": board.at,
+        "board": board.departures,
+        "outside_service": board.outside_service,
+        "earlier_at": board.earlier_at,
+        "later_at": board.later_at,
+        "modes": form.cleaned_data.get("mode", []) if valid else [],
     }
     return render(request, "timetable/board.html", context)
 

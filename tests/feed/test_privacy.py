@@ -2,8 +2,9 @@
 viewer, on every read path that shows a journey or a person. The expectations are written out
 here, apart from the selector they check (checkins.selectors.checkins_visible_to).
 
-The last test walks every GET route of the URL conf for every viewer, so a page added tomorrow
-is checked the day it is added."""
+The API's read paths are in the matrix too, read with each viewer's personal access token and
+with their session. The last test walks every GET route of the URL conf (the API's included) for
+every viewer, so a page added tomorrow is checked the day it is added."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from checkins.services.enrichment_lifecycle import journey_enrich
 from feed.models import Block, Follow, Like, Notification
 from stats.models import Export
 from stats.services import calendar_token_renew
+from tests.apiclient import bearer, token_for
 from tests.factories import CheckInFactory, UserFactory
 from tests.urlwalk import response_body, routes, url_for
 from tests.world import SECRET_PARAMETERS, UNKNOWN_ID, UNKNOWN_TOKEN, build_world
@@ -190,6 +192,17 @@ def test_every_read_path_follows_the_visibility_rules(cast, visibility, private_
         assert shows(client, "/", marker) == in_global_feed(*case), case
         assert (line in travelling_now(client)) == in_global_feed(*case), case
         assert ("olga" in leaderboard_names(client)) == in_leaderboard(*case), case
+        # The API's read paths: the same rule, with the viewer's token and the site's session.
+        api_detail = f"/api/v1/journeys/{journey.id}/"
+        if viewer == "anonymous":
+            assert client.get(api_detail).status_code == 401, case
+            assert client.get("/api/v1/journeys/").status_code == 401, case
+        else:
+            api = bearer(token_for(cast.people[viewer], ("read",)))
+            for reader in (api, client):
+                assert reader.get(api_detail).status_code == (200 if seen else 404), case
+                listing = reader.get("/api/v1/journeys/").content.decode()
+                assert (marker in listing) == in_own_only_paths(viewer), case
         if viewer == "anonymous":
             for path in (
                 reverse("feed:following"),

@@ -27,7 +27,17 @@ from django.db import transaction
 from django.test import Client
 from django.utils import timezone
 
-from tests.urlwalk import Route, field_names, recording, recording_middleware, routes, url_for
+from tests.apiclient import token_for
+from tests.urlwalk import (
+    Route,
+    api_body_fields,
+    field_names,
+    is_api,
+    recording,
+    recording_middleware,
+    routes,
+    url_for,
+)
 from tests.world import UNKNOWN_ID, World, build_world
 
 pytestmark = pytest.mark.django_db
@@ -35,6 +45,23 @@ pytestmark = pytest.mark.django_db
 ROUTES = routes()
 METHODS = ("get", "post", "put", "patch", "delete", "head", "options")
 TEN_KB = "x" * 10_240
+JSON = "application/json"
+# Values only a JSON body can carry, and bodies that are no object of fields.
+JSON_VALUES: list[tuple[str, Any]] = [
+    ("null", None),
+    ("true", True),
+    ("huge integer", 10**40),
+    ("float", 1.5),
+    ("object", {"a": {"b": ["c"]}}),
+    ("deep list", [[[[[]]]]]),
+]
+JSON_BODIES: list[tuple[str, str]] = [
+    ("not JSON", "{not json"),
+    ("a list", "[1, 2, 3]"),
+    ("a string", '"text"'),
+    ("empty", ""),
+    ("deeply nested", "[" * 5_000 + "]" * 5_000),
+]
 
 
 def hostile_values(world: World) -> list[tuple[str, Any]]:
@@ -117,11 +144,14 @@ class Visitor:
     client: Client
     cookies: SimpleCookie = field(default_factory=SimpleCookie)
 
-    def send(self, method: str, path: str, data: Any = None) -> tuple[int, str]:
+    def send(
+        self, method: str, path: str, data: Any = None, content_type: str | None = None
+    ) -> tuple[int, str]:
         self.client.cookies = SimpleCookie(self.cookies)
+        extra = {"content_type": content_type} if content_type else {}
         try:
             with transaction.atomic():
-                response = getattr(self.client, method)(path, data)
+                response = getattr(self.client, method)(path, data, **extra)
                 body = _content(response)
                 transaction.set_rollback(True)
         finally:
@@ -146,6 +176,10 @@ def visitors(world: World, route: Route) -> Iterator[Visitor]:
         client = Client()
         client.force_login(user)
         yield Visitor(name, client, SimpleCookie(client.cookies))
+    if is_api(route):
+        # Apps and scripts: a personal access token with every scope, no cookies.
+        secret = token_for(world.alice)
+        yield Visitor("token", Client(headers={"Authorization": f"Bearer {secret}"}))
 
 
 @dataclass
@@ -154,11 +188,19 @@ class Failures:
     found: list[str] = field(default_factory=list)
     sent: int = 0
 
-    def check(self, visitor: Visitor, method: str, path: str, data: Any, what: str) -> None:
+    def check(
+        self,
+        visitor: Visitor,
+        method: str,
+        path: str,
+        data: Any,
+        what: str,
+        content_type: str | None = None,
+    ) -> None:
         self.sent += 1
         where = f"{visitor.name}: {method.upper()} {path[:120]} {what}"
         try:
-            status, body = visitor.send(method, path, data)
+            status, body = visitor.send(method, path, data, content_type)
         except Exception as error:  # noqa: BLE001 -- every failure is reported, not just the first
             self.found.append(f"{where} raised {error.__class__.__name__}: {str(error)[:200]}")
             return
@@ -229,6 +271,16 @@ def test_no_input_makes_a_server_error(route: Route, world: World) -> None:
                     continue  # admin forms: every field at once is enough (each is cleaned alone)
                 for name in sorted(names):
                     failures.check(visitor, method, base, {**valid, name: value}, f"{name}={label}")
+        # An API operation's JSON body: its fields as its schema names them.
+        for method, names in api_body_fields(route).items():
+            for label, value in [*values, *JSON_VALUES]:
+                every = dict.fromkeys(names, value)
+                failures.check(visitor, method, base, every, f"JSON every field={label}", JSON)
+                for name in sorted(names):
+                    body = {name: value}
+                    failures.check(visitor, method, base, body, f"JSON {name}={label}", JSON)
+            for label, raw in JSON_BODIES:
+                failures.check(visitor, method, base, raw, f"JSON body {label}", JSON)
     REQUESTS_SENT.append(failures.sent)
     assert not failures.found, (
         f"{len(failures.found)} of {failures.sent} requests to {route.label} failed:\n"

@@ -12,8 +12,8 @@ from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 
 from checkins.models import CheckIn
-from trainy.accounts.models import User
-from trainy.accounts.services import sign_in_allow, user_admin_save, users_delete
+from trainy.accounts.models import AccessToken, User
+from trainy.accounts.services import sign_in_allow, tokens_revoke, user_admin_save, users_delete
 
 
 def travellers(count: int) -> str:
@@ -95,3 +95,32 @@ class UserAdmin(BaseUserAdmin):
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         users_delete(users=queryset)
+
+
+@admin.register(AccessToken)
+class AccessTokenAdmin(admin.ModelAdmin):
+    """Travellers' personal access tokens, to find and revoke one (a leaked one, say). Only
+    travellers make them (their secret is shown to them alone), so nothing is added or edited
+    here."""
+
+    list_display = ("name", "user", "hint", "scopes", "created_at", "last_used_at",
+                    "expires_at", "revoked_at")  # fmt: skip
+    list_filter = ("revoked_at",)
+    search_fields = ("name", "user__username")
+    list_select_related = ("user",)
+    readonly_fields = ("user", "name", "hint", "scopes", "created_at", "last_used_at",
+                       "expires_at", "revoked_at")  # fmt: skip
+    exclude = ("secret_hash",)
+    actions = ("revoke",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Revoked, not deleted: the row keeps when it was last used.
+        return False
+
+    @admin.action(description="Revoke", permissions=["change"])
+    def revoke(self, request: HttpRequest, queryset: QuerySet[AccessToken]) -> None:
+        count = tokens_revoke(tokens=queryset)
+        self.message_user(request, f"{count} token{'s' * (count != 1)} revoked.", messages.SUCCESS)

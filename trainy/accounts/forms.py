@@ -8,6 +8,7 @@ from allauth.account.forms import LoginForm as AllauthLoginForm
 from django import forms
 
 from checkins.models import Visibility
+from trainy.accounts.models import Scope
 
 
 class LoginForm(AllauthLoginForm):
@@ -39,4 +40,30 @@ class SettingsForm(forms.Form):
         min_value=1,
         max_value=3650,
         help_text="Leave empty to keep them as they are.",
+    )
+
+
+# How long a new personal access token lasts, in days ("" : until revoked).
+TOKEN_EXPIRIES = [("30", "30 days"), ("90", "90 days"), ("365", "1 year"), ("", "No expiry")]
+
+
+class AccessTokenForm(forms.Form):
+    name = forms.CharField(
+        label="Name",
+        max_length=100,
+        help_text="What uses it, e.g. “phone shortcut”.",
+    )
+    scopes = forms.MultipleChoiceField(
+        label="May",
+        choices=Scope.choices,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Pick at least one scope."},
+    )
+    expires_in_days = forms.TypedChoiceField(
+        label="Expires after",
+        choices=TOKEN_EXPIRIES,
+        coerce=int,
+        empty_value=None,
+        required=False,
+        initial="90",
     )

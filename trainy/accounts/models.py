@@ -86,3 +86,48 @@ class UserSession(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.user} on {self.user_agent[:40] or 'a browser'}"
+
+
+class Scope(models.TextChoices):
+    """What a personal access token may do (README "API" lists which operation needs which)."""
+
+    READ = "read", "Read journeys, stations and the profile"
+    CHECKINS_WRITE = "checkins:write", "Check in, edit and delete journeys"
+    SOCIAL = "social", "Follow, like, block, and change the profile's settings"
+    EXPORTS = "exports", "Start and download exports"
+    WEBHOOKS = "webhooks", "Manage webhooks"
+
+
+class AccessToken(TimeStampedModel):
+    """A personal access token for the API (``Authorization: Bearer trainy_pat_…``).
+
+    Only the SHA-256 of the secret is kept: the secret is shown once, when the token is made
+    (services.token_create), and a leaked table does not give anyone a way in. The secret has
+    32 random bytes, so a plain hash (no salt, no slow hash) cannot be reversed by guessing,
+    and a lookup by hash is one indexed query."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="access_tokens"
+    )
+    name = models.CharField(max_length=100)
+    # Hex SHA-256 of the whole secret, prefix included.
+    secret_hash = models.CharField(max_length=64, unique=True, editable=False)
+    # The secret's last characters, so that a traveller can tell which token a script holds.
+    hint = models.CharField(max_length=8, editable=False)
+    scopes = models.JSONField(default=list)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    # Set at most once a minute (services.token_used): a busy script costs no write per request.
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=~Q(name=""), name="accesstoken_name_not_empty"),
+        ]
+        indexes = [
+            # The settings page lists a traveller's tokens, newest first.
+            models.Index(fields=["user", "-created_at"], name="accesstoken_user_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} (…{self.hint})"

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from django.contrib.sessions.models import Session
+from django.db.models import Q
 from django.utils import timezone
 
-from trainy.accounts.models import User, UserSession
+from trainy.accounts.models import AccessToken, User, UserSession
 
 
 def _live(keys: list[str]) -> set[str]:
@@ -31,3 +32,20 @@ def ended_sessions(*, user: User) -> list[int]:
     rows = list(UserSession.objects.filter(user=user).values_list("pk", "session_key"))
     live = _live([key for _, key in rows])
     return [pk for pk, key in rows if key not in live]
+
+
+def access_tokens(*, user: User) -> list[AccessToken]:
+    """The traveller's personal access tokens, newest first, revoked and expired ones included
+    (the settings page shows them as such)."""
+    return list(AccessToken.objects.filter(user=user).order_by("-created_at", "-id"))
+
+
+def access_token_for(*, secret_hash: str) -> AccessToken | None:
+    """The live token with this hash, with its user: not revoked, not expired, of a traveller
+    whose sign-in is not blocked. None for anything else, alike."""
+    return (
+        AccessToken.objects.select_related("user")
+        .filter(secret_hash=secret_hash, revoked_at__isnull=True, user__is_active=True)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
+        .first()
+    )

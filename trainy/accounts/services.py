@@ -3,18 +3,22 @@ browsers a traveller is signed in on."""
 
 from __future__ import annotations
 
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from importlib import import_module
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 # The domain core (checkins is no social feature, STYLE.md 6a).
 from checkins.models import CheckIn, Visibility
 from checkins.services.moderation import checkins_delete, journeys_make_private_by_age
-from trainy.accounts.models import User, UserSession
+from trainy.accounts.models import AccessToken, Scope, User, UserSession
 from trainy.accounts.selectors import ended_sessions
 from trainy.accounts.signals import profile_made_public
 from trainy.generations import FEED
@@ -156,3 +160,94 @@ def sessions_end_others(*, user: User, keep: str) -> int:
 def sessions_end_all(*, user: User) -> int:
     """Sign ``user`` out on every browser at once, the current request's included; how many."""
     return sessions_end_others(user=user, keep="")
+
+
+# --- Personal access tokens ---------------------------------------------------------------------
+
+# What a secret starts with: a leaked one is recognisable (secret scanners, logs) and cannot be
+# mistaken for another service's.
+TOKEN_PREFIX = "trainy_pat_"  # noqa: S105 -- a prefix, not a secret
+# A traveller's live tokens: more is a script making tokens in a loop, not a traveller.
+MAX_TOKENS = 50
+# last_used_at is written at most this often per token.
+TOKEN_USE_RESOLUTION = timedelta(minutes=1)
+
+
+def token_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class NewToken:
+    token: AccessToken
+    secret: str  # shown once; only its hash is stored
+
+
+@transaction.atomic
+def token_create(
+    *, user: User, name: str, scopes: list[str], expires_at: datetime | None = None
+) -> NewToken:
+    """Make a personal access token for ``user``. The secret is in the answer and nowhere else:
+    the database keeps its SHA-256 only. Raises ValidationError for an empty name, no scope or
+    an unknown one, an expiry in the past, or a traveller who has MAX_TOKENS live tokens."""
+    name = name.strip()
+    errors: dict[str, str] = {}
+    if not name:
+        errors["name"] = "Give the token a name, to tell it from your others."
+    unknown = sorted(set(scopes) - set(Scope.values))
+    if unknown:
+        errors["scopes"] = f"Unknown scope: {', '.join(unknown)}."
+    elif not scopes:
+        errors["scopes"] = "Pick at least one scope."
+    if expires_at is not None and expires_at <= timezone.now():
+        errors["expires_at"] = "The expiry must be in the future."
+    if errors:
+        raise ValidationError(errors)
+    # Locks the traveller's row, so two requests at once cannot both pass the count.
+    User.objects.select_for_update().filter(pk=user.pk).first()
+    live = AccessToken.objects.filter(user=user, revoked_at__isnull=True).exclude(
+        expires_at__lte=timezone.now()
+    )
+    if live.count() >= MAX_TOKENS:
+        raise ValidationError(
+            f"You have {MAX_TOKENS} tokens already; revoke one you no longer use first."
+        )
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = AccessToken(
+        user=user,
+        name=name,
+        secret_hash=token_hash(secret),
+        hint=secret[-4:],
+        # In the enum's order, each once, whatever order they came in.
+        scopes=[scope for scope in Scope.values if scope in scopes],
+        expires_at=expires_at,
+    )
+    token.full_clean()
+    token.save()
+    return NewToken(token=token, secret=secret)
+
+
+def token_revoke(*, user: User, token_id: int) -> bool:
+    """Revoke one of ``user``'s tokens: every later request with it is refused (401). False if
+    it is not theirs or was revoked already."""
+    return bool(
+        AccessToken.objects.filter(pk=token_id, user=user, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
+    )
+
+
+def tokens_revoke(*, tokens: QuerySet[AccessToken]) -> int:
+    """Revoke ``tokens`` (an admin's doing, e.g. for a leaked one); how many were still live."""
+    return tokens.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+def token_used(*, token: AccessToken) -> None:
+    """Note that ``token`` was just used. Written at most once per TOKEN_USE_RESOLUTION, and
+    by a conditional UPDATE, so concurrent requests with one token write once between them."""
+    now = timezone.now()
+    if token.last_used_at is not None and now - token.last_used_at < TOKEN_USE_RESOLUTION:
+        return
+    stale = Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - TOKEN_USE_RESOLUTION)
+    AccessToken.objects.filter(stale, pk=token.pk).update(last_used_at=now)
+    token.last_used_at = now

@@ -7,4 +7,5 @@ app_name = "accounts"
 urlpatterns = [
     path("settings/", views.settings_page, name="settings"),
     path("settings/sessions/", views.sessions_page, name="sessions"),
+    path("settings/tokens/", views.tokens_page, name="tokens"),
 ]

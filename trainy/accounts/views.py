@@ -1,21 +1,27 @@
-"""The settings page and the list of browsers a traveller is signed in on."""
+"""The settings page, the list of browsers a traveller is signed in on and their personal access
+tokens for the API."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from trainy.accounts.forms import SettingsForm
-from trainy.accounts.selectors import browser_sessions
+from trainy.accounts.forms import AccessTokenForm, SettingsForm
+from trainy.accounts.selectors import access_tokens, browser_sessions
 from trainy.accounts.services import (
     session_end,
     sessions_end_others,
     sessions_forget_ended,
     settings_update,
+    token_create,
+    token_revoke,
 )
 from trainy.forms import add_service_errors
 from trainy.http import AuthenticatedRequest
@@ -63,3 +69,37 @@ def sessions_page(request: AuthenticatedRequest) -> HttpResponse:
     sessions_forget_ended(user=request.user)
     context = {"sessions": browser_sessions(user=request.user), "current": current}
     return render(request, "accounts/sessions.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def tokens_page(request: AuthenticatedRequest) -> HttpResponse:
+    """Personal access tokens: make one (its secret is on the answer to that POST and never
+    again: it is not stored, not even in the session), see when each was last used, revoke."""
+    user = request.user
+    if "revoke" in request.POST:
+        revoke = request.POST.get("revoke", "")
+        if revoke.isdigit() and token_revoke(user=user, token_id=int(revoke)):
+            messages.success(request, "Token revoked: it no longer works.")
+        else:
+            messages.error(request, "No such token, or it is revoked already.")
+        return redirect("accounts:tokens")
+    form = AccessTokenForm(request.POST or None)
+    secret = None
+    if request.method == "POST" and form.is_valid():
+        days = form.cleaned_data["expires_in_days"]
+        try:
+            made = token_create(
+                user=user,
+                name=form.cleaned_data["name"],
+                scopes=form.cleaned_data["scopes"],
+                expires_at=timezone.now() + timedelta(days=days) if days else None,
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            secret = made.secret
+            form = AccessTokenForm()
+    context = {"form": form, "tokens": access_tokens(user=user), "secret": secret,
+               "now": timezone.now()}  # fmt: skip
+    return render(request, "accounts/tokens.html", context)

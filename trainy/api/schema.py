@@ -1,0 +1,117 @@
+"""OpenAPI helpers: the error body's schema with an example per status, the bearer token's
+security scheme, and ``api_operation``, the one decorator an API method takes, so that every
+operation documents its summary, scope, bodies and errors the same way."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from rest_framework import serializers
+
+from trainy.accounts.models import Scope
+
+
+class ErrorDetailSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="A stable word for programs, e.g. `invalid`.")
+    message = serializers.CharField(help_text="A sentence for people.")
+    fields = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text="Messages per input field (nested fields as `parent.child`); empty if none.",
+    )
+
+
+class ErrorSerializer(serializers.Serializer):
+    error = ErrorDetailSerializer()
+
+
+def _example(status: int, code: str, message: str, fields: dict | None = None) -> OpenApiExample:
+    return OpenApiExample(
+        code,
+        value={"error": {"code": code, "message": message, "fields": fields or {}}},
+        status_codes=[str(status)],
+        response_only=True,
+    )
+
+
+ERRORS: dict[int, tuple[str, OpenApiExample]] = {
+    400: (
+        "The input is not valid.",
+        _example(
+            400,
+            "invalid",
+            "Some of the input is not valid; see the messages per field.",
+            {"limit": ["Ensure this value is less than or equal to 100."]},
+        ),
+    ),
+    401: (
+        "No token, or one that is unknown, expired or revoked.",
+        _example(401, "authentication_failed", "The token is unknown, expired or revoked."),
+    ),
+    403: (
+        "The token lacks the operation's scope.",
+        _example(
+            403,
+            "permission_denied",
+            "This token does not have the scope “read” this operation needs.",
+        ),
+    ),
+    404: ("No such object, or not yours to see.", _example(404, "not_found", "No such journey.")),
+    429: (
+        "Too many requests; `Retry-After` says how many seconds to wait.",
+        _example(429, "throttled", "Request was throttled. Expected available in 42 seconds."),
+    ),
+}
+# Every operation can answer these: without credentials, with a token short of the scope, and
+# past the rate limits.
+COMMON_ERRORS = (401, 403, 429)
+
+
+def api_operation(
+    *,
+    operation_id: str,
+    summary: str,
+    scope: Scope,
+    responses: dict[int, Any],
+    errors: Sequence[int] = (),
+    description: str = "",
+    request: Any = None,
+    parameters: list[Any] | None = None,
+    examples: list[OpenApiExample] | None = None,
+    tags: list[str] | None = None,
+) -> Callable[[Any], Any]:
+    """extend_schema for one API method (``operation_id``: the name a generated client gives
+    it, e.g. ``journeys_list``): its responses plus the error bodies of ``errors`` and
+    COMMON_ERRORS, each with an example, and the scope it needs in its description."""
+    documented: dict[int, Any] = dict(responses)
+    for status in sorted({*errors, *COMMON_ERRORS}):
+        text, example = ERRORS[status]
+        documented[status] = OpenApiResponse(ErrorSerializer, description=text, examples=[example])
+    needs = f"Needs the scope `{scope.value}` (a session of the site has every scope)."
+    return extend_schema(
+        operation_id=operation_id,
+        summary=summary,
+        description=f"{description}\n\n{needs}".strip(),
+        request=request,
+        responses=documented,
+        parameters=parameters,
+        examples=examples,
+        tags=tags,
+    )
+
+
+class AccessTokenScheme(OpenApiAuthenticationExtension):
+    """The personal access token as an HTTP bearer scheme in the schema."""
+
+    target_class = "trainy.accounts.authentication.AccessTokenAuthentication"
+    name = "accessToken"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "trainy_pat_…",
+            "description": "A personal access token, made on /settings/tokens/.",
+        }
