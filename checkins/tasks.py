@@ -15,7 +15,7 @@ from checkins.services.moderation import journeys_make_private_by_age
 from checkins.services.realtime import realtime_apply
 from checkins.timetable.realtime import RealtimeError, fetch
 from checkins.timetable.services import feed_import_fail, feed_import_run
-from trainy.celery import OUTAGES
+from trainy.celery import OUTAGE_RETRIES
 from trainy.tasks import RecordsFailure
 
 logger = logging.getLogger(__name__)
@@ -35,12 +35,7 @@ class EnrichmentTask(RecordsFailure):
 
 @shared_task(
     base=EnrichmentTask,
-    autoretry_for=OUTAGES,
-    retry_backoff=2,
-    retry_backoff_max=300,
-    retry_jitter=True,
-    max_retries=12,
-    acks_late=True,
+    **OUTAGE_RETRIES,
 )
 def enrich_journey(checkin_id: int) -> None:
     journey_enrich(checkin_id=checkin_id)

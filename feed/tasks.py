@@ -7,7 +7,7 @@ from typing import Any
 from celery import Task, shared_task
 
 from feed.services.webhooks import webhook_delivery_attempt, webhook_delivery_failed, webhooks_sweep
-from trainy.celery import OUTAGES
+from trainy.celery import OUTAGE_RETRIES
 from trainy.tasks import RecordsFailure
 
 
@@ -25,12 +25,7 @@ class DeliveryTask(RecordsFailure):
 @shared_task(
     bind=True,
     base=DeliveryTask,
-    autoretry_for=OUTAGES,
-    retry_backoff=2,
-    retry_backoff_max=300,
-    retry_jitter=True,
-    max_retries=12,
-    acks_late=True,
+    **OUTAGE_RETRIES,
 )
 def deliver_webhook(self: Task, delivery_id: int) -> None:
     """Try the delivery; if the receiver failed and tries are left, try again after the

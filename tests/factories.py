@@ -6,6 +6,7 @@ import factory
 from django.utils import timezone
 
 from checkins.models import CheckIn, Mode
+from checkins.services.checkins import Place, checkin_create
 from trainy.accounts.models import User
 
 PASSWORD = "correct-horse-battery-staple"
@@ -37,3 +38,19 @@ class CheckInFactory(factory.django.DjangoModelFactory):
     destination_lon = 10.0069
     departure_planned = factory.LazyFunction(lambda: timezone.now() - timedelta(hours=3))
     arrival_planned = factory.LazyAttribute(lambda c: c.departure_planned + timedelta(minutes=111))
+
+
+def manual_checkin(user, **overrides) -> CheckIn:
+    """A journey checked in by hand through the service (its rules and its after-commit work
+    included), an hour ago, RE 1 from Berlin Ostbahnhof to Frankfurt (Oder)."""
+    departure = timezone.now() - timedelta(hours=1)
+    values = {
+        "user": user,
+        "line_name": "RE 1",
+        "origin": Place("Berlin Ostbahnhof", 52.5104, 13.4350),
+        "destination": Place("Frankfurt (Oder)", 52.3367, 14.5466),
+        "departure_planned": departure,
+        "arrival_planned": departure + timedelta(minutes=75),
+        "time_zone": "Europe/Berlin",
+    } | overrides
+    return checkin_create(**values)

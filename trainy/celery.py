@@ -18,6 +18,17 @@ app.autodiscover_tasks()
 # What a task retries on: the database or the document store being away for a while. Anything
 # else (a programming error, say a missing column) must fail and say so, not retry for hours.
 OUTAGES = (DocumentStoreUnavailable, OperationalError, InterfaceError)
+# How a task on one row rides out an outage of what it needs: retried with growing, jittered
+# waits (up to 5 min) for about half an hour, and acknowledged only once it is done, so a worker
+# lost mid-task leaves the message to another.
+OUTAGE_RETRIES: dict[str, Any] = {
+    "autoretry_for": OUTAGES,
+    "retry_backoff": 2,
+    "retry_backoff_max": 300,
+    "retry_jitter": True,
+    "max_retries": 12,
+    "acks_late": True,
+}
 
 
 # Celery's Django fixup closes every database connection before and after each task (unless

@@ -9,30 +9,17 @@ from django.utils import timezone
 
 from checkins.geo import decode_path
 from checkins.models import CheckIn, Visibility
-from checkins.services.checkins import Place, checkin_create, checkin_update
+from checkins.services.checkins import checkin_update
 from checkins.services.enrichment_lifecycle import journey_enrich
-from tests.factories import CheckInFactory
+from tests.factories import CheckInFactory, manual_checkin
 from trainy.documents import journey_store
 
 pytestmark = pytest.mark.django_db
 
 
-def manual(user, **overrides):
-    departure = timezone.now() - timedelta(hours=1)
-    values = {
-        "user": user,
-        "line_name": "RE 1",
-        "origin": Place("Berlin Ostbahnhof", 52.5104, 13.4350),
-        "destination": Place("Frankfurt (Oder)", 52.3367, 14.5466),
-        "departure_planned": departure,
-        "arrival_planned": departure + timedelta(minutes=75),
-    } | overrides
-    return checkin_create(**values)
-
-
 def test_it_records_a_manual_journey(alice, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks() as callbacks:
-        checkin = manual(alice, message="Off we go", visibility=Visibility.PRIVATE)
+        checkin = manual_checkin(alice, message="Off we go", visibility=Visibility.PRIVATE)
     assert CheckIn.objects.get(id=checkin.id).message == "Off we go"
     # After the commit: enrichment is queued once, cached feed pages and statistics let go.
     names = [callback.__name__ for callback in callbacks]
@@ -42,20 +29,22 @@ def test_it_records_a_manual_journey(alice, django_capture_on_commit_callbacks):
 def test_it_rejects_an_arrival_before_the_departure(alice):
     departure = timezone.now()
     with pytest.raises(ValidationError) as error:
-        manual(alice, departure_planned=departure, arrival_planned=departure - timedelta(minutes=1))
+        manual_checkin(
+            alice, departure_planned=departure, arrival_planned=departure - timedelta(minutes=1)
+        )
     assert "The arrival must be after the departure." in str(error.value)
     assert not CheckIn.objects.exists()
 
 
 def test_it_rejects_a_message_of_281_characters(alice):
     with pytest.raises(ValidationError) as error:
-        manual(alice, message="x" * 281)
+        manual_checkin(alice, message="x" * 281)
     assert "message" in error.value.message_dict
 
 
 def test_it_rejects_an_unknown_visibility(alice):
     with pytest.raises(ValidationError) as error:
-        manual(alice, visibility="everyone")
+        manual_checkin(alice, visibility="everyone")
     assert "visibility" in error.value.message_dict
 
 

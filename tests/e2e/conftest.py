@@ -52,3 +52,20 @@ def sign_in(page: Page, username: str) -> None:
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign In").click()
     expect(page.get_by_test_id("account")).to_contain_text("Signed in as")
+
+
+def field(page: Page, label: str):
+    return page.get_by_label(f"{label}:", exact=True)
+
+
+def fill_manual_checkin(page: Page, *, arrival: str) -> None:
+    """From any page: open "Check in by hand" and fill in an RE 1 from Berlin Ostbahnhof to
+    Frankfurt (Oder) leaving 2026-11-20 17:00 and arriving at ``arrival``; not sent yet."""
+    page.get_by_role("link", name="Check in").first.click()
+    page.get_by_role("link", name="Check in by hand").click()
+    field(page, "Line").fill("RE 1")
+    field(page, "Mode").select_option("regional")
+    field(page, "From").fill("Berlin Ostbahnhof")
+    field(page, "To").fill("Frankfurt (Oder)")
+    field(page, "Departure").fill("2026-11-20T17:00")
+    field(page, "Arrival").fill(arrival)

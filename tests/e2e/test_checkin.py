@@ -5,27 +5,16 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import sign_in
+from tests.e2e.conftest import field, fill_manual_checkin, sign_in
 from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def field(page: Page, label: str):
-    return page.get_by_label(f"{label}:", exact=True)
-
-
 def test_a_traveller_checks_in_by_hand_and_sees_the_journey_everywhere(page: Page):
     UserFactory(username="ada", display_name="Ada")
     sign_in(page, "ada")
-    page.get_by_role("link", name="Check in").first.click()
-    page.get_by_role("link", name="Check in by hand").click()
-    field(page, "Line").fill("RE 1")
-    field(page, "Mode").select_option("regional")
-    field(page, "From").fill("Berlin Ostbahnhof")
-    field(page, "To").fill("Frankfurt (Oder)")
-    field(page, "Departure").fill("2026-11-20T17:00")
-    field(page, "Arrival").fill("2026-11-20T16:00")
+    fill_manual_checkin(page, arrival="2026-11-20T16:00")
     field(page, "Status message").fill("Weekend <b>trip</b>")
     page.get_by_role("button", name="Check in").click()
     # An arrival before the departure is refused next to the field, nothing is saved.

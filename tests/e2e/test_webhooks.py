@@ -13,15 +13,11 @@ from playwright.sync_api import Page, expect
 
 from feed.models import WebhookDelivery
 from tests.conftest import wait_for
-from tests.e2e.conftest import sign_in
+from tests.e2e.conftest import field, fill_manual_checkin, sign_in
 from tests.factories import UserFactory
 from tests.receiver import receiver
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def field(page: Page, label: str):
-    return page.get_by_label(f"{label}:", exact=True)
 
 
 def test_a_traveller_registers_a_webhook_checks_in_and_sees_the_delivery(
@@ -42,14 +38,7 @@ def test_a_traveller_registers_a_webhook_checks_in_and_sees_the_delivery(
         expect(page.get_by_test_id("webhook-secret")).to_have_count(0)  # shown once
         expect(page.get_by_test_id("webhook")).to_contain_text("Nothing sent yet")
 
-        page.get_by_role("link", name="Check in").first.click()
-        page.get_by_role("link", name="Check in by hand").click()
-        field(page, "Line").fill("RE 1")
-        field(page, "Mode").select_option("regional")
-        field(page, "From").fill("Berlin Ostbahnhof")
-        field(page, "To").fill("Frankfurt (Oder)")
-        field(page, "Departure").fill("2026-11-20T17:00")
-        field(page, "Arrival").fill("2026-11-20T18:15")
+        fill_manual_checkin(page, arrival="2026-11-20T18:15")
         page.get_by_role("button", name="Check in").click()
         expect(page.get_by_role("heading", level=1)).to_contain_text("Berlin Ostbahnhof")
 

@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from checkins.models import CheckIn, Visibility
-from checkins.services.checkins import Place, checkin_create, checkin_delete, checkin_update
+from checkins.services.checkins import checkin_delete, checkin_update
 from feed.models import (
     DeliveryStatus,
     Notification,
@@ -37,7 +37,7 @@ from feed.services.webhooks import (
 )
 from feed.tasks import deliver_webhook
 from tests.conftest import wait_for
-from tests.factories import CheckInFactory, UserFactory
+from tests.factories import CheckInFactory, UserFactory, manual_checkin
 from tests.receiver import Receiver, receiver
 
 pytestmark = pytest.mark.django_db
@@ -62,20 +62,6 @@ def endpoint_for(user, url: str, events=ALL_EVENTS) -> WebhookEndpoint:
     return webhook_endpoint_create(owner=user, url=url, events=events)
 
 
-def manual(user, **overrides) -> CheckIn:
-    departure = timezone.now() - timedelta(hours=1)
-    values = {
-        "user": user,
-        "line_name": "RE 1",
-        "origin": Place("Berlin Ostbahnhof", 52.5104, 13.4350),
-        "destination": Place("Frankfurt (Oder)", 52.3367, 14.5466),
-        "departure_planned": departure,
-        "arrival_planned": departure + timedelta(minutes=75),
-        "time_zone": "Europe/Berlin",
-    } | overrides
-    return checkin_create(**values)
-
-
 def verify(secret: str, header: str, body: bytes, *, now: datetime, window_s: int = 300) -> bool:
     """What the README tells a receiver to do, written out here apart from the sender's code."""
     fields = dict(part.split("=", 1) for part in header.split(","))
@@ -95,7 +81,7 @@ def emitted(user, event=WebhookEvent.CHECKIN_CREATED, payload=None) -> list[int]
 
 def test_a_delivery_is_posted_as_json_signed_with_the_endpoints_secret(alice, allow_private, hook):
     endpoint = endpoint_for(alice, hook.url)
-    journey = manual(alice, message="Off we go", visibility=Visibility.PRIVATE)
+    journey = manual_checkin(alice, message="Off we go", visibility=Visibility.PRIVATE)
     delivery = WebhookDelivery.objects.get(endpoint=endpoint)
 
     deliver_webhook.apply(args=[delivery.id])
@@ -272,7 +258,7 @@ def test_a_private_address_is_refused_unless_an_admin_allows_it(alice, settings,
 
 def test_check_ins_emit_created_updated_and_deleted(alice, allow_private, hook):
     endpoint = endpoint_for(alice, hook.url)
-    journey = manual(alice, message="Hello")
+    journey = manual_checkin(alice, message="Hello")
     checkin_update(checkin=journey, message="Changed", visibility="public", purpose="business")
     checkin_update(checkin=journey, message="Changed", visibility="public", purpose="business")
     journey_id = journey.id
@@ -291,7 +277,7 @@ def test_check_ins_emit_created_updated_and_deleted(alice, allow_private, hook):
 
 def test_an_endpoint_gets_only_the_events_it_chose(alice, allow_private, hook):
     endpoint = endpoint_for(alice, hook.url, events=[WebhookEvent.CHECKIN_DELETED])
-    journey = manual(alice)
+    journey = manual_checkin(alice)
     assert not WebhookDelivery.objects.filter(endpoint=endpoint).exists()
     checkin_delete(checkin=journey)
     assert WebhookDelivery.objects.get(endpoint=endpoint).event == "checkin.deleted"
@@ -300,8 +286,8 @@ def test_an_endpoint_gets_only_the_events_it_chose(alice, allow_private, hook):
 def test_an_endpoint_only_ever_receives_its_owners_events(alice, bob, allow_private, hook):
     alices = endpoint_for(alice, hook.url)
     bobs = endpoint_for(bob, hook.url + "/bob")
-    bobs_public = manual(bob, visibility=Visibility.PUBLIC)
-    alices_journey = manual(alice, visibility=Visibility.PUBLIC)
+    bobs_public = manual_checkin(bob, visibility=Visibility.PUBLIC)
+    alices_journey = manual_checkin(alice, visibility=Visibility.PUBLIC)
     like_create(user=bob, checkin_id=alices_journey.id)  # notifies alice
     checkin_update(checkin=bobs_public, message="x", visibility="public", purpose="private")
 
@@ -350,11 +336,11 @@ def test_a_committed_check_in_reaches_the_receiver_and_a_rolled_back_one_emits_n
     alice = UserFactory(username="alice")
     endpoint = endpoint_for(alice, hook.url)
     with pytest.raises(RuntimeError), transaction.atomic():
-        manual(alice, line_name="Rolled back")
+        manual_checkin(alice, line_name="Rolled back")
         raise RuntimeError("the write fails")
     assert not WebhookDelivery.objects.exists()
 
-    journey = manual(alice, line_name="Committed")  # through the real broker and worker
+    journey = manual_checkin(alice, line_name="Committed")  # through the real broker and worker
 
     [request] = hook.wait_for(1)
     assert json.loads(request.body)["data"]["id"] == str(journey.id)
@@ -379,7 +365,7 @@ def test_a_check_in_while_the_broker_is_down_stands_and_its_delivery_is_swept_la
     endpoint_for(alice, hook.url)
     services.stop("rabbitmq")
 
-    journey = manual(alice)  # no error for the traveller
+    journey = manual_checkin(alice)  # no error for the traveller
 
     assert CheckIn.objects.filter(id=journey.id).exists()
     delivery = WebhookDelivery.objects.get()
