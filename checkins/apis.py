@@ -110,7 +110,6 @@ class JourneyListApi(APIView):
         summary="Your journeys",
         description="Newest first, with the filters of “My journeys” (the same parameters and "
         "messages); all time by default. Private journeys included: they are yours.",
-        scope=Scope.READ,
         parameters=[*FILTER_PARAMETERS, *PAGE_PARAMETERS],
         responses={200: OutputSerializer},
         errors=(400,),
@@ -161,7 +160,6 @@ class JourneyDetailApi(APIView):
         summary="One journey",
         description="Anyone's journey that its page would show you; 404 for one that does not "
         "exist and for one you may not see, alike.",
-        scope=Scope.READ,
         responses={200: JourneySerializer},
         errors=(404,),
         examples=[OpenApiExample("a journey", value=JOURNEY_EXAMPLE, response_only=True)],

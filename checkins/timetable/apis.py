@@ -62,7 +62,6 @@ class StationSearchApi(APIView):
         summary="Find stations by name",
         description="Every word must be in the name (case, accents and punctuation ignored); "
         "names starting with the query first, then the busiest.",
-        scope=Scope.READ,
         parameters=[
             OpenApiParameter(
                 "q",
@@ -94,7 +93,6 @@ class StationNearbyApi(APIView):
         operation_id="stations_nearby",
         summary="Stations near a position",
         description="Within 1.5 km, nearest first.",
-        scope=Scope.READ,
         parameters=[
             OpenApiParameter("lat", float, required=True, description="Latitude, -90 to 90."),
             OpenApiParameter("lon", float, required=True, description="Longitude, -180 to 180."),
@@ -188,7 +186,6 @@ class DeparturesApi(APIView):
         operation_id="departures_list",
         summary="A station's departures",
         description=f"The next {BOARD_SIZE} departures, as the departure board lists them.",
-        scope=Scope.READ,
         parameters=[
             OpenApiParameter(
                 "at",
@@ -283,7 +280,6 @@ class TripApi(APIView):
         summary="A trip with its stops",
         description="A trip on one service day (as a departure names it), every stop with its "
         "times.",
-        scope=Scope.READ,
         responses={200: OutputSerializer},
         errors=(404,),
         examples=[

@@ -7,7 +7,11 @@ import re
 
 import pytest
 import yaml
+from django.urls import resolve
 from openapi_spec_validator import validate
+
+from trainy.accounts.models import Scope
+from trainy.api.permissions import required_scope
 
 pytestmark = pytest.mark.django_db
 
@@ -38,7 +42,8 @@ def test_every_operation_has_a_summary_typed_bodies_errors_and_examples(schema):
         where = f"{method.upper()} {path}"
         assert operation.get("summary"), where
         assert operation.get("operationId"), where
-        assert "Needs the scope" in operation.get("description", ""), where
+        scope = _required_scope(path, method)
+        assert f"Needs the scope `{scope.value}`" in operation.get("description", ""), where
         assert {"accessToken": []} in operation["security"], where
         responses = operation["responses"]
         success = [code for code in responses if code.startswith("2")]
@@ -51,9 +56,19 @@ def test_every_operation_has_a_summary_typed_bodies_errors_and_examples(schema):
             body = responses[code]["content"]["application/json"]
             assert body["schema"] == {"$ref": "#/components/schemas/Error"}, (where, code)
             assert body["examples"], (where, code)
+        assert responses["429"]["headers"]["Retry-After"]["schema"]["type"] == "integer", where
         if method in ("post", "put", "patch"):
             request = operation["requestBody"]["content"]["application/json"]
             assert "$ref" in request["schema"] and request.get("examples"), where
+
+
+def _required_scope(path: str, method: str) -> Scope:
+    """The scope the view behind ``path`` enforces for ``method`` (what the schema must say)."""
+    match = resolve(re.sub(r"\{[^}]+\}", "1", path))
+    view = match.func.view_class
+    scope = required_scope(view, method.upper())
+    assert scope is not None, f"{method.upper()} {path} names no scope"
+    return scope
 
 
 def test_the_token_is_a_bearer_scheme(schema):

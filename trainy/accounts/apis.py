@@ -67,7 +67,6 @@ class MeApi(APIView):
     @api_operation(
         operation_id="me_get",
         summary="Your profile and settings",
-        scope=Scope.READ,
         responses={200: OutputSerializer},
         examples=[OpenApiExample("alice", value=ME_EXAMPLE, response_only=True)],
         tags=["me"],
@@ -80,7 +79,6 @@ class MeApi(APIView):
         summary="Change your settings",
         description="As the settings page does: making a private profile public accepts the "
         "follow requests that were waiting.",
-        scope=Scope.SOCIAL,
         request=InputSerializer,
         responses={200: OutputSerializer},
         errors=(400,),

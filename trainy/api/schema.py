@@ -8,10 +8,11 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 
-from trainy.accounts.models import Scope
+from trainy.api.permissions import required_scope
 
 
 class ErrorDetailSerializer(serializers.Serializer):
@@ -64,6 +65,14 @@ ERRORS: dict[int, tuple[str, OpenApiExample]] = {
         _example(429, "throttled", "Request was throttled. Expected available in 42 seconds."),
     ),
 }
+# The header a 429 carries (trainy.api.throttling sets it), declared on the 429 of every operation.
+RETRY_AFTER = OpenApiParameter(
+    "Retry-After",
+    int,
+    location=OpenApiParameter.HEADER,
+    response=[429],
+    description="Seconds to wait before the limit lets a request through again.",
+)
 # Every operation can answer these: without credentials, with a token short of the scope, and
 # past the rate limits.
 COMMON_ERRORS = (401, 403, 429)
@@ -73,7 +82,6 @@ def api_operation(
     *,
     operation_id: str,
     summary: str,
-    scope: Scope,
     responses: dict[int, Any],
     errors: Sequence[int] = (),
     description: str = "",
@@ -84,19 +92,19 @@ def api_operation(
 ) -> Callable[[Any], Any]:
     """extend_schema for one API method (``operation_id``: the name a generated client gives
     it, e.g. ``journeys_list``): its responses plus the error bodies of ``errors`` and
-    COMMON_ERRORS, each with an example, and the scope it needs in its description."""
+    COMMON_ERRORS, each with an example. The scope it needs is the view's ``required_scopes``:
+    TrainyAutoSchema writes it into the description, so it is stated once."""
     documented: dict[int, Any] = dict(responses)
     for status in sorted({*errors, *COMMON_ERRORS}):
         text, example = ERRORS[status]
         documented[status] = OpenApiResponse(ErrorSerializer, description=text, examples=[example])
-    needs = f"Needs the scope `{scope.value}` (a session of the site has every scope)."
     return extend_schema(
         operation_id=operation_id,
         summary=summary,
-        description=f"{description}\n\n{needs}".strip(),
+        description=description,
         request=request,
         responses=documented,
-        parameters=parameters,
+        parameters=[*(parameters or []), RETRY_AFTER],
         examples=examples,
         tags=tags,
     )
@@ -115,3 +123,19 @@ class AccessTokenScheme(OpenApiAuthenticationExtension):
             "bearerFormat": "trainy_pat_…",
             "description": "A personal access token, made on /settings/tokens/.",
         }
+
+
+class TrainyAutoSchema(AutoSchema):
+    """drf-spectacular's schema, with the scope each operation needs read from the view's
+    ``required_scopes`` (what HasRequiredScopes enforces), so the documentation cannot drift."""
+
+    # extend_schema subclasses the schema per view and overrides get_description, so the scope
+    # is added to the finished operation instead.
+    def get_operation(self, *args: Any, **kwargs: Any) -> dict[str, Any] | None:
+        operation = super().get_operation(*args, **kwargs)
+        scope = required_scope(self.view, self.method)
+        if operation is None or scope is None:
+            return operation
+        needs = f"Needs the scope `{scope.value}` (a session of the site has every scope)."
+        operation["description"] = f"{operation.get('description', '')}\n\n{needs}".strip()
+        return operation
