@@ -4,8 +4,8 @@ at least 200/s). Prints figures; not a test.
 Run with PostgreSQL and RabbitMQ of the services harness up:
 
     eval "$(scripts/services env)"
-    .venv/bin/python bench/webhooks.py                       # 2,000 deliveries, 1 worker process
-    .venv/bin/python bench/webhooks.py --deliveries 5000 --concurrency 2
+    .venv/bin/python bench/webhooks.py                       # 2,000 deliveries per worker shape
+    .venv/bin/python bench/webhooks.py --deliveries 5000 --shapes threads:32,prefork:4
 
 Trainy runs against its own benchmark database (default postgres://trainy:trainy@127.0.0.1:5432/
 trainy_bench_webhooks, created and migrated here), never the dev or test one. The deliveries
@@ -97,11 +97,47 @@ def make_deliveries(url: str, count: int) -> None:
     say(f"{count:,} deliveries queued in {time.monotonic() - started:.1f} s (not timed)")
 
 
+def run_worker(receiver: Receiver, url: str, count: int, pool: str, concurrency: int) -> float:
+    """Deliveries per second of one worker process of this shape, from the receiver's first
+    request to its last."""
+    receiver.times.clear()
+    make_deliveries(url, count)
+    log = Path(tempfile.gettempdir()) / f"bench-webhooks-worker-{os.getpid()}-{pool}.log"
+    with log.open("w") as output:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "trainy", "worker", "-Q", "webhooks",
+             "--concurrency", str(concurrency), "--pool", pool,
+             "--without-gossip", "--without-mingle",
+             "-O", "fair", "-l", "warning", "-n", f"bench-webhooks-{os.getpid()}@%h"],
+            cwd=ROOT, env=os.environ.copy(), stdout=output, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30 + count / 20
+        while len(receiver.times) < count and time.monotonic() < deadline:
+            if worker.poll() is not None:
+                raise SystemExit(f"the worker exited, see {log}")
+            time.sleep(0.2)
+    finally:
+        stop(worker, timeout=20)
+    received = len(receiver.times)
+    if received < 2:
+        raise SystemExit(f"only {received} deliveries arrived, see {log}")
+    seconds = receiver.times[-1] - receiver.times[0]
+    rate = (received - 1) / seconds if seconds else float("inf")
+    say(f"  {pool} pool, concurrency {concurrency}: {received:,} of {count:,} deliveries in "
+        f"{seconds:.1f} s: {rate:,.0f}/s")  # fmt: skip
+    return rate
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--deliveries", type=int, default=2_000)
-    parser.add_argument("--concurrency", type=int, default=1, help="worker processes (or threads)")
-    parser.add_argument("--pool", default="prefork", choices=["prefork", "threads"])
+    parser.add_argument("--deliveries", type=int, default=2_000, help="per worker shape")
+    parser.add_argument(
+        "--shapes",
+        default="threads:16,prefork:2",
+        help="pool:concurrency of each worker timed, the first the one judged (default: the "
+        "chart's webhooks worker, then its general worker as the reference)",
+    )
     parser.add_argument(
         "--database-url",
         default=os.environ.get(
@@ -109,6 +145,7 @@ def main() -> None:
         ),
     )
     args = parser.parse_args()
+    shapes = [(pool, int(n)) for pool, n in (shape.split(":") for shape in args.shapes.split(","))]
     if not os.environ.get("CELERY_BROKER_URL"):
         raise SystemExit('CELERY_BROKER_URL is not set: eval "$(scripts/services env)" first')
     os.environ["TRAINY_WEBHOOKS_ALLOW_PRIVATE"] = "true"  # the receiver is on 127.0.0.1
@@ -117,35 +154,18 @@ def main() -> None:
     receiver = Receiver()
     threading.Thread(target=receiver.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{receiver.server_port}/hook"
-    make_deliveries(url, args.deliveries)
-
-    log = Path(tempfile.gettempdir()) / f"bench-webhooks-worker-{os.getpid()}.log"
-    with log.open("w") as output:
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "trainy", "worker", "-Q", "webhooks",
-             "--concurrency", str(args.concurrency), "--pool", args.pool,
-             "--without-gossip", "--without-mingle",
-             "-O", "fair", "-l", "warning", "-n", f"bench-webhooks-{os.getpid()}@%h"],
-            cwd=ROOT, env=os.environ.copy(), stdout=output, stderr=subprocess.STDOUT,
-        )  # fmt: skip
     try:
-        deadline = time.monotonic() + 30 + args.deliveries / 20
-        while len(receiver.times) < args.deliveries and time.monotonic() < deadline:
-            if worker.poll() is not None:
-                raise SystemExit(f"the worker exited, see {log}")
-            time.sleep(0.2)
+        rates = [run_worker(receiver, url, args.deliveries, *shape) for shape in shapes]
     finally:
-        stop(worker, timeout=20)
         receiver.shutdown()
-    received = len(receiver.times)
-    if received < 2:
-        raise SystemExit(f"only {received} deliveries arrived, see {log}")
-    seconds = receiver.times[-1] - receiver.times[0]
-    rate = (received - 1) / seconds if seconds else float("inf")
+    (pool, concurrency), rate = shapes[0], rates[0]
+    reference = ", ".join(
+        f"{other} -c {n}: {value:,.0f}/s"
+        for (other, n), value in zip(shapes[1:], rates[1:], strict=True)
+    )
     say(
-        f"webhooks: {received:,} of {args.deliveries:,} deliveries in {seconds:.1f} s: "
-        f"{rate:,.0f}/s with one worker ({args.pool} pool, concurrency {args.concurrency}) "
-        f"(target ≥ {TARGET_PER_S}/s per worker: "
+        f"webhooks: {rate:,.0f}/s with one worker ({pool} pool, concurrency {concurrency}); "
+        f"reference {reference or '–'} (target ≥ {TARGET_PER_S}/s per worker: "
         f"{'met' if rate >= TARGET_PER_S else 'NOT met'})"
     )
 
