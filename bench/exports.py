@@ -133,8 +133,8 @@ def child(kind: str, rows: int) -> dict[str, Any]:
     from checkins.selectors import JourneyFilter
     from stats.exports import ExportOptions
     from stats.exports.columns import DEFAULT_COLUMNS
+    from stats.exports.responses import file_response
     from stats.exports.selectors import export_source
-    from stats.exports.views import _file_response
     from trainy.accounts.models import User
 
     owner = User.objects.get(username=USERNAME)
@@ -155,7 +155,7 @@ def child(kind: str, rows: int) -> dict[str, Any]:
     count = source.count()
     # The view's own response: a StreamingHttpResponse for CSV, read chunk by chunk the way
     # the server sends it, each chunk dropped at once.
-    response = _file_response(source, owner.username)
+    response = file_response(source, owner.username)
     first = None
     size = 0
     chunks: Iterable[bytes] = (

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -516,3 +516,38 @@ def webhook_endpoints(*, owner: User) -> list[WebhookEndpoint]:
 def webhook_endpoint_get(*, owner: User, endpoint_id: int) -> WebhookEndpoint | None:
     """One of the owner's endpoints; None for anyone else's (answered as unknown)."""
     return WebhookEndpoint.objects.filter(owner=owner, id=endpoint_id).first()
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def _delivery_cursor(delivery: WebhookDelivery) -> str:
+    # Whole microseconds, counted exactly (a float would be off by one now and then).
+    return f"{(delivery.created_at - _EPOCH) // _MICROSECOND}-{delivery.pk}"
+
+
+def parse_delivery_cursor(text: str) -> tuple[datetime, int] | None:
+    """A cursor of webhook_deliveries ("<microseconds since 1970>-<id>"), or None."""
+    try:
+        micros, delivery_id = (int(part) for part in text.split("-", 1))
+        return _EPOCH + micros * _MICROSECOND, delivery_id
+    except (ValueError, OverflowError):
+        return None
+
+
+def webhook_deliveries(
+    *, endpoint: WebhookEndpoint, after: tuple[datetime, int] | None = None, limit: int = 20
+) -> tuple[list[WebhookDelivery], str | None]:
+    """The endpoint's deliveries, newest first (as the webhooks page lists them), one page after
+    the cursor ``after`` by keyset on webhook_delivery_recent (no OFFSET), and the next page's
+    cursor if there is one. ``endpoint`` comes from webhook_endpoint_get: its owner's."""
+    deliveries = WebhookDelivery.objects.filter(endpoint=endpoint).defer("payload")
+    if after is not None:
+        moment, delivery_id = after
+        deliveries = deliveries.filter(
+            Q(created_at__lt=moment) | Q(created_at=moment, id__lt=delivery_id)
+        )
+    rows = list(deliveries.order_by("-created_at", "-id")[: limit + 1])
+    next_cursor = _delivery_cursor(rows[limit - 1]) if len(rows) > limit else None
+    return rows[:limit], next_cursor

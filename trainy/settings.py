@@ -635,6 +635,7 @@ SPECTACULAR_SETTINGS = {
         "Visibility": "checkins.models.Visibility",
         "Mode": "checkins.models.Mode",
         "Purpose": "checkins.models.Purpose",
+        "WebhookEvent": "feed.models.WebhookEvent",
     },
     "SWAGGER_UI_SETTINGS": {"persistAuthorization": False, "tryItOutEnabled": False},
 }

@@ -11,7 +11,6 @@ from django.http import (
     HttpRequest,
     HttpResponse,
     HttpResponseBadRequest,
-    StreamingHttpResponse,
 )
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -20,9 +19,10 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import condition, require_GET, require_http_methods
 
 from checkins.models import CheckIn
-from stats.exports import FORMATS, export_chunks
+from stats.exports import FORMATS
 from stats.exports.forms import ExportForm, with_defaults
 from stats.exports.ics import calendar_ics
+from stats.exports.responses import file_response, stored_file_response
 from stats.exports.selectors import (
     ExportSource,
     calendar_journeys,
@@ -58,7 +58,7 @@ def export_new(request: AuthenticatedRequest) -> HttpResponseBase:
             if total > DIRECT_LIMIT:
                 export = export_create(owner=request.user, options=source.options, rows_total=total)
                 return redirect("exports:status", export_id=export.id)
-            return _file_response(source, request.user.username)
+            return file_response(source, request.user.username)
     context = {
         "form": form,
         "totals": source.totals() if source else None,
@@ -68,25 +68,6 @@ def export_new(request: AuthenticatedRequest) -> HttpResponseBase:
         "recent": export_recent(owner=request.user),
     }
     return render(request, "stats/export.html", context, status=400 if form.errors else 200)
-
-
-def _file_response(source: ExportSource, username: str) -> HttpResponse | StreamingHttpResponse:
-    kind = source.options.kind
-    response: HttpResponse | StreamingHttpResponse
-    if kind.streams:
-        response = StreamingHttpResponse(export_chunks(source), content_type=kind.content_type)
-    else:
-        response = HttpResponse(b"".join(export_chunks(source)), content_type=kind.content_type)
-    return _attachment(response, source.options.filename(username))
-
-
-def _attachment(
-    response: HttpResponse | StreamingHttpResponse, filename: str
-) -> HttpResponse | StreamingHttpResponse:
-    response["Content-Disposition"] = content_disposition_header(True, filename) or ""
-    # A traveller's journeys: never in a shared cache.
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 def _owned(request: AuthenticatedRequest, export_id: int) -> Export:
@@ -119,8 +100,7 @@ def export_download(request: AuthenticatedRequest, export_id: int) -> HttpRespon
     export = export_content(owner=request.user, export_id=export_id)
     if export is None or export.content is None:
         raise Http404("No such export, or it is not ready yet.")
-    response = HttpResponse(bytes(export.content), content_type=export.content_type)
-    return _attachment(response, export.filename)
+    return stored_file_response(export)
 
 
 # --- Calendar feed -----------------------------------------------------------------------------

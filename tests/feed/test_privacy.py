@@ -203,6 +203,15 @@ def test_every_read_path_follows_the_visibility_rules(cast, visibility, private_
                 assert reader.get(api_detail).status_code == (200 if seen else 404), case
                 listing = reader.get("/api/v1/journeys/").content.decode()
                 assert (marker in listing) == in_own_only_paths(viewer), case
+            # Statistics and exports over the API: the owner's alone.
+            exporter = bearer(token_for(cast.people[viewer], ("read", "exports")))
+            for reader in (exporter, client):
+                for path in (f"/api/v1/exports/{export.id}/",
+                             f"/api/v1/exports/{export.id}/download/"):  # fmt: skip
+                    status = reader.get(path).status_code
+                    assert status == (200 if in_own_only_paths(viewer) else 404), (case, path)
+                figures = reader.get("/api/v1/stats/?period=all").content.decode()
+                assert (line in figures) == in_own_only_paths(viewer), case
         if viewer == "anonymous":
             for path in (
                 reverse("feed:following"),

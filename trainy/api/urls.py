@@ -33,6 +33,9 @@ v1 = [
     path("", include("trainy.accounts.api_urls")),
     path("", include("checkins.timetable.api_urls")),
     path("", include("checkins.api_urls")),
+    # Statistics, exports, the calendar feed; webhooks.
+    path("", include("stats.api_urls")),
+    path("", include("feed.webhook_api_urls")),
     path("schema/", SchemaView.as_view(), name="schema"),
 ]
 
