@@ -73,7 +73,7 @@ class StationSearchApi(APIView):
         ],
         responses={200: StationSerializer(many=True)},
         errors=(400,),
-        examples=[OpenApiExample("Berlin", value=[STATION_EXAMPLE], response_only=True)],
+        examples=[OpenApiExample("Berlin", value=STATION_EXAMPLE, response_only=True)],
         tags=["stations"],
     )
     def get(self, request: Request) -> Response:
@@ -102,7 +102,7 @@ class StationNearbyApi(APIView):
         examples=[
             OpenApiExample(
                 "near Berlin Hbf",
-                value=[{**STATION_EXAMPLE, "distance_m": 120}],
+                value={**STATION_EXAMPLE, "distance_m": 120},
                 response_only=True,
             )
         ],

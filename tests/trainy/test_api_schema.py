@@ -56,6 +56,12 @@ def test_every_operation_has_a_summary_typed_bodies_errors_and_examples(schema):
             body = content["application/json"]
             assert "$ref" in body["schema"] or "items" in body["schema"], (where, code)
             assert body.get("examples"), (where, code)
+            if "items" in body["schema"]:
+                # A list's example is a list of items (not a list of lists).
+                for example in body["examples"].values():
+                    value = example["value"]
+                    assert isinstance(value, list), (where, code)
+                    assert all(not isinstance(item, list) for item in value), (where, code)
             # A file (an export) in the other media types: bytes.
             for media, other in content.items():
                 if media != "application/json":

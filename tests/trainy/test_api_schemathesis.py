@@ -65,6 +65,8 @@ def _schemathesis(
         text=True,
         timeout=800,
         env={**os.environ, "SCHEMATHESIS_HOOKS": ""},
+        # It keeps a cache of its own in the working directory: not in the tree.
+        cwd=report.parent,
         check=False,
     )
     return result.returncode, result.stdout + result.stderr, json.loads(report.read_text())
