@@ -2,7 +2,9 @@
 # The container's entrypoint: one image, several roles.
 #
 #   web                  gunicorn (docker/gunicorn.conf.py) on $PORT (8000)
-#   worker               Celery worker; queues from $CELERY_QUEUES (default,enrichment,exports,webhooks)
+#   worker               Celery worker; queues from $CELERY_QUEUES (default,enrichment,exports,webhooks),
+#                        pool $CELERY_POOL (prefork; threads for tasks that wait on the network,
+#                        such as webhook deliveries; solo) of $CELERY_CONCURRENCY processes/threads
 #   beat                 Celery beat (exactly one per installation)
 #   migrate              database migrations (idempotent; the chart's pre-upgrade hook)
 #   import-gtfs URL ...  import a GTFS feed (manage.py import_gtfs URL [--name NAME])
@@ -52,7 +54,7 @@ worker)
 		--hostname "${CELERY_HOSTNAME:-worker@%h}" \
 		--loglevel "${LOG_LEVEL:-info}" \
 		--without-gossip --without-mingle -O fair \
-		"${concurrency[@]}" "$@"
+		--pool "${CELERY_POOL:-prefork}" "${concurrency[@]}" "$@"
 	;;
 beat)
 	prepare_metrics_dir

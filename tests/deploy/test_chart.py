@@ -76,6 +76,11 @@ def test_helm_lint_strict_is_clean(values):
         ("config.proxyHops=-1", "minimum"),
         ("config.trustedProxies[0]=the-gateway", "does not match pattern"),
         ("config.gitlab.recheckSeconds=5", "minimum: got 5, want 30"),
+        ("webhooksWorker.pool=gevent", "value must be one of"),
+        ("webhooksWorker.queues[0]=hooks", "value must be one of"),
+        ("config.api.rateToken=0", "minimum: got 0, want 1"),
+        ("config.api.rateUser=many", "got string, want integer"),
+        ("networkPolicy.egress.webhookPorts[0]=70000", "maximum: got 70,000, want 65,535"),
     ],
 )
 def test_the_values_schema_rejects_misspelt_and_mistyped_values(setting, complaint):
@@ -291,7 +296,7 @@ def test_probes_use_the_cheap_endpoints_of_each_role():
     assert web["startupProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
     startup = web["startupProbe"]
     assert startup["periodSeconds"] * startup["failureThreshold"] >= 300
-    for name in ("trainy-worker", "trainy-beat"):
+    for name in ("trainy-worker", "trainy-webhooks-worker", "trainy-beat"):
         container = one(docs, "Deployment", name)["spec"]["template"]["spec"]["containers"][0]
         assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "metrics"}
         env = {e["name"]: e.get("value") for e in container["env"]}
@@ -335,7 +340,7 @@ def test_pods_roll_when_the_secret_or_the_settings_change():
     )
     assert base["checksum/config"] != annotations("config.siteName=Other")["checksum/config"]
     assert base == annotations()
-    for name in ("trainy-worker", "trainy-beat"):
+    for name in ("trainy-worker", "trainy-webhooks-worker", "trainy-beat"):
         pod = one(render(OPERATORS), "Deployment", name)["spec"]["template"]["metadata"]
         assert {"checksum/secret", "checksum/config"} <= set(pod["annotations"])
 
@@ -360,7 +365,7 @@ def test_an_existing_secret_replaces_the_charts_secret():
     )
     assert config["TRAINY_HSTS_SECONDS"] == "3600"
     scrape = find(docs, "ServiceMonitor")
-    assert len(scrape) == 2 and not find(docs, "VMServiceScrape")
+    assert len(scrape) == 3 and not find(docs, "VMServiceScrape")
     cron = one(docs, "CronJob")
     assert cron["spec"]["concurrencyPolicy"] == "Forbid"
     args = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["args"]
@@ -421,7 +426,7 @@ def test_network_policies_let_in_only_the_gateway_and_the_scrapers(values):
 def test_metrics_are_scraped_from_web_and_workers_and_a_dashboard_is_shipped():
     docs = render(DEFAULTS)
     scrapes = {d["metadata"]["name"]: d for d in find(docs, "VMServiceScrape")}
-    assert set(scrapes) == {"trainy-web", "trainy-worker"}
+    assert set(scrapes) == {"trainy-web", "trainy-worker", "trainy-webhooks-worker"}
     services = find(docs, "Service")
     for scrape in scrapes.values():
         (endpoint,) = scrape["spec"]["endpoints"]
@@ -475,3 +480,233 @@ def test_pods_stop_gracefully_within_their_grace_period():
     worker = one(docs, "Deployment", "trainy-worker")["spec"]["template"]["spec"]
     time_limit = int(one(docs, "ConfigMap", "trainy")["data"]["CELERY_TASK_TIME_LIMIT"])
     assert worker["terminationGracePeriodSeconds"] > time_limit
+    # The threads pool enforces no time limit: a delivery under way is bounded by its timeouts,
+    # to connect and to wait for the answer.
+    from django.conf import settings
+
+    from feed.services.webhooks import CONNECT_TIMEOUT_S
+
+    hooks = one(docs, "Deployment", "trainy-webhooks-worker")["spec"]["template"]["spec"]
+    delivery = CONNECT_TIMEOUT_S + settings.TRAINY_WEBHOOKS_TIMEOUT
+    assert hooks["terminationGracePeriodSeconds"] > 2 * delivery
+
+
+# --- Workers: the webhooks worker beside the main one -----------------------------------------
+
+WORKERS = ("trainy-worker", "trainy-webhooks-worker")
+
+
+def worker_env(docs: list[Doc], name: str) -> dict[str, str]:
+    (container,) = one(docs, "Deployment", name)["spec"]["template"]["spec"]["containers"]
+    return {e["name"]: e["value"] for e in container["env"] if "value" in e}
+
+
+def queues_of(docs: list[Doc]) -> dict[str, list[str]]:
+    return {
+        d["metadata"]["name"]: worker_env(docs, d["metadata"]["name"])["CELERY_QUEUES"].split(",")
+        for d in find(docs, "Deployment")
+        if "CELERY_QUEUES" in worker_env(docs, d["metadata"]["name"])
+    }
+
+
+def test_webhook_deliveries_have_a_worker_of_their_own_with_a_threads_pool():
+    docs = render(DEFAULTS)
+    assert queues_of(docs) == {
+        "trainy-worker": ["default", "enrichment", "exports"],
+        "trainy-webhooks-worker": ["webhooks"],
+    }
+    hooks = worker_env(docs, "trainy-webhooks-worker")
+    assert (hooks["CELERY_POOL"], hooks["CELERY_CONCURRENCY"]) == ("threads", "16")
+    main = worker_env(docs, "trainy-worker")
+    assert (main["CELERY_POOL"], main["CELERY_CONCURRENCY"]) == ("prefork", "2")
+    hpa = one(docs, "HorizontalPodAutoscaler", "trainy-webhooks-worker")
+    assert hpa["spec"]["scaleTargetRef"]["name"] == "trainy-webhooks-worker"
+    assert (hpa["spec"]["minReplicas"], hpa["spec"]["maxReplicas"]) == (1, 4)
+    pdb = one(docs, "PodDisruptionBudget", "trainy-webhooks-worker")
+    assert pdb["spec"]["maxUnavailable"] == 1
+    assert pdb["spec"]["selector"]["matchLabels"]["app.kubernetes.io/component"] == (
+        "webhooks-worker"
+    )
+    fixed = render(DEFAULTS, sets=["webhooksWorker.autoscaling.enabled=false"])
+    assert not find(fixed, "HorizontalPodAutoscaler", "trainy-webhooks-worker")
+    assert one(fixed, "Deployment", "trainy-webhooks-worker")["spec"]["replicas"] == 1
+
+
+def test_both_workers_come_from_one_template_and_differ_only_where_their_values_do():
+    """Same security context, probe endpoints, volumes, environment and shutdown: apart from
+    the values that differ (queues, pool, threads, resources, probe timings, grace period),
+    the two pod templates are the same."""
+    docs = render(OPERATORS)
+    templates = []
+    for name in WORKERS:
+        text = json.dumps(one(docs, "Deployment", name)["spec"]["template"])
+        template = json.loads(text.replace("webhooks-worker", "worker"))
+        template["spec"].pop("terminationGracePeriodSeconds")
+        (container,) = template["spec"]["containers"]
+        container.pop("resources")
+        for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
+            container[probe] = container[probe]["httpGet"]
+        for variable in container["env"]:
+            if variable["name"] in ("CELERY_QUEUES", "CELERY_POOL", "CELERY_CONCURRENCY"):
+                variable["value"] = "(from the values)"
+        templates.append(template)
+    assert templates[0] == templates[1]
+
+
+@pytest.mark.parametrize("values", CI_VALUES, ids=CI_IDS)
+@pytest.mark.parametrize("webhooks_worker", ["true", "false"])
+def test_every_queue_has_a_consumer_whether_the_webhooks_worker_runs_or_not(
+    values, webhooks_worker
+):
+    from django.conf import settings
+
+    docs = render(values, sets=[f"webhooksWorker.enabled={webhooks_worker}"])
+    consumed = [queue for queues in queues_of(docs).values() for queue in queues]
+    assert sorted(consumed) == sorted(queue.name for queue in settings.CELERY_TASK_QUEUES)
+    if webhooks_worker == "false":
+        assert "webhooks" in queues_of(docs)["trainy-worker"]
+        assert not [d for d in docs if "webhooks-worker" in d["metadata"]["name"]]
+        assert not [d for d in docs if "webhooks" in d["metadata"]["name"]]
+
+
+def test_the_webhooks_queue_is_taken_off_the_worker_while_the_webhooks_worker_runs():
+    docs = render(DEFAULTS, sets=["worker.queues={default,enrichment,exports,webhooks}"])
+    assert queues_of(docs)["trainy-worker"] == ["default", "enrichment", "exports"]
+    assert queues_of(docs)["trainy-webhooks-worker"] == ["webhooks"]
+
+
+@pytest.mark.parametrize(
+    ("sets", "complaint"),
+    [
+        (["worker.queues={enrichment,exports}"], 'the Celery queue "default" has no consumer'),
+        (["worker.enabled=false"], 'the Celery queue "default" has no consumer'),
+        (
+            ["webhooksWorker.enabled=false", "worker.enabled=false"],
+            'the Celery queue "default" has no consumer',
+        ),
+        (
+            [
+                "webhooksWorker.queues={default,enrichment,exports,webhooks}",
+                "worker.queues={webhooks}",
+            ],
+            "every queue of worker.queues is the webhooks worker's",
+        ),
+    ],
+)
+def test_a_queue_left_without_a_consumer_fails_the_rendering(sets, complaint):
+    result = helm(*helm_template_args(DEFAULTS, sets=sets), check=False)
+    assert result.returncode != 0
+    assert complaint in result.stderr
+
+
+def test_the_api_rate_limits_and_the_webhooks_private_switch_are_settings():
+    config = one(render(DEFAULTS), "ConfigMap", "trainy")["data"]
+    # trainy/settings.py's defaults.
+    assert config["TRAINY_API_RATE_TOKEN"] == "120"
+    assert config["TRAINY_API_RATE_USER"] == "300"
+    assert config["TRAINY_WEBHOOKS_ALLOW_PRIVATE"] == "false"
+    sets = [
+        "config.api.rateToken=600",
+        "config.api.rateUser=1200",
+        "config.webhooks.allowPrivate=true",
+    ]
+    config = one(render(DEFAULTS, sets=sets), "ConfigMap", "trainy")["data"]
+    assert config["TRAINY_API_RATE_TOKEN"] == "600"
+    assert config["TRAINY_API_RATE_USER"] == "1200"
+    assert config["TRAINY_WEBHOOKS_ALLOW_PRIVATE"] == "true"
+
+
+# --- Network policies, evaluated: which pod may open which connection -------------------------
+
+
+def selects(policy: Doc, labels: dict[str, str]) -> bool:
+    selector = policy["spec"]["podSelector"]
+    if not selector.get("matchLabels", {}).items() <= labels.items():
+        return False
+    for expression in selector.get("matchExpressions", []):
+        assert expression["operator"] == "In"
+        if labels.get(expression["key"]) not in expression["values"]:
+            return False
+    return True
+
+
+def may_connect(docs: list[Doc], labels: dict[str, str], address: str, port: int) -> bool:
+    """Whether a pod with ``labels`` may open a TCP connection to ``address`` (outside the
+    cluster) on ``port``: as Kubernetes decides, by the union of the egress rules of every
+    policy selecting it, and freely when none does."""
+    import ipaddress
+
+    policies = [
+        p
+        for p in find(docs, "NetworkPolicy")
+        if "Egress" in p["spec"]["policyTypes"] and selects(p, labels)
+    ]
+    if not policies:
+        return True
+    target = ipaddress.ip_address(address)
+    for policy in policies:
+        for rule in policy["spec"].get("egress", []):
+            ports = rule.get("ports")
+            if ports and not any(p["port"] == port and p["protocol"] == "TCP" for p in ports):
+                continue
+            for peer in rule.get("to", []):
+                block = peer.get("ipBlock")
+                if block is None:
+                    continue  # pods and namespaces of the cluster
+                network = ipaddress.ip_network(block["cidr"])
+                if target.version == network.version and target in network:
+                    excepted = [ipaddress.ip_network(c) for c in block.get("except", [])]
+                    if not any(target in e for e in excepted if e.version == target.version):
+                        return True
+    return False
+
+
+def pod_labels(docs: list[Doc]) -> dict[str, dict[str, str]]:
+    return {
+        d["metadata"]["name"]: d["spec"]["template"]["metadata"]["labels"]
+        for d in find(docs, "Deployment")
+    }
+
+
+RESTRICTED = [
+    "networkPolicy.egress.enabled=true",
+    "networkPolicy.egress.allowedCIDRs={10.20.0.0/16}",
+]
+RECEIVER_V4, RECEIVER_V6 = "93.184.215.14", "2606:2800:21f:cb07:6820:80da:af6b:8b2c"
+
+
+def test_with_egress_restricted_only_the_webhooks_worker_reaches_receivers_and_only_on_https():
+    docs = render(DEFAULTS, sets=RESTRICTED)
+    pods = pod_labels(docs)
+    hooks = pods.pop("trainy-webhooks-worker")
+    assert may_connect(docs, hooks, RECEIVER_V4, 443)
+    assert may_connect(docs, hooks, RECEIVER_V6, 443)
+    assert not may_connect(docs, hooks, RECEIVER_V4, 80)
+    assert not may_connect(docs, hooks, RECEIVER_V4, 5432)
+    # The cluster's CIDRs stay open to it, as to everyone.
+    assert may_connect(docs, hooks, "10.20.3.4", 5432)
+    assert set(pods) == {"trainy-web", "trainy-worker", "trainy-beat"}
+    for name, labels in pods.items():
+        # The others keep the egress they had: the listed CIDRs, no receiver.
+        assert not may_connect(docs, labels, RECEIVER_V4, 443), name
+        assert may_connect(docs, labels, "10.20.3.4", 5432), name
+    # Scrapes and probes still reach its metrics port.
+    background = one(docs, "NetworkPolicy", "trainy-background")
+    assert selects(background, hooks)
+
+
+def test_plain_http_receivers_open_port_80_and_other_ports_can_be_listed():
+    docs = render(DEFAULTS, sets=[*RESTRICTED, "config.webhooks.allowPrivate=true"])
+    hooks = pod_labels(docs)["trainy-webhooks-worker"]
+    assert may_connect(docs, hooks, RECEIVER_V4, 80) and may_connect(docs, hooks, RECEIVER_V4, 443)
+    docs = render(DEFAULTS, sets=[*RESTRICTED, "networkPolicy.egress.webhookPorts={443,8443}"])
+    hooks = pod_labels(docs)["trainy-webhooks-worker"]
+    assert may_connect(docs, hooks, RECEIVER_V4, 8443)
+    assert not may_connect(docs, hooks, RECEIVER_V4, 80)
+
+
+def test_without_egress_restriction_no_pod_is_isolated_for_egress():
+    docs = render(DEFAULTS)
+    assert not [p for p in find(docs, "NetworkPolicy") if "Egress" in p["spec"]["policyTypes"]]
+    for labels in pod_labels(docs).values():
+        assert may_connect(docs, labels, RECEIVER_V4, 443)

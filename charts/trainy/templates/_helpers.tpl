@@ -79,6 +79,42 @@ app.kubernetes.io/component: {{ .component }}
 {{- end -}}
 {{- end -}}
 
+{{/* Celery workers -------------------------------------------------------------------- */}}
+
+{{/* The worker Deployments, made from one template (templates/worker/): each one's values key
+     and component (its label and its objects' name suffix). A JSON list. */}}
+{{- define "trainy.workers" -}}
+{{- list (dict "key" "worker" "component" "worker") (dict "key" "webhooksWorker" "component" "webhooks-worker") | toJson -}}
+{{- end -}}
+
+{{/* The queues each worker consumes, as JSON {"worker": [...], "webhooksWorker": [...]}: the
+     webhooks worker's queues are taken from the main worker while it runs and handed to it while
+     it is off. Fails when a queue of Trainy's (trainy/settings.py CELERY_TASK_QUEUES) would have
+     no consumer: its tasks would wait for ever. */}}
+{{- define "trainy.workerQueues" -}}
+{{- $worker := .Values.worker -}}
+{{- $hooks := .Values.webhooksWorker -}}
+{{- $main := list -}}
+{{- range $worker.queues -}}
+{{- if not (and $hooks.enabled (has . $hooks.queues)) }}{{ $main = append $main . }}{{ end -}}
+{{- end -}}
+{{- if not $hooks.enabled -}}
+{{- $main = concat $main $hooks.queues | uniq -}}
+{{- end -}}
+{{- $consumed := list -}}
+{{- if $worker.enabled }}{{ $consumed = concat $consumed $main }}{{ end -}}
+{{- if $hooks.enabled }}{{ $consumed = concat $consumed $hooks.queues }}{{ end -}}
+{{- range list "default" "enrichment" "exports" "webhooks" -}}
+{{- if not (has . $consumed) -}}
+{{- fail (printf "the Celery queue %q has no consumer: add it to worker.queues (or webhooksWorker.queues)" .) -}}
+{{- end -}}
+{{- end -}}
+{{- if and $worker.enabled (not $main) -}}
+{{- fail "worker: every queue of worker.queues is the webhooks worker's; give it another or disable it" -}}
+{{- end -}}
+{{- dict "worker" $main "webhooksWorker" $hooks.queues | toJson -}}
+{{- end -}}
+
 {{/* Settings (ConfigMap data): never a secret. ----------------------------------------- */}}
 {{- define "trainy.configData" -}}
 {{- $c := .Values.config -}}
@@ -123,6 +159,9 @@ TRAINY_REALTIME_FEEDS: {{ join "," $feeds | quote }}
 TRAINY_REALTIME_INTERVAL: {{ $c.realtimeInterval | quote }}
 CELERY_TASK_SOFT_TIME_LIMIT: {{ $c.celery.softTimeLimit | quote }}
 CELERY_TASK_TIME_LIMIT: {{ $c.celery.timeLimit | quote }}
+TRAINY_API_RATE_TOKEN: {{ $c.api.rateToken | quote }}
+TRAINY_API_RATE_USER: {{ $c.api.rateUser | quote }}
+TRAINY_WEBHOOKS_ALLOW_PRIVATE: {{ $c.webhooks.allowPrivate | quote }}
 {{- range $name, $value := $c.extra }}
 {{ $name }}: {{ $value | quote }}
 {{- end }}
