@@ -33,6 +33,7 @@ v1 = [
     path("", include("trainy.accounts.api_urls")),
     path("", include("checkins.timetable.api_urls")),
     path("", include("checkins.api_urls")),
+    path("", include("feed.api_urls")),
     path("schema/", SchemaView.as_view(), name="schema"),
 ]
 
