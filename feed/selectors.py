@@ -42,6 +42,7 @@ from trainy.generations import FEED as FEED_GENERATION
 FEED_VISIBILITIES = (Visibility.PUBLIC, Visibility.AUTHENTICATED)
 FOLLOWING_VISIBILITIES = (*FEED_VISIBILITIES, Visibility.FOLLOWERS)
 PAGE_SIZE = 20
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 T = TypeVar("T")
 # The signed-out front page is cached this long at most; any change to what it shows starts a
 # new generation at once (trainy.generations.FEED), so this only bounds how stale
@@ -155,7 +156,8 @@ def travelling_now(
     journeys = _not_muted(journeys, viewer).filter(
         Q(arrival_real__gt=now) | Q(arrival_real__isnull=True, arrival_planned__gt=now)
     )
-    return list(journeys.order_by("-departure_planned", "-id")[:limit])
+    # With their likes, as every other list of journeys (the API shows them).
+    return list(with_likes(journeys, viewer).order_by("-departure_planned", "-id")[:limit])
 
 
 def _cached(key: str, build: Callable[[], T]) -> T:
@@ -178,11 +180,12 @@ def _who(viewer: Viewer) -> str:
 
 
 def cached_global_feed(
-    *, viewer: Viewer, after: tuple[datetime, int] | None = None
+    *, viewer: Viewer, after: tuple[datetime, int] | None = None, limit: int = PAGE_SIZE
 ) -> tuple[FeedPage, list[CheckIn]]:
-    """The global feed's page and who is travelling now; the first page from the cache."""
-    if after is not None:
-        return global_feed(viewer=viewer, after=after), travelling_now(viewer=viewer)
+    """The global feed's page and who is travelling now; the first page (of the pages' size)
+    from the cache."""
+    if after is not None or limit != PAGE_SIZE:
+        return global_feed(viewer=viewer, after=after, limit=limit), travelling_now(viewer=viewer)
     return _cached(
         f"global:{_who(viewer)}",
         lambda: (global_feed(viewer=viewer), travelling_now(viewer=viewer)),
@@ -190,12 +193,12 @@ def cached_global_feed(
 
 
 def cached_following_feed(
-    *, viewer: User, after: tuple[datetime, int] | None = None
+    *, viewer: User, after: tuple[datetime, int] | None = None, limit: int = PAGE_SIZE
 ) -> tuple[FeedPage, list[CheckIn]]:
-    """The following feed's page and who of them is travelling now; the first page from the
-    cache."""
-    if after is not None:
-        return following_feed(viewer=viewer, after=after), travelling_now(
+    """The following feed's page and who of them is travelling now; the first page (of the
+    pages' size) from the cache."""
+    if after is not None or limit != PAGE_SIZE:
+        return following_feed(viewer=viewer, after=after, limit=limit), travelling_now(
             viewer=viewer, following_only=True
         )
     return _cached(
@@ -208,6 +211,9 @@ def cached_following_feed(
 
 
 # --- Profiles ---------------------------------------------------------------------------------
+
+
+FOLLOW_STATES = ("self", "none", "requested", "following")
 
 
 @dataclass(frozen=True)
@@ -225,6 +231,15 @@ class Relation:
     @property
     def sees_journeys(self) -> bool:
         return not self.blocked_by
+
+    @property
+    def follow_state(self) -> str:
+        """One of FOLLOW_STATES: where the viewer's following of the owner stands."""
+        if self.is_self:
+            return "self"
+        if self.follows:
+            return "following"
+        return "requested" if self.requested else "none"
 
 
 def relation(*, viewer: Viewer, owner: User) -> Relation:
@@ -264,11 +279,16 @@ class Profile:
 
 
 def profile_get(
-    *, viewer: Viewer, username: str, after: tuple[datetime, int] | None = None
+    *,
+    viewer: Viewer,
+    username: str,
+    after: tuple[datetime, int] | None = None,
+    limit: int = PAGE_SIZE,
 ) -> Profile | None:
     """A traveller's profile as the viewer may see it: their visible journeys (unlisted ones
-    included) and totals over those only. None for an unknown user or one who blocked the
-    viewer (the same answer, so a block does not show)."""
+    included), ``limit`` of them after the cursor ``after``, and totals over those only. None
+    for an unknown user or one who blocked the viewer (the same answer, so a block does not
+    show)."""
     owner = User.objects.filter(username=username, is_active=True).first()
     if owner is None:
         return None
@@ -287,10 +307,10 @@ def profile_get(
             followers=Count("id", filter=Q(followee=owner)),
             following=Count("id", filter=Q(follower=owner)),
         )
-        page = _page(with_likes(journeys, viewer), after, None)
+        page = _page(with_likes(journeys, viewer), after, limit)
         return page, checkin_totals(journeys), counts
 
-    if after is None:
+    if after is None and limit == PAGE_SIZE:
         page, totals, counts = _cached(f"profile:{owner.pk}:{_who(viewer)}", figures)
     else:
         page, totals, counts = figures()
@@ -316,13 +336,34 @@ def traveller_get(*, viewer: Viewer, username: str) -> User | None:
     return other
 
 
-def follow_requests(*, owner: User) -> list[Follow]:
-    return list(
-        Follow.objects.filter(followee=owner, accepted=False, follower__is_active=True)
-        .filter(not_blocked(owner, "follower"))
-        .select_related("follower")
-        .order_by("-created_at")
+def _waiting_requests(owner: User) -> QuerySet[Follow]:
+    return Follow.objects.filter(followee=owner, accepted=False, follower__is_active=True).filter(
+        not_blocked(owner, "follower")
     )
+
+
+def follow_requests(*, owner: User) -> list[Follow]:
+    return list(_waiting_requests(owner).select_related("follower").order_by("-created_at"))
+
+
+def follow_request_page(
+    *, owner: User, after: int | None = None, limit: int = 50
+) -> tuple[list[Follow], str | None]:
+    """The follow requests waiting for ``owner``, newest first, ``limit`` of them after the
+    request with id ``after`` (keyset on the follow's id, read as parse_follow_cursor reads it),
+    and the next page's cursor if any."""
+    waiting = _waiting_requests(owner)
+    if after is not None:
+        waiting = waiting.filter(id__lt=after)
+    rows = list(waiting.select_related("follower").order_by("-id")[: limit + 1])
+    next_cursor = str(rows[limit - 1].id) if len(rows) > limit else None
+    return rows[:limit], next_cursor
+
+
+def follow_request_get(*, owner: User, request_id: int) -> Follow | None:
+    """One of the follow requests waiting for ``owner`` (as follow_requests lists them), by the
+    follow's id; None for anyone else's, one answered already, or one of someone left out."""
+    return _waiting_requests(owner).filter(id=request_id).first()
 
 
 # People per page of a follow list: bounded, whatever the query string says.
@@ -349,10 +390,16 @@ def parse_follow_cursor(text: str) -> int | None:
 
 
 def follow_list(
-    *, viewer: Viewer, username: str, direction: str, after: int | None = None
+    *,
+    viewer: Viewer,
+    username: str,
+    direction: str,
+    after: int | None = None,
+    limit: int = FOLLOW_LIST_SIZE,
 ) -> FollowList | None:
-    """A traveller's followers or those they follow (accepted follows), newest first, one page
-    after the cursor ``after`` (keyset on the follow's id: no OFFSET, each page costs the same).
+    """A traveller's followers or those they follow (accepted follows), newest first, ``limit``
+    of them after the cursor ``after`` (keyset on the follow's id: no OFFSET, each page costs
+    the same).
 
     None, as for an unknown username, when there is no such active traveller or a block stands
     between them and the viewer either way. People whose sign-in is blocked and people blocked
@@ -376,9 +423,9 @@ def follow_list(
         follows = follows.filter(not_blocked(viewer, person))
     if after is not None:
         follows = follows.filter(id__lt=after)
-    rows = list(follows.select_related(person).order_by("-id")[: FOLLOW_LIST_SIZE + 1])
-    next_cursor = str(rows[FOLLOW_LIST_SIZE - 1].id) if len(rows) > FOLLOW_LIST_SIZE else None
-    people = [getattr(row, person) for row in rows[:FOLLOW_LIST_SIZE]]
+    rows = list(follows.select_related(person).order_by("-id")[: limit + 1])
+    next_cursor = str(rows[limit - 1].id) if len(rows) > limit else None
+    people = [getattr(row, person) for row in rows[:limit]]
     return FollowList(owner, standing, direction, True, people, next_cursor)
 
 
@@ -416,6 +463,33 @@ def notifications(*, recipient: User, limit: int = 50) -> list[Notification]:
     return list(
         _inbox(recipient).select_related("actor", "checkin").order_by("-created_at", "-id")[:limit]
     )
+
+
+@dataclass(frozen=True)
+class NotificationPage:
+    items: list[Notification]
+    next_cursor: str | None
+
+
+def notification_page(
+    *, recipient: User, after: tuple[datetime, int] | None = None, limit: int = 50
+) -> NotificationPage:
+    """The recipient's notifications as ``notifications`` lists them, ``limit`` of them after
+    the cursor ``after`` ("<microseconds since 1970>-<id>" of the last one shown, as
+    checkins.selectors.parse_cursor reads it): keyset, no OFFSET."""
+    inbox = _inbox(recipient)
+    if after is not None:
+        moment, last_id = after
+        inbox = inbox.filter(Q(created_at__lt=moment) | Q(created_at=moment, id__lt=last_id))
+    rows = list(
+        inbox.select_related("actor", "checkin").order_by("-created_at", "-id")[: limit + 1]
+    )
+    next_cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        micros = (last.created_at - EPOCH) // timedelta(microseconds=1)  # exact, no float
+        next_cursor = f"{micros}-{last.id}"
+    return NotificationPage(rows[:limit], next_cursor)
 
 
 def unread_count(*, recipient: User) -> int:

@@ -68,6 +68,10 @@ class World:
         values = {
             "checkin_id": [self.public.id, self.private.id, self.bobs_private.id],
             "follower_id": [self.carol.id, self.bob.id],
+            # Follow requests by their id (the API's): carol's, waiting for alice.
+            "request_id": list(
+                Follow.objects.filter(accepted=False).order_by("id").values_list("id", flat=True)
+            ),
             "username": ["alice", "bob", "blocker", "admin"],
             "export_id": [self.export.id, self.bobs_export.id],
             "endpoint_id": [self.webhook.id, self.bobs_webhook.id],

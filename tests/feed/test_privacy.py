@@ -149,6 +149,51 @@ def on_the_map(client: Client) -> bool:
     return bool(response.json()["paths"])
 
 
+# The social API's reads of the matrix ({journey}: its journey).
+API_SOCIAL_READS = (
+    "/api/v1/feed/global/",
+    "/api/v1/feed/following/",
+    "/api/v1/feed/now/",
+    "/api/v1/feed/now/?following=true",
+    "/api/v1/users/olga/",
+    "/api/v1/users/olga/journeys/",
+    "/api/v1/journeys/{journey}/likes/",
+    "/api/v1/notifications/",
+)
+
+
+def api_social_paths_follow_the_rules(
+    reader: Client, case: tuple[str, str, bool], journey: CheckIn, marker: str
+) -> None:
+    """The feeds, the profile's journeys, the likers and the notifications over the API list
+    exactly what their pages list, for the viewer of ``case`` (read with ``reader``)."""
+    viewer = case[0]
+    seen = may_see(*case)
+
+    def listed(path: str) -> bool:
+        response = reader.get(path)
+        assert response.status_code in (200, 404), (path, response.status_code, case)
+        if response.status_code == 404:
+            return False
+        return marker in [item["message"] for item in response.json()["results"]]
+
+    assert listed("/api/v1/feed/global/") == in_global_feed(*case), case
+    assert listed("/api/v1/feed/following/") == in_following_feed(*case), case
+    assert listed("/api/v1/feed/now/") == in_global_feed(*case), case
+    assert listed("/api/v1/feed/now/?following=true") == in_following_feed(*case), case
+    assert listed("/api/v1/users/olga/journeys/") == seen, case
+    # The profile: 404 only for the one Olga blocked; its totals count what they may see.
+    profile = reader.get("/api/v1/users/olga/")
+    assert profile.status_code == (404 if viewer == "blocked" else 200), case
+    if profile.status_code == 200:
+        assert profile.json()["totals"]["journeys"] == int(seen), case
+    likes = reader.get(f"/api/v1/journeys/{journey.id}/likes/")
+    assert likes.status_code == (200 if seen else 404), case
+    assert ("lena" in likes.content.decode()) == seen, case
+    inbox = reader.get("/api/v1/notifications/").json()["results"]
+    assert (journey.id in [item["journey_id"] for item in inbox]) == seen, case
+
+
 # --- The matrix over every read path -------------------------------------------------------------
 
 
@@ -203,6 +248,7 @@ def test_every_read_path_follows_the_visibility_rules(cast, visibility, private_
                 assert reader.get(api_detail).status_code == (200 if seen else 404), case
                 listing = reader.get("/api/v1/journeys/").content.decode()
                 assert (marker in listing) == in_own_only_paths(viewer), case
+                api_social_paths_follow_the_rules(reader, case, journey, marker)
             # Statistics and exports over the API: the owner's alone.
             exporter = bearer(token_for(cast.people[viewer], ("read", "exports")))
             for reader in (exporter, client):
@@ -213,6 +259,8 @@ def test_every_read_path_follows_the_visibility_rules(cast, visibility, private_
                 figures = reader.get("/api/v1/stats/?period=all").content.decode()
                 assert (line in figures) == in_own_only_paths(viewer), case
         if viewer == "anonymous":
+            for path in API_SOCIAL_READS:
+                assert client.get(path.format(journey=journey.id)).status_code == 401, path
             for path in (
                 reverse("feed:following"),
                 reverse("feed:notifications"),
@@ -269,6 +317,20 @@ def test_follow_lists_follow_the_profile_rules(cast, private_profile):
             people = [person.username for person in response.context["follows"].people]
             assert (listed in people) == shown, case
             assert response.context["follows"].shown == shown, case
+        # The API's lists: the same people, the same 404s (its token's or its session's).
+        for api_path, listed in (("followers", "fred"), ("following", "lena")):
+            response = clients[viewer].get(f"/api/v1/users/olga/{api_path}/")
+            case = (viewer, api_path, private_profile)
+            if viewer == "anonymous":
+                assert response.status_code == 401, case
+                continue
+            if shown is None:
+                assert response.status_code == 404, case
+                continue
+            assert response.status_code == 200, case
+            body = response.json()
+            people = [person["username"] for person in body["results"]]
+            assert ((listed in people), body["shown"]) == (shown, shown), case
 
 
 def test_the_blocked_user_does_not_even_find_the_profile(cast):
@@ -369,6 +431,13 @@ def test_a_traveller_whose_sign_in_is_blocked_leaves_every_other_viewers_pages(c
             assert not shows(client, reverse("feed:following"), "gone soon"), viewer
             inbox = client.get(reverse("feed:notifications")).content.decode()
             assert "Olga" not in inbox, viewer
+            # The API's reads (with the session) answer as for an unknown traveller too.
+            for suffix in ("", "journeys/", "followers/", "following/"):
+                path = f"/api/v1/users/olga/{suffix}"
+                assert client.get(path).status_code == 404, (viewer, path)
+            for path in ("/api/v1/feed/global/", "/api/v1/feed/following/",
+                         "/api/v1/feed/now/", "/api/v1/notifications/"):  # fmt: skip
+                assert b"olga" not in client.get(path).content, (viewer, path)
 
 
 # --- A block does not show ---------------------------------------------------------------------

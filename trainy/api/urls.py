@@ -36,6 +36,7 @@ v1 = [
     # Statistics, exports, the calendar feed; webhooks.
     path("", include("stats.api_urls")),
     path("", include("feed.webhook_api_urls")),
+    path("", include("feed.api_urls")),
     path("schema/", SchemaView.as_view(), name="schema"),
 ]
 
