@@ -46,8 +46,12 @@ def _file_responses(description: str) -> dict[Any, Any]:
     """The 200 of an operation that answers with an export's file: binary in every format's
     media type, and the JSON export's object (typed, so that a client can read it)."""
     binary = OpenApiResponse(OpenApiTypes.BINARY, description=description)
+    # A JSON dialect (GeoJSON's application/geo+json) is parsed as JSON by clients: an object.
+    document = OpenApiResponse(OpenApiTypes.OBJECT, description=description)
     found: dict[Any, Any] = {
-        (200, media): binary for media in FILE_TYPES if media != "application/json"
+        (200, media): document if media.endswith("+json") else binary
+        for media in FILE_TYPES
+        if media != "application/json"
     }
     found[(200, "application/json")] = OpenApiResponse(
         JourneysFileSerializer, description=description
