@@ -93,7 +93,10 @@ class Scope(models.TextChoices):
 
     READ = "read", "Read journeys, stations and the profile"
     CHECKINS_WRITE = "checkins:write", "Check in, edit and delete journeys"
-    SOCIAL = "social", "Follow, like, block, and change the profile's settings"
+    SOCIAL = "social", "Follow, like and block"
+    # Settings are the traveller's own, not social: a script that only changes settings (a
+    # default visibility, a privacy period) needs no right to follow or block anyone.
+    SETTINGS = "settings", "Change the profile's settings"
     EXPORTS = "exports", "Start and download exports"
     WEBHOOKS = "webhooks", "Manage webhooks"
 
