@@ -85,8 +85,12 @@ def checkin_get(*, viewer: Viewer, checkin_id: int) -> CheckIn | None:
 
 
 def checkin_owned(*, owner: User, checkin_id: int) -> CheckIn | None:
-    """The journey if ``owner`` owns it: editing and deleting never reach anyone else's."""
-    return CheckIn.objects.filter(id=checkin_id, user=owner).first()
+    """The journey if ``owner`` owns it: editing and deleting never reach anyone else's. Its
+    ``user`` is ``owner`` (no query to load it again)."""
+    checkin = CheckIn.objects.filter(id=checkin_id, user=owner).first()
+    if checkin is not None:
+        checkin.user = owner
+    return checkin
 
 
 @dataclass(frozen=True)

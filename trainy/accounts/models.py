@@ -44,6 +44,10 @@ class User(AbstractUser):
     gitlab_checked_at = models.DateTimeField(null=True, blank=True, editable=False)
     # When GitLab last answered for this user, confirming their admin rights (or their absence).
     gitlab_confirmed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Whether the traveller has any webhook endpoint (feed.services.webhooks keeps it as its
+    # endpoints are made and deleted): False lets every check-in skip asking for endpoints,
+    # which most travellers never have. True asks (a paused endpoint's owner asks for nothing).
+    has_webhooks = models.BooleanField(default=False, editable=False)
 
     # Its verbose names kept (django-stubs does not declare the abstract model's Meta).
     class Meta(AbstractUser.Meta):  # type: ignore[name-defined]
