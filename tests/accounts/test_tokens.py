@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from tests.apiclient import bearer, error_of, token_for
 from trainy.accounts.models import AccessToken
-from trainy.accounts.views import NEW_TOKEN_SESSION_KEY
 from trainy.accounts.services import MAX_TOKENS, TOKEN_PREFIX, token_create, token_revoke
+from trainy.accounts.views import NEW_TOKEN_SESSION_KEY
 
 pytestmark = pytest.mark.django_db
 

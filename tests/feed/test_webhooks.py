@@ -24,7 +24,6 @@ from feed.models import (
     WebhookDelivery,
     WebhookEndpoint,
     WebhookEvent,
-    WebhookSubscription,
 )
 from feed.selectors import webhook_notification_payload
 from feed.services.social import like_create
