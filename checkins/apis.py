@@ -347,9 +347,12 @@ CHECKIN_DESCRIPTION = (
 
 
 def _journey(user: User, checkin_id: int) -> CheckIn:
-    """One of ``user``'s journeys, as the answers show it (its likes counted)."""
-    [journey] = journeys_of(owner=user, checkin_ids=[checkin_id])
-    return journey
+    """One of ``user``'s journeys, as the answers show it (its likes counted); 404 if it is
+    gone (deleted by another request since this one wrote it)."""
+    found = journeys_of(owner=user, checkin_ids=[checkin_id])
+    if not found:
+        raise NotFound(NO_SUCH_JOURNEY)
+    return found[0]
 
 
 def _checked_in(request: Request, data: dict[str, Any], record: Callable[..., CheckIn]) -> Response:

@@ -203,6 +203,13 @@ def test_every_read_path_follows_the_visibility_rules(cast, visibility, private_
                 assert reader.get(api_detail).status_code == (200 if seen else 404), case
                 listing = reader.get("/api/v1/journeys/").content.decode()
                 assert (marker in listing) == in_own_only_paths(viewer), case
+            # The API's writes reach the owner's own journeys only: 404 to anyone else, even to
+            # a viewer who sees the journey (the owner's change here changes nothing).
+            writer = bearer(token_for(cast.people[viewer], ("checkins:write",)))
+            same = writer.patch(api_detail, {"message": marker}, content_type="application/json")
+            assert same.status_code == (200 if in_own_only_paths(viewer) else 404), case
+            if not in_own_only_paths(viewer):
+                assert writer.delete(api_detail).status_code == 404, case
         if viewer == "anonymous":
             for path in (
                 reverse("feed:following"),
