@@ -1,23 +1,56 @@
-"""The API of journeys: the traveller's own, filtered as on "My journeys", and one journey as
-its page shows it to the viewer (checkins_visible_to decides, through checkin_get)."""
+"""The API of journeys: checking in (from a timetable trip or by hand), the traveller's own
+journeys filtered as on "My journeys", one journey as its page shows it to the viewer
+(checkins_visible_to decides, through checkin_get), and changing or deleting one's own.
+
+Writes go through the services the pages use (checkins.services.checkins), so the rules, the
+overlap check, the idempotency of a double submit and the webhooks are the pages' own."""
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema_serializer
-from rest_framework import serializers
+from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.urls import reverse
+from django.utils import timezone
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema_serializer,
+)
+from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from checkins.forms import HistoryFilterForm
-from checkins.models import CheckIn, Mode, Purpose, Visibility
-from checkins.selectors import checkin_get, journey_history, parse_cursor
+from checkins.forms import ZONE_NAME_MAX_LENGTH, HistoryFilterForm, zone_named
+from checkins.models import MESSAGE_MAX_LENGTH, CheckIn, Mode, Purpose, Visibility
+from checkins.selectors import (
+    checkin_get,
+    checkin_owned,
+    checkin_submitted,
+    journey_history,
+    journeys_of,
+    parse_cursor,
+)
+from checkins.services.checkins import (
+    CheckInOverlap,
+    Place,
+    checkin_create,
+    checkin_delete,
+    checkin_from_trip,
+    checkin_update,
+)
 from stats.forms import PERIODS
 from trainy.accounts.models import Scope, User
+from trainy.api.errors import error_body
 from trainy.api.forms import valid_form
 from trainy.api.pagination import PAGE_PARAMETERS, PageQuerySerializer, next_url, page_serializer
-from trainy.api.schema import api_operation
+from trainy.api.schema import ErrorDetailSerializer, api_operation
+from trainy.forms import out_of_range, validate_in_range
 
 JOURNEY_EXAMPLE = {
     "id": 42,
@@ -152,8 +185,338 @@ class JourneyListApi(APIView):
         return Response(self.OutputSerializer(data).data)
 
 
+# --- Checking in ---------------------------------------------------------------------------------
+
+NO_SUCH_JOURNEY = "No such journey."
+# The largest stop sequence number a journey holds (a 32-bit column; GTFS's are never negative).
+SEQ_MAX = 2**31 - 1
+# The edit page's bound (checkins.forms.CheckInEditForm.cost_centre).
+COST_CENTRE_MAX_LENGTH = 100
+NAIVE_TIMES = "ISO 8601; one without an offset is read in {whose} time zone."
+
+
+class BoundedDateTimeField(serializers.DateTimeField):
+    """A moment within the range the pages' date-time fields take (trainy.forms)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(validators=[validate_in_range], **kwargs)
+
+    def to_internal_value(self, value: Any) -> datetime:
+        try:
+            return super().to_internal_value(value)
+        except OverflowError:
+            # DRF checks a moment without an offset by moving it to UTC, which overflows near
+            # the ends of the calendar: the range is the real problem.
+            raise serializers.ValidationError(out_of_range().messages) from None
+
+
+class CheckInFieldsSerializer(serializers.Serializer):
+    """What every check-in says besides the journey itself (the check-in forms' fields)."""
+
+    message = serializers.CharField(
+        max_length=MESSAGE_MAX_LENGTH, allow_blank=True, default="", help_text="A status message."
+    )
+    visibility = serializers.ChoiceField(
+        choices=Visibility.choices,
+        required=False,
+        help_text="Who sees it; your default visibility (see /me/) if left out.",
+    )
+    purpose = serializers.ChoiceField(choices=Purpose.choices, default=Purpose.PRIVATE)
+    idempotency_key = serializers.UUIDField(
+        required=False,
+        help_text="A UUID you make for this check-in: a retry with the same key (after a "
+        "timeout, say) records nothing new and answers 200 with the journey the first "
+        "request recorded.",
+    )
+    force = serializers.BooleanField(
+        default=False,
+        help_text="Check in even though the journey overlaps others of yours (after a 409), "
+        "as the page's “check in anyway” does.",
+    )
+
+
+class TripCheckInSerializer(CheckInFieldsSerializer):
+    feed = serializers.SlugField(
+        max_length=64, help_text="The timetable feed (as a departure names it)."
+    )
+    trip_id = serializers.CharField(max_length=255, help_text="The feed's trip id.")
+    service_date = serializers.DateField(
+        validators=[validate_in_range],
+        help_text="The trip's service day (as a departure names it).",
+    )
+    origin_seq = serializers.IntegerField(
+        min_value=0, max_value=SEQ_MAX, help_text="The `seq` of the stop you board at."
+    )
+    destination_seq = serializers.IntegerField(
+        min_value=0, max_value=SEQ_MAX, help_text="The `seq` of a later stop, where you get off."
+    )
+
+
+class ManualCheckInSerializer(CheckInFieldsSerializer):
+    """The manual check-in form's fields (checkins.forms.ManualCheckInForm), with its bounds."""
+
+    line_name = serializers.CharField(max_length=100, help_text="e.g. ICE 1601 or S7")
+    mode = serializers.ChoiceField(choices=Mode.choices, default=Mode.OTHER)
+    operator_name = serializers.CharField(max_length=200, allow_blank=True, default="")
+    origin_name = serializers.CharField(max_length=200)
+    origin_lat = serializers.FloatField(
+        min_value=-90, max_value=90, required=False, allow_null=True
+    )
+    origin_lon = serializers.FloatField(
+        min_value=-180, max_value=180, required=False, allow_null=True
+    )
+    destination_name = serializers.CharField(max_length=200)
+    destination_lat = serializers.FloatField(
+        min_value=-90, max_value=90, required=False, allow_null=True
+    )
+    destination_lon = serializers.FloatField(
+        min_value=-180, max_value=180, required=False, allow_null=True
+    )
+    departure_planned = BoundedDateTimeField(help_text=NAIVE_TIMES.format(whose="`time_zone`'s"))
+    arrival_planned = BoundedDateTimeField(help_text=NAIVE_TIMES.format(whose="`time_zone`'s"))
+    time_zone = serializers.CharField(
+        max_length=ZONE_NAME_MAX_LENGTH,
+        allow_blank=True,
+        default="",
+        help_text="The IANA time zone the journey is in (e.g. Europe/Berlin); Trainy's if "
+        "left out.",
+    )
+
+    def validate_time_zone(self, value: str) -> str:
+        if value and zone_named(value) is None:
+            raise serializers.ValidationError("Not a time zone (an IANA name like Europe/Berlin).")
+        return value
+
+    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
+        # Both coordinates of a place or neither: one alone places it nowhere.
+        for place in ("origin", "destination"):
+            if (data.get(f"{place}_lat") is None) != (data.get(f"{place}_lon") is None):
+                raise serializers.ValidationError(
+                    {f"{place}_lon": ["Give the latitude and the longitude, or neither."]}
+                )
+        return data
+
+
+class ConflictErrorDetailSerializer(ErrorDetailSerializer):
+    conflicts = JourneySerializer(
+        many=True, help_text="Your journeys this one overlaps, earliest first."
+    )
+
+
+@extend_schema_serializer(component_name="ConflictError")
+class ConflictErrorSerializer(serializers.Serializer):
+    error = ConflictErrorDetailSerializer()
+
+
+CONFLICT_MESSAGE = (
+    "You are travelling then already (see the conflicts): send the check-in again with "
+    "force: true to check in anyway."
+)
+CONFLICT_EXAMPLE = {
+    "error": {
+        "code": "overlap",
+        "message": CONFLICT_MESSAGE,
+        "fields": {},
+        "conflicts": [JOURNEY_EXAMPLE],
+    }
+}
+CHECKIN_RESPONSES = {
+    201: OpenApiResponse(
+        JourneySerializer,
+        description="Checked in: the journey; `Location` is its URL.",
+        examples=[OpenApiExample("checked in", value=JOURNEY_EXAMPLE, status_codes=["201"])],
+    ),
+    200: OpenApiResponse(
+        JourneySerializer,
+        description="An earlier request with this `idempotency_key` recorded it already: that "
+        "journey, and nothing new.",
+        examples=[OpenApiExample("recorded before", value=JOURNEY_EXAMPLE, status_codes=["200"])],
+    ),
+    409: OpenApiResponse(
+        ConflictErrorSerializer,
+        description="The journey overlaps others of yours (`code`: `overlap`), listed in "
+        "`conflicts`; send it again with `force: true` to check in anyway.",
+        examples=[OpenApiExample("overlap", value=CONFLICT_EXAMPLE, status_codes=["409"])],
+    ),
+}
+CHECKIN_DESCRIPTION = (
+    "{what} Fires `checkin.created` to your webhooks. Retrying after a timeout is safe with an "
+    "`idempotency_key`: the first request's journey comes back with 200. Without one, a retry "
+    "of a check-in that was recorded is refused with 409, its journey among the conflicts."
+)
+
+
+def _journey(user: User, checkin_id: int) -> CheckIn:
+    """One of ``user``'s journeys, as the answers show it (its likes counted); 404 if it is
+    gone (deleted by another request since this one wrote it)."""
+    found = journeys_of(owner=user, checkin_ids=[checkin_id])
+    if not found:
+        raise NotFound(NO_SUCH_JOURNEY)
+    return found[0]
+
+
+def _checked_in(request: Request, data: dict[str, Any], record: Callable[..., CheckIn]) -> Response:
+    """Check in through ``record`` (a service) with the request's ``data``: 201 and the new
+    journey, 200 and the earlier one for a repeated idempotency key, 409 for an overlap."""
+    user: User = request.user
+    key = data.pop("idempotency_key", None)
+    earlier = checkin_submitted(owner=user, idempotency_key=key) if key else None
+    if earlier is not None:
+        return Response(JourneySerializer(earlier).data, status=status.HTTP_200_OK)
+    allow_overlap = data.pop("force")
+    try:
+        checkin = record(user=user, idempotency_key=key, allow_overlap=allow_overlap, **data)
+    except CheckInOverlap as overlap:
+        conflicts = journeys_of(owner=user, checkin_ids=[c.id for c in overlap.overlapping])
+        body = error_body("overlap", CONFLICT_MESSAGE)
+        body["error"]["conflicts"] = JourneySerializer(conflicts, many=True).data
+        return Response(body, status=status.HTTP_409_CONFLICT)
+    location = request.build_absolute_uri(reverse("api:journey", args=[checkin.id]))
+    return Response(
+        JourneySerializer(_journey(user, checkin.id)).data,
+        status=status.HTTP_201_CREATED,
+        headers={"Location": location},
+    )
+
+
+class TripCheckInApi(APIView):
+    required_scopes = {"POST": Scope.CHECKINS_WRITE}
+
+    InputSerializer = extend_schema_serializer(component_name="TripCheckIn")(TripCheckInSerializer)
+
+    @api_operation(
+        operation_id="checkins_create",
+        summary="Check in to a trip",
+        description=CHECKIN_DESCRIPTION.format(
+            what="From one of a timetable trip's stops to a later one, as the trip page does: "
+            "the trip and its stops as a departure and the trip (`/trips/…`) name them."
+        ),
+        request=InputSerializer,
+        responses=CHECKIN_RESPONSES,
+        errors=(400,),
+        examples=[
+            OpenApiExample(
+                "ICE 1601 from Berlin to Hamburg",
+                value={
+                    "feed": "db-fv",
+                    "trip_id": "1601-20261206",
+                    "service_date": "2026-12-06",
+                    "origin_seq": 1,
+                    "destination_seq": 5,
+                    "message": "On my way",
+                    "visibility": "public",
+                    "purpose": "business",
+                    "idempotency_key": "0b7e5c1e-4f5e-4a8e-9a51-3f0c2d6b9e11",
+                },
+                request_only=True,
+            )
+        ],
+        tags=["checkins"],
+    )
+    def post(self, request: Request) -> Response:
+        given = self.InputSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        return _checked_in(request, dict(given.validated_data), checkin_from_trip)
+
+
+class ManualCheckInApi(APIView):
+    required_scopes = {"POST": Scope.CHECKINS_WRITE}
+
+    InputSerializer = extend_schema_serializer(component_name="ManualCheckIn")(
+        ManualCheckInSerializer
+    )
+
+    @api_operation(
+        operation_id="checkins_create_manual",
+        summary="Check in by hand",
+        description=CHECKIN_DESCRIPTION.format(
+            what="A journey the timetable does not know, typed in as on the manual check-in "
+            "page. With both places' coordinates, an implausible speed is refused."
+        ),
+        request=InputSerializer,
+        responses=CHECKIN_RESPONSES,
+        errors=(400,),
+        examples=[
+            OpenApiExample(
+                "RE 1 to Frankfurt (Oder)",
+                value={
+                    "line_name": "RE 1",
+                    "mode": "regional",
+                    "operator_name": "ODEG",
+                    "origin_name": "Berlin Ostbahnhof",
+                    "origin_lat": 52.5104,
+                    "origin_lon": 13.435,
+                    "destination_name": "Frankfurt (Oder)",
+                    "destination_lat": 52.3367,
+                    "destination_lon": 14.5466,
+                    "departure_planned": "2026-12-06T08:00:00+01:00",
+                    "arrival_planned": "2026-12-06T09:15:00+01:00",
+                    "time_zone": "Europe/Berlin",
+                    "message": "",
+                    "purpose": "private",
+                    "idempotency_key": "6a1f9d2e-8c7b-4e3a-b5d4-1c2e3f4a5b6c",
+                },
+                request_only=True,
+            )
+        ],
+        tags=["checkins"],
+    )
+    def post(self, request: Request) -> Response:
+        given = self.InputSerializer(data=request.data)
+        # Times without an offset are read in the journey's own time zone, as on the page.
+        named = request.data.get("time_zone") if isinstance(request.data, dict) else None
+        zone = zone_named(named) if isinstance(named, str) else None
+        with timezone.override(zone or timezone.get_current_timezone()):
+            given.is_valid(raise_exception=True)
+        data = dict(given.validated_data)
+        data["origin"] = Place(data.pop("origin_name"), data.pop("origin_lat", None),
+                               data.pop("origin_lon", None))  # fmt: skip
+        data["destination"] = Place(data.pop("destination_name"),
+                                    data.pop("destination_lat", None),
+                                    data.pop("destination_lon", None))  # fmt: skip
+        return _checked_in(request, data, checkin_create)
+
+
+# --- One journey: read, change, delete ----------------------------------------------------------
+
+
+class JourneyChangeSerializer(serializers.Serializer):
+    """What the journey's edit page lets its traveller change; those left out stay."""
+
+    message = serializers.CharField(max_length=MESSAGE_MAX_LENGTH, allow_blank=True)
+    visibility = serializers.ChoiceField(choices=Visibility.choices)
+    purpose = serializers.ChoiceField(choices=Purpose.choices)
+    destination_seq = serializers.IntegerField(
+        min_value=0,
+        max_value=SEQ_MAX,
+        help_text="Get off at another stop of the trip (its `seq`, after the entry stop); "
+        "timetable journeys only.",
+    )
+    departure_planned = BoundedDateTimeField(help_text=NAIVE_TIMES.format(whose="the journey's"))
+    arrival_planned = BoundedDateTimeField(help_text=NAIVE_TIMES.format(whose="the journey's"))
+    ticket_price = serializers.DecimalField(
+        max_digits=9,
+        decimal_places=2,
+        min_value=Decimal(0),
+        allow_null=True,
+        coerce_to_string=False,
+        help_text="For business-trip reports; null clears it.",
+    )
+    cost_centre = serializers.CharField(
+        max_length=COST_CENTRE_MAX_LENGTH, allow_blank=True, help_text="Cost centre or project."
+    )
+
+
 class JourneyDetailApi(APIView):
-    required_scopes = {"GET": Scope.READ}
+    required_scopes = {
+        "GET": Scope.READ,
+        "PATCH": Scope.CHECKINS_WRITE,
+        "DELETE": Scope.CHECKINS_WRITE,
+    }
+
+    InputSerializer = extend_schema_serializer(component_name="JourneyChange")(
+        JourneyChangeSerializer
+    )
 
     @api_operation(
         operation_id="journey_get",
@@ -168,5 +531,65 @@ class JourneyDetailApi(APIView):
     def get(self, request: Request, checkin_id: int) -> Response:
         checkin: CheckIn | None = checkin_get(viewer=request.user, checkin_id=checkin_id)
         if checkin is None:
-            raise NotFound("No such journey.")
+            raise NotFound(NO_SUCH_JOURNEY)
         return Response(JourneySerializer(checkin).data)
+
+    @api_operation(
+        operation_id="journey_update",
+        summary="Change one of your journeys",
+        description="What its edit page changes: the message, visibility, purpose, exit stop, "
+        "times, ticket price and cost centre; those left out stay as they are. A new exit "
+        "stop or new times are checked as at check-in and the journey's figures are computed "
+        "again. Only your own journeys: someone else's is 404, even one you may see. Fires "
+        "`checkin.updated` to your webhooks when something changed.",
+        request=InputSerializer,
+        responses={200: JourneySerializer},
+        errors=(400, 404),
+        examples=[
+            OpenApiExample(
+                "a new message, business purpose",
+                value={"message": "Late again", "purpose": "business", "ticket_price": "39.90"},
+                request_only=True,
+            ),
+            OpenApiExample("the journey", value=JOURNEY_EXAMPLE, response_only=True),
+        ],
+        tags=["journeys"],
+    )
+    def patch(self, request: Request, checkin_id: int) -> Response:
+        user: User = request.user
+        checkin = checkin_owned(owner=user, checkin_id=checkin_id)
+        if checkin is None:
+            raise NotFound(NO_SUCH_JOURNEY)
+        change = self.InputSerializer(data=request.data, partial=True)
+        # Times without an offset are read in the journey's time zone, as its edit page shows them.
+        with timezone.override(zone_named(checkin.time_zone) or timezone.get_current_timezone()):
+            change.is_valid(raise_exception=True)
+        data = change.validated_data
+        checkin_update(
+            checkin=checkin,
+            message=data.get("message", checkin.message),
+            visibility=data.get("visibility", checkin.visibility),
+            purpose=data.get("purpose", checkin.purpose),
+            destination_seq=data.get("destination_seq"),
+            departure_planned=data.get("departure_planned"),
+            arrival_planned=data.get("arrival_planned"),
+            ticket_price=data.get("ticket_price", ...),
+            cost_centre=data.get("cost_centre"),
+        )
+        return Response(JourneySerializer(_journey(user, checkin.id)).data)
+
+    @api_operation(
+        operation_id="journey_delete",
+        summary="Delete one of your journeys",
+        description="For good, as its page's delete button does. Only your own journeys: "
+        "someone else's is 404, even one you may see. Fires `checkin.deleted` to your webhooks.",
+        responses={204: OpenApiResponse(description="Deleted; no body.")},
+        errors=(404,),
+        tags=["journeys"],
+    )
+    def delete(self, request: Request, checkin_id: int) -> Response:
+        checkin = checkin_owned(owner=request.user, checkin_id=checkin_id)
+        if checkin is None:
+            raise NotFound(NO_SUCH_JOURNEY)
+        checkin_delete(checkin=checkin)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -84,9 +85,27 @@ def checkin_get(*, viewer: Viewer, checkin_id: int) -> CheckIn | None:
     return with_likes(checkins_visible_to(viewer), viewer).filter(id=checkin_id).first()
 
 
+def journeys_of(*, owner: User, checkin_ids: list[int]) -> list[CheckIn]:
+    """``owner``'s journeys among ``checkin_ids`` (others' are left out), as a listing shows
+    them, earliest first: e.g. those a new journey overlaps."""
+    mine = checkins_visible_to(owner).filter(user=owner, id__in=checkin_ids)
+    return list(with_likes(mine, owner).order_by("departure_planned", "id"))
+
+
+def checkin_submitted(*, owner: User, idempotency_key: uuid.UUID) -> CheckIn | None:
+    """The journey an earlier request of ``owner``'s with this idempotency key recorded (the
+    key checkin_create was given), as its page shows it; None if there is none."""
+    mine = checkins_visible_to(owner).filter(user=owner, idempotency_key=idempotency_key)
+    return with_likes(mine, owner).first()
+
+
 def checkin_owned(*, owner: User, checkin_id: int) -> CheckIn | None:
-    """The journey if ``owner`` owns it: editing and deleting never reach anyone else's."""
-    return CheckIn.objects.filter(id=checkin_id, user=owner).first()
+    """The journey if ``owner`` owns it: editing and deleting never reach anyone else's. Its
+    ``user`` is ``owner`` (no query to load it again)."""
+    checkin = CheckIn.objects.filter(id=checkin_id, user=owner).first()
+    if checkin is not None:
+        checkin.user = owner
+    return checkin
 
 
 @dataclass(frozen=True)

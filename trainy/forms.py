@@ -32,7 +32,7 @@ def add_service_errors(form: forms.BaseForm, error: ValidationError) -> None:
         form.add_error(field if field in form.fields else None, messages)
 
 
-def _out_of_range() -> ValidationError:
+def out_of_range() -> ValidationError:
     return ValidationError(
         f"Pick a date between {EARLIEST:%-d %b %Y} and {LATEST:%-d %b %Y}.",
         code="out_of_range",
@@ -41,7 +41,13 @@ def _out_of_range() -> ValidationError:
 
 def _check(day: date) -> None:
     if not EARLIEST <= day <= LATEST:
-        raise _out_of_range()
+        raise out_of_range()
+
+
+def validate_in_range(value: date) -> None:
+    """A field validator (a form's, or an API serializer's): the date, or a moment's date, is
+    from EARLIEST to LATEST."""
+    _check(value.date() if isinstance(value, datetime) else value)
 
 
 class BoundedDateField(forms.DateField):
@@ -89,7 +95,7 @@ class BoundedDateTimeField(forms.DateTimeField):
             # message about time zones; the range is the real problem.
             year = re.match(r"\s*(\d{1,4})-", value) if isinstance(value, str) else None
             if year and not EARLIEST.year <= int(year.group(1)) <= LATEST.year:
-                raise _out_of_range() from None
+                raise out_of_range() from None
             raise
         if result is not None:
             _check(result.date())

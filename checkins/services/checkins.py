@@ -90,10 +90,11 @@ def _earlier_submit_or_overlapping(
 
 
 def _emit(event: WebhookEvent, checkin: CheckIn) -> None:
-    """Tell the traveller's webhooks (theirs only) about their journey; see webhooks_emit."""
+    """Tell the traveller's webhooks (theirs only) about their journey; see webhooks_emit.
+    The traveller is the journey's (loaded already by the check-in and by checkin_owned)."""
     webhooks_emit(
         event=event,
-        owner_id=checkin.user_id,
+        owner=checkin.user,
         payload=lambda: webhook_checkin_payload(checkin=checkin),
     )
 

@@ -26,7 +26,7 @@ def notification_create(
     )
     webhooks_emit(
         event=WebhookEvent.NOTIFICATION_CREATED,
-        owner_id=recipient.pk,
+        owner=recipient,
         payload=lambda: webhook_notification_payload(notification=notification),
     )
     return notification

@@ -103,8 +103,9 @@ def webhook_endpoint_create(*, owner: User, url: str, events: Collection[str]) -
     ``secret``: the caller shows it once). Raises ValidationError (per field) for a URL that
     is not https or not public, no or unknown events, or an owner who has
     TRAINY_WEBHOOKS_MAX_ENDPOINTS already."""
-    # The owner's row, locked: two requests at once cannot both pass the count below.
-    User.objects.select_for_update().filter(pk=owner.pk).first()
+    # The owner's row, locked: two requests at once cannot both pass the count below (nor
+    # a delete of the last endpoint clear has_webhooks under this one).
+    locked = User.objects.select_for_update().get(pk=owner.pk)
     limit = settings.TRAINY_WEBHOOKS_MAX_ENDPOINTS
     if WebhookEndpoint.objects.filter(owner=owner).count() >= limit:
         raise ValidationError(
@@ -117,6 +118,9 @@ def webhook_endpoint_create(*, owner: User, url: str, events: Collection[str]) -
     WebhookSubscription.objects.bulk_create(
         WebhookSubscription(endpoint=endpoint, event=event) for event in chosen
     )
+    if not locked.has_webhooks:
+        model_update(instance=locked, data={"has_webhooks": True}, validate_constraints=False)
+    owner.has_webhooks = True
     return endpoint
 
 
@@ -130,7 +134,8 @@ def webhook_endpoint_update(
 ) -> WebhookEndpoint:
     """Change what is given: the URL, the events, or pause (``active=False``) and resume. A
     resumed endpoint starts again with no failures counted (and no longer shows why it was
-    switched off). Raises ValidationError as webhook_endpoint_create does."""
+    switched off). Raises ValidationError as webhook_endpoint_create does. The owner keeps
+    ``has_webhooks``: it says whether they have endpoints, paused or not."""
     data: dict[str, Any] = {}
     if url is not None:
         data["url"] = _check_url(url)
@@ -157,27 +162,38 @@ def webhook_endpoint_rotate_secret(*, endpoint: WebhookEndpoint) -> str:
     return secret
 
 
+@transaction.atomic
 def webhook_endpoint_delete(*, endpoint: WebhookEndpoint) -> None:
     """Delete the endpoint and its deliveries; a delivery in a worker's hands finds no row and
-    is dropped."""
+    is dropped. The owner's last endpoint gone, ``has_webhooks`` is cleared."""
+    # The owner's row locked first, as webhook_endpoint_create does: an endpoint made meanwhile
+    # is committed before the count below, so the flag is never cleared under it.
+    owner = User.objects.select_for_update().get(pk=endpoint.owner_id)
     endpoint.delete()
+    if not WebhookEndpoint.objects.filter(owner=owner).exists():
+        model_update(instance=owner, data={"has_webhooks": False}, validate_constraints=False)
+    if WebhookEndpoint.owner.is_cached(endpoint):
+        endpoint.owner.has_webhooks = owner.has_webhooks
 
 
 # --- Emitting ----------------------------------------------------------------------------------
 
 
 def webhooks_emit(
-    *, event: str, owner_id: int, payload: Payload | Callable[[], Payload | None]
+    *, event: str, owner: User, payload: Payload | Callable[[], Payload | None]
 ) -> list[int]:
-    """Emit ``event`` to the active endpoints of the user ``owner_id`` that want it (and to
-    nobody else's; an id, so that a caller holding a journey need not load its traveller):
-    a pending delivery for each, queued after the commit. Call inside the write that caused
-    the event. ``payload`` may be a function, called only when some endpoint wants the event
-    (most travellers have none, and then this costs one query); one returning None emits
-    nothing. Returns the deliveries' ids."""
+    """Emit ``event`` to the active endpoints of ``owner`` that want it (and to nobody
+    else's): a pending delivery for each, queued after the commit. Call inside the write that
+    caused the event. ``payload`` may be a function, called only when some endpoint wants the
+    event; one returning None emits nothing. Returns the deliveries' ids.
+
+    Most travellers have no endpoint: ``owner.has_webhooks`` says so, and then this costs no
+    query at all (it is asked on every check-in)."""
+    if not owner.has_webhooks:
+        return []
     endpoint_ids = list(
         WebhookEndpoint.objects.filter(
-            owner_id=owner_id, active=True, subscriptions__event=event
+            owner=owner, active=True, subscriptions__event=event
         ).values_list("id", flat=True)
     )
     if not endpoint_ids:

@@ -35,7 +35,7 @@ def test_it_shows_the_profile_and_settings_of_the_tokens_traveller(alice, bob):
 def test_a_patch_changes_only_the_settings_it_names(alice):
     alice.likes_enabled = False
     alice.save()
-    client = bearer(token_for(alice, ("social",)))
+    client = bearer(token_for(alice, ("settings",)))
     response = client.patch(
         ME, {"default_visibility": "followers"}, content_type="application/json"
     )
@@ -75,16 +75,28 @@ def test_invalid_settings_are_refused_per_field_and_nothing_changes(alice, body,
     assert (alice.default_visibility, alice.private_after_days) == ("public", None)
 
 
-def test_reading_needs_the_read_scope_and_changing_the_social_scope(alice):
+def test_reading_needs_the_read_scope_and_changing_the_settings_scope(alice):
     reader = bearer(token_for(alice, ("read",)))
-    social = bearer(token_for(alice, ("social",)))
+    settings_only = bearer(token_for(alice, ("settings",)))
     assert reader.get(ME).status_code == 200
-    assert social.get(ME).status_code == 403
+    assert settings_only.get(ME).status_code == 403
     refused = reader.patch(ME, {"likes_enabled": False}, content_type="application/json")
     assert refused.status_code == 403
-    assert "social" in error_of(refused)["message"]
+    assert "settings" in error_of(refused)["message"]
     alice.refresh_from_db()
     assert alice.likes_enabled is True
+
+
+def test_settings_are_not_social_a_social_token_cannot_change_them(alice):
+    social = bearer(token_for(alice, ("read", "social")))
+    refused = social.patch(ME, {"likes_enabled": False}, content_type="application/json")
+    assert refused.status_code == 403
+    assert "“settings”" in error_of(refused)["message"]
+    allowed = bearer(token_for(alice, ("settings",)))
+    changed = allowed.patch(ME, {"likes_enabled": False}, content_type="application/json")
+    assert changed.status_code == 200
+    alice.refresh_from_db()
+    assert alice.likes_enabled is False
 
 
 def test_without_a_token_it_is_401(client, alice):

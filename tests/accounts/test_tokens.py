@@ -16,6 +16,7 @@ from django.utils import timezone
 from tests.apiclient import bearer, error_of, token_for
 from trainy.accounts.models import AccessToken
 from trainy.accounts.services import MAX_TOKENS, TOKEN_PREFIX, token_create, token_revoke
+from trainy.accounts.views import NEW_TOKEN_SESSION_KEY
 
 pytestmark = pytest.mark.django_db
 
@@ -122,18 +123,47 @@ def test_last_use_is_written_at_most_once_a_minute(alice):
 # --- The settings page ------------------------------------------------------------------------
 
 
+def secret_on(response) -> str | None:
+    found = re.search(r'data-testid="token-secret">([^<]+)<', response.content.decode())
+    return found.group(1) if found else None
+
+
 def test_the_page_makes_a_token_and_shows_its_secret_once(client, alice):
     client.force_login(alice)
     response = client.post(TOKENS, {"name": "phone", "scopes": ["read", "social"],
                                     "expires_in_days": "30"})  # fmt: skip
-    assert response.status_code == 200
-    secret = re.search(r'data-testid="token-secret">([^<]+)<', response.content.decode()).group(1)
+    # POST/redirect/GET: the answer to the POST is a redirect to the page.
+    assert response.status_code == 302 and response["Location"] == TOKENS
+    shown = client.get(TOKENS)
+    secret = secret_on(shown)
+    assert secret is not None
+    assert "no-store" in shown["Cache-Control"]
     token = AccessToken.objects.get()
     assert (token.name, token.scopes) == ("phone", ["read", "social"])
     assert timedelta(days=29) < token.expires_at - timezone.now() <= timedelta(days=30)
     assert bearer(secret).get(ME).status_code == 200
     listed = client.get(TOKENS).content.decode()
     assert "phone" in listed and secret not in listed and token.hint in listed
+
+
+def test_reloading_the_page_after_making_a_token_makes_no_second_one(client, alice):
+    client.force_login(alice)
+    made = client.post(TOKENS, {"name": "phone", "scopes": ["read"]}, follow=True)
+    assert made.redirect_chain == [(TOKENS, 302)]
+    secret = secret_on(made)
+    assert secret is not None
+    # A reload repeats the last request, which is now the GET: no token made, no secret shown.
+    reloaded = client.get(TOKENS)
+    assert secret_on(reloaded) is None and secret not in reloaded.content.decode()
+    assert AccessToken.objects.count() == 1
+    assert NEW_TOKEN_SESSION_KEY not in client.session
+
+
+def test_the_page_offers_every_scope_settings_included(client, alice):
+    client.force_login(alice)
+    page = client.get(TOKENS).content.decode()
+    for scope in ("read", "checkins:write", "social", "settings", "exports", "webhooks"):
+        assert f'value="{scope}"' in page, scope
 
 
 def test_the_page_says_what_is_wrong_with_the_form(client, alice):

@@ -258,6 +258,13 @@ def test_every_read_path_follows_the_visibility_rules(cast, visibility, private_
                     assert status == (200 if in_own_only_paths(viewer) else 404), (case, path)
                 figures = reader.get("/api/v1/stats/?period=all").content.decode()
                 assert (line in figures) == in_own_only_paths(viewer), case
+            # The API's writes reach the owner's own journeys only: 404 to anyone else, even to
+            # a viewer who sees the journey (the owner's change here changes nothing).
+            writer = bearer(token_for(cast.people[viewer], ("checkins:write",)))
+            same = writer.patch(api_detail, {"message": marker}, content_type="application/json")
+            assert same.status_code == (200 if in_own_only_paths(viewer) else 404), case
+            if not in_own_only_paths(viewer):
+                assert writer.delete(api_detail).status_code == 404, case
         if viewer == "anonymous":
             for path in API_SOCIAL_READS:
                 assert client.get(path.format(journey=journey.id)).status_code == 401, path

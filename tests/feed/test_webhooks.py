@@ -24,13 +24,13 @@ from feed.models import (
     WebhookDelivery,
     WebhookEndpoint,
     WebhookEvent,
-    WebhookSubscription,
 )
 from feed.selectors import webhook_notification_payload
 from feed.services.social import like_create
 from feed.services.webhooks import (
     retry_delay,
     webhook_endpoint_create,
+    webhook_endpoint_delete,
     webhook_endpoint_update,
     webhooks_emit,
     webhooks_sweep,
@@ -73,7 +73,7 @@ def verify(secret: str, header: str, body: bytes, *, now: datetime, window_s: in
 
 
 def emitted(user, event=WebhookEvent.CHECKIN_CREATED, payload=None) -> list[int]:
-    return webhooks_emit(event=event, owner_id=user.pk, payload=payload or {"id": "1"})
+    return webhooks_emit(event=event, owner=user, payload=payload or {"id": "1"})
 
 
 # --- Delivering ----------------------------------------------------------------------------------
@@ -242,8 +242,9 @@ def test_a_private_address_is_refused_unless_an_admin_allows_it(alice, settings,
         assert refused.value.message_dict.keys() == {"url"}, url
     # A name that resolves to a private address passes registration, but not delivery:
     # trainy.fetch checks the address it connects to.
-    endpoint = WebhookEndpoint.objects.create(owner=alice, url=hook.url, secret="whsec_x")
-    WebhookSubscription.objects.create(endpoint=endpoint, event=WebhookEvent.CHECKIN_CREATED)
+    settings.TRAINY_WEBHOOKS_ALLOW_PRIVATE = True  # as when it was registered
+    endpoint_for(alice, hook.url, events=[WebhookEvent.CHECKIN_CREATED])
+    settings.TRAINY_WEBHOOKS_ALLOW_PRIVATE = False
     [delivery_id] = emitted(alice)
 
     deliver_webhook.apply(args=[delivery_id])
@@ -315,9 +316,49 @@ def test_a_notification_the_page_would_not_show_is_not_emitted(alice, allow_priv
     assert webhook_notification_payload(notification=other)["checkin_id"] == str(journey.id)
 
 
-def test_a_traveller_without_webhooks_pays_one_query_per_event(alice, django_assert_num_queries):
-    with django_assert_num_queries(1):
+def test_a_traveller_without_webhooks_pays_no_query_per_event(alice, django_assert_num_queries):
+    with django_assert_num_queries(0):
         assert emitted(alice) == []
+
+
+def test_a_check_in_of_a_traveller_without_webhooks_asks_for_no_endpoints(
+    alice, django_assert_num_queries
+):
+    # The overlap lookup and the insert, in a savepoint (the test runs in a transaction).
+    with django_assert_num_queries(4) as queries:
+        manual_checkin(alice)
+    assert not any("feed_webhookendpoint" in query["sql"] for query in queries.captured_queries)
+
+
+def test_has_webhooks_follows_the_endpoints_made_and_deleted(alice, allow_private, hook):
+    assert alice.has_webhooks is False
+    first = endpoint_for(alice, hook.url)
+    second = endpoint_for(alice, hook.url + "/2")
+    alice.refresh_from_db()
+    assert alice.has_webhooks is True
+    webhook_endpoint_update(endpoint=second, active=False)  # paused: still an endpoint
+    webhook_endpoint_delete(endpoint=first)
+    alice.refresh_from_db()
+    assert alice.has_webhooks is True
+    webhook_endpoint_delete(endpoint=second)
+    assert second.owner.has_webhooks is False  # the instance in hand too
+    alice.refresh_from_db()
+    assert alice.has_webhooks is False
+    manual_checkin(alice)
+    assert not WebhookDelivery.objects.exists()
+
+
+def test_the_migration_marks_the_owners_of_endpoints_there_already(alice, bob, allow_private):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    endpoint_for(alice, "https://example.org/hook")
+    type(alice).objects.update(has_webhooks=False)
+    migration = import_module("trainy.accounts.migrations.0006_user_has_webhooks")
+    migration.mark_owners(apps, None)
+    flags = dict(type(alice).objects.values_list("username", "has_webhooks"))
+    assert (flags["alice"], flags["bob"]) == (True, False)
 
 
 def test_deliveries_are_queued_after_the_commit_only(

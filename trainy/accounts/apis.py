@@ -50,7 +50,7 @@ class SettingsFields(serializers.Serializer):
 
 
 class MeApi(APIView):
-    required_scopes = {"GET": Scope.READ, "PATCH": Scope.SOCIAL}
+    required_scopes = {"GET": Scope.READ, "PATCH": Scope.SETTINGS}
 
     @extend_schema_serializer(component_name="Me")
     class OutputSerializer(serializers.Serializer):

@@ -44,6 +44,10 @@ class User(AbstractUser):
     gitlab_checked_at = models.DateTimeField(null=True, blank=True, editable=False)
     # When GitLab last answered for this user, confirming their admin rights (or their absence).
     gitlab_confirmed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Whether the traveller has any webhook endpoint (feed.services.webhooks keeps it as its
+    # endpoints are made and deleted): False lets every check-in skip asking for endpoints,
+    # which most travellers never have. True asks (a paused endpoint's owner asks for nothing).
+    has_webhooks = models.BooleanField(default=False, editable=False)
 
     # Its verbose names kept (django-stubs does not declare the abstract model's Meta).
     class Meta(AbstractUser.Meta):  # type: ignore[name-defined]
@@ -93,7 +97,10 @@ class Scope(models.TextChoices):
 
     READ = "read", "Read journeys, stations and the profile"
     CHECKINS_WRITE = "checkins:write", "Check in, edit and delete journeys"
-    SOCIAL = "social", "Follow, like, block, and change the profile's settings"
+    SOCIAL = "social", "Follow, like and block"
+    # Settings are the traveller's own, not social: a script that only changes settings (a
+    # default visibility, a privacy period) needs no right to follow or block anyone.
+    SETTINGS = "settings", "Change the profile's settings"
     EXPORTS = "exports", "Start and download exports"
     WEBHOOKS = "webhooks", "Manage webhooks"
 

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from trainy.accounts.forms import AccessTokenForm, SettingsForm
@@ -71,11 +72,19 @@ def sessions_page(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, "accounts/sessions.html", context)
 
 
+# The session key under which a new token's secret waits for the one GET that shows it.
+NEW_TOKEN_SESSION_KEY = "new_token_secret"  # noqa: S105 -- a key, not a secret
+
+
+@never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
 def tokens_page(request: AuthenticatedRequest) -> HttpResponse:
-    """Personal access tokens: make one (its secret is on the answer to that POST and never
-    again: it is not stored, not even in the session), see when each was last used, revoke."""
+    """Personal access tokens: make one, see when each was last used, revoke.
+
+    Making one answers with a redirect (POST/redirect/GET), so that reloading the page does not
+    make a second token. The secret waits in the session for the GET that follows, which takes
+    it out: it is shown on that one page and never again (and the page is not cached)."""
     user = request.user
     if "revoke" in request.POST:
         revoke = request.POST.get("revoke", "")
@@ -85,7 +94,6 @@ def tokens_page(request: AuthenticatedRequest) -> HttpResponse:
             messages.error(request, "No such token, or it is revoked already.")
         return redirect("accounts:tokens")
     form = AccessTokenForm(request.POST or None)
-    secret = None
     if request.method == "POST" and form.is_valid():
         days = form.cleaned_data["expires_in_days"]
         try:
@@ -98,8 +106,9 @@ def tokens_page(request: AuthenticatedRequest) -> HttpResponse:
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            secret = made.secret
-            form = AccessTokenForm()
+            request.session[NEW_TOKEN_SESSION_KEY] = made.secret
+            return redirect("accounts:tokens")
+    secret = request.session.pop(NEW_TOKEN_SESSION_KEY, None) if request.method == "GET" else None
     context = {"form": form, "tokens": access_tokens(user=user), "secret": secret,
                "now": timezone.now()}  # fmt: skip
     return render(request, "accounts/tokens.html", context)
