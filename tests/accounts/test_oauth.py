@@ -196,6 +196,17 @@ def test_an_unknown_app_gets_an_error_page_and_no_redirect(alice):
     assert 'data-testid="oauth-error"' in page.content.decode()
 
 
+def test_a_consent_posted_for_an_app_that_is_gone_is_a_400(alice):
+    new = register(alice)
+    verifier, challenge = pkce_pair()
+    browser = signed_in(alice)
+    page = browser.get(authorize_url(new.app.client_id, challenge=challenge))
+    new.app.delete()  # while the consent page was open
+    answer = browser.post("/oauth/authorize/", hidden_fields(page.content.decode()) | {"allow": "on"})
+    assert answer.status_code == 400
+    assert "No app has this client ID." in answer.content.decode()
+
+
 def test_the_consent_page_asks_to_sign_in_first(alice):
     new = register(alice)
     _, challenge = pkce_pair()

@@ -9,11 +9,13 @@ from __future__ import annotations
 from django.urls import path
 from oauth2_provider import views as oauth
 
+from trainy.accounts.oauth import AuthorizationView
+
 # The toolkit reverses its URLs under this namespace.
 app_name = "oauth2_provider"
 
 urlpatterns = [
-    path("authorize/", oauth.AuthorizationView.as_view(), name="authorize"),
+    path("authorize/", AuthorizationView.as_view(), name="authorize"),
     path("token/", oauth.TokenView.as_view(), name="token"),
     path("revoke_token/", oauth.RevokeTokenView.as_view(), name="revoke-token"),
 ]
