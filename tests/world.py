@@ -159,7 +159,9 @@ def build_world() -> World:
     )  # fmt: skip
     app, bobs_app = (
         oauth_app_create(
-            user=user, name=f"{user}'s app", redirect_uris=["https://example.org/cb"],
+            user=user,
+            name=f"{user}'s app",
+            redirect_uris=["https://example.org/cb"],
             confidential=True,
         ).app
         for user in (alice, bob)

@@ -625,7 +625,8 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Trainy API",
     "DESCRIPTION": (
         "Check-ins, journeys and stations of a Trainy instance. Authenticate with a personal "
-        "access token (`Authorization: Bearer trainy_pat_…`, created on /settings/tokens/)."
+        "access token (`Authorization: Bearer trainy_pat_…`, created on /settings/tokens/) or "
+        "an OAuth2 app's access token (apps are registered on /settings/apps/)."
     ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
@@ -659,7 +660,9 @@ OAUTH2_PROVIDER: dict[str, Any] = {
     # What an app gets that asks for no scope: reading, not all of them.
     "DEFAULT_SCOPES": [Scope.READ.value],
     "PKCE_REQUIRED": True,
-    "ACCESS_TOKEN_EXPIRE_SECONDS": env.integer("TRAINY_OAUTH_ACCESS_TOKEN_SECONDS", 3600, minimum=60),
+    "ACCESS_TOKEN_EXPIRE_SECONDS": env.integer(
+        "TRAINY_OAUTH_ACCESS_TOKEN_SECONDS", 3600, minimum=60
+    ),
     "REFRESH_TOKEN_EXPIRE_SECONDS": (
         env.integer("TRAINY_OAUTH_REFRESH_TOKEN_DAYS", 30, minimum=1) * 86400
     ),

@@ -125,6 +125,18 @@ def test_a_public_app_gets_a_token_with_pkce_alone(alice):
     assert bearer(tokens["access_token"]).get(ME).status_code == 200
 
 
+def test_the_consent_page_lets_its_form_lead_to_the_apps_redirect_uri_only(alice):
+    # Browsers hold the redirect after the form's POST to form-action: without the app's
+    # origin there, Allow would end on a blocked navigation (tests/e2e/test_oauth.py).
+    new = register(alice)
+    _, challenge = pkce_pair()
+    page = signed_in(alice).get(authorize_url(new.app.client_id, challenge=challenge))
+    policy = page["Content-Security-Policy"]
+    form_action = next(d for d in policy.split(";") if d.strip().startswith("form-action"))
+    assert form_action.split()[1:] == ["'self'", "https://client.example.org"]
+    assert "client.example.org" not in signed_in(alice).get(APPS)["Content-Security-Policy"]
+
+
 def test_a_request_without_pkce_is_refused(alice):
     new = register(alice)
     answer = signed_in(alice).get(authorize_url(new.app.client_id))
@@ -139,7 +151,9 @@ def test_the_plain_pkce_method_gets_no_code(alice):
     verifier, _ = pkce_pair()
     browser = signed_in(alice)
     page = browser.get(authorize_url(new.app.client_id, challenge=verifier, method="plain"))
-    answer = browser.post("/oauth/authorize/", hidden_fields(page.content.decode()) | {"allow": "on"})
+    answer = browser.post(
+        "/oauth/authorize/", hidden_fields(page.content.decode()) | {"allow": "on"}
+    )
     assert answer.status_code == 302
     returned = query_of(answer["Location"])
     assert returned["error"] == "invalid_request" and "code" not in returned
@@ -198,11 +212,13 @@ def test_an_unknown_app_gets_an_error_page_and_no_redirect(alice):
 
 def test_a_consent_posted_for_an_app_that_is_gone_is_a_400(alice):
     new = register(alice)
-    verifier, challenge = pkce_pair()
+    _, challenge = pkce_pair()
     browser = signed_in(alice)
     page = browser.get(authorize_url(new.app.client_id, challenge=challenge))
     new.app.delete()  # while the consent page was open
-    answer = browser.post("/oauth/authorize/", hidden_fields(page.content.decode()) | {"allow": "on"})
+    answer = browser.post(
+        "/oauth/authorize/", hidden_fields(page.content.decode()) | {"allow": "on"}
+    )
     assert answer.status_code == 400
     assert "No app has this client ID." in answer.content.decode()
 

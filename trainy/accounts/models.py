@@ -14,6 +14,7 @@ from django.db.models import Q
 # The domain core's enum (checkins is no social feature, STYLE 6a): a traveller's default is
 # one of the visibilities a check-in can have.
 from checkins.models import Visibility
+
 # Re-exported: the scopes live apart so that settings.py can read them (see scopes.py).
 from trainy.accounts.scopes import Scope as Scope
 from trainy.models import TimeStampedModel

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from oauth2_provider.models import AbstractAccessToken
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
-
-from oauth2_provider.models import AbstractAccessToken
 
 from trainy.accounts.models import AccessToken, Scope
 

@@ -137,9 +137,12 @@ class OAuth2AppScheme(OpenApiAuthenticationExtension):
     target_class = "trainy.accounts.authentication.OAuth2AppAuthentication"
     name = "oauth2"
 
-    def get_security_requirement(self, auto_schema: Any) -> dict[str, list[str]] | None:
+    def get_security_requirement(
+        self, auto_schema: Any
+    ) -> dict[str, list[Any]] | list[dict[str, list[Any]]]:
         scope = required_scope(auto_schema.view, auto_schema.method)
-        return {self.name: [scope.value]} if scope is not None else None
+        # No alternative at all (an empty list) where a token may not call the operation.
+        return {self.name: [scope.value]} if scope is not None else []
 
     def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
         return {

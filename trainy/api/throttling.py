@@ -19,10 +19,9 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from oauth2_provider.models import AbstractAccessToken
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
-
-from oauth2_provider.models import AbstractAccessToken
 
 from trainy.accounts.models import AccessToken
 
