@@ -1,7 +1,7 @@
 """A small world where every URL of the project has something real to show: the demo timetable,
 travellers who follow, block and like each other, journeys of every visibility, an export, a
-calendar feed, a personal access token and an admin. The every-URL tests take their path values
-from here.
+calendar feed, a personal access token, OAuth2 apps (one allowed by another traveller) and an
+admin. The every-URL tests take their path values from here.
 
 A route whose path parameter has no value here fails those tests with a message naming the
 parameter: a new kind of URL needs one line in ``World.good_values`` below.
@@ -17,6 +17,8 @@ from pathlib import Path
 from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
+from oauth2_provider.models import AccessToken as OAuthAccessToken
+from oauth2_provider.models import Application
 
 from checkins.models import CheckIn, Visibility
 from checkins.timetable.demo import DEMO_FEED_NAME, write_demo_feed
@@ -28,7 +30,7 @@ from stats.services import calendar_token_renew
 from tests.factories import CheckInFactory, UserFactory
 from tests.urlwalk import Route
 from trainy.accounts.models import User
-from trainy.accounts.services import token_create
+from trainy.accounts.services import oauth_app_create, token_create
 
 UNKNOWN_ID = "987654321"
 # A calendar token of nobody's (it fits the URL pattern: 16 to 64 of [A-Za-z0-9_-]).
@@ -54,6 +56,8 @@ class World:
     bobs_export: Export
     webhook: WebhookEndpoint  # alice's
     bobs_webhook: WebhookEndpoint
+    app: Application  # alice's OAuth2 app
+    bobs_app: Application  # bob's, which alice allowed (it holds a token of hers)
     trip_id: str
     service_date: str
     # Values a test adds for rows of its own (say, journeys carrying markers), listed by
@@ -75,6 +79,7 @@ class World:
             "username": ["alice", "bob", "blocker", "admin"],
             "export_id": [self.export.id, self.bobs_export.id],
             "endpoint_id": [self.webhook.id, self.bobs_webhook.id],
+            "app_id": [self.app.id, self.bobs_app.id],
             "token": [self.alice.calendar_token, self.bob.calendar_token],
             "feed": [DEMO_FEED_NAME],
             "stop_id": ["BHF", "HAM"],
@@ -156,12 +161,25 @@ def build_world() -> World:
         endpoint=webhook, event="checkin.created", payload={"id": str(public.id)},
         status="delivered", attempts=1, response_status=204, duration_ms=12,
     )  # fmt: skip
+    app, bobs_app = (
+        oauth_app_create(
+            user=user,
+            name=f"{user}'s app",
+            redirect_uris=["https://example.org/cb"],
+            confidential=True,
+        ).app
+        for user in (alice, bob)
+    )
+    OAuthAccessToken.objects.create(
+        user=alice, application=bobs_app, token="world-app-token", scope="read",
+        expires=timezone.now() + timedelta(hours=1),
+    )  # fmt: skip
     trip_id, service_date = _a_demo_trip()
     return World(
         alice=alice, bob=bob, carol=carol, blocker=blocker, admin=admin, public=public,
         private=private, bobs_private=bobs_private, bobs_public=bobs_public, export=export,
-        bobs_export=bobs_export, webhook=webhook, bobs_webhook=bobs_webhook, trip_id=trip_id,
-        service_date=service_date,
+        bobs_export=bobs_export, webhook=webhook, bobs_webhook=bobs_webhook, app=app,
+        bobs_app=bobs_app, trip_id=trip_id, service_date=service_date,
     )  # fmt: skip
 
 

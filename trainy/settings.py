@@ -12,6 +12,7 @@ from typing import Any
 import environ
 from kombu import Queue
 
+from trainy.accounts.scopes import Scope
 from trainy.config import ConfigurationError, Environment, redact
 from trainy.proxies import MAX_HOPS
 from trainy.security import content_security_policy
@@ -601,8 +602,11 @@ TRAINY_API_RATE_TOKEN = env.integer("TRAINY_API_RATE_TOKEN", 120, minimum=1)
 TRAINY_API_RATE_USER = env.integer("TRAINY_API_RATE_USER", 300, minimum=1)
 REST_FRAMEWORK = {
     # Tokens first: its `WWW-Authenticate: Bearer` makes a request without credentials a 401.
+    # Personal access tokens (`trainy_pat_…`) first, then any other bearer token as an OAuth2
+    # app's (see "OAuth2 applications" below).
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "trainy.accounts.authentication.AccessTokenAuthentication",
+        "trainy.accounts.authentication.OAuth2AppAuthentication",
         # The site's own JavaScript: the session cookie, with CSRF checked on every write.
         "rest_framework.authentication.SessionAuthentication",
     ],
@@ -621,7 +625,8 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Trainy API",
     "DESCRIPTION": (
         "Check-ins, journeys and stations of a Trainy instance. Authenticate with a personal "
-        "access token (`Authorization: Bearer trainy_pat_…`, created on /settings/tokens/)."
+        "access token (`Authorization: Bearer trainy_pat_…`, created on /settings/tokens/) or "
+        "an OAuth2 app's access token (apps are registered on /settings/apps/)."
     ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
@@ -638,4 +643,47 @@ SPECTACULAR_SETTINGS = {
         "WebhookEvent": "feed.models.WebhookEvent",
     },
     "SWAGGER_UI_SETTINGS": {"persistAuthorization": False, "tryItOutEnabled": False},
+}
+
+# --- OAuth2 applications (/oauth/) -------------------------------------------------------------
+
+# Apps that travellers register on /settings/apps/ act for the travellers who allow them, with
+# the same scopes as personal access tokens (django-oauth-toolkit; README "OAuth2 apps"). Only
+# the authorization code grant with PKCE (S256), and refresh tokens; tokens and client secrets
+# are stored hashed. Every RFC 9700 (OAuth 2.0 Security BCP) gate of the toolkit is on, so that
+# `check --deploy` is clean.
+INSTALLED_APPS += ["oauth2_provider"]
+# Plain http only where an admin allows it (RFC 8252's loopback redirects of native apps, a
+# private-use scheme such as `org.example.app` for a phone app).
+TRAINY_OAUTH_REDIRECT_SCHEMES = env.strings("TRAINY_OAUTH_REDIRECT_SCHEMES", ["https"])
+OAUTH2_PROVIDER: dict[str, Any] = {
+    "SCOPES": {scope.value: scope.label for scope in Scope},
+    # What an app gets that asks for no scope: reading, not all of them.
+    "DEFAULT_SCOPES": [Scope.READ.value],
+    "PKCE_REQUIRED": True,
+    "ACCESS_TOKEN_EXPIRE_SECONDS": env.integer(
+        "TRAINY_OAUTH_ACCESS_TOKEN_SECONDS", 3600, minimum=60
+    ),
+    "REFRESH_TOKEN_EXPIRE_SECONDS": (
+        env.integer("TRAINY_OAUTH_REFRESH_TOKEN_DAYS", 30, minimum=1) * 86400
+    ),
+    # Every refresh gives a new refresh token, and the old one used again revokes the lot (a
+    # stolen refresh token ends its own family).
+    "ROTATE_REFRESH_TOKEN": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "ALLOWED_REDIRECT_URI_SCHEMES": TRAINY_OAUTH_REDIRECT_SCHEMES,
+    # The consent page is shown every time, also to an app allowed before.
+    "REQUEST_APPROVAL_PROMPT": "force",
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,  # S256 only, no "plain"
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,  # no ?access_token=
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,  # SHA-256 of tokens only, as for PATs
+    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
+    # Not an error: an admin who allows http has a reason (loopback redirects), and the
+    # warning of `check --deploy` says what it costs.
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_SCHEME": False,
 }

@@ -25,6 +25,7 @@ urlpatterns = [
     path("", include("stats.exports.urls")),
     path("accounts/", include("allauth.urls")),
     path("api/", include(("trainy.api.urls", "api"))),
+    path("oauth/", include("trainy.accounts.oauth_urls")),
     path(settings.TRAINY_ADMIN_PATH, admin.site.urls),
 ]
 

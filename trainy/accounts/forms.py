@@ -67,3 +67,32 @@ class AccessTokenForm(forms.Form):
         required=False,
         initial="90",
     )
+
+
+class OAuthAppForm(forms.Form):
+    """Registering an OAuth2 app (services.oauth_app_create checks the URIs themselves)."""
+
+    name = forms.CharField(
+        label="Name",
+        max_length=100,
+        help_text="Travellers see it when the app asks for access.",
+    )
+    redirect_uris = forms.CharField(
+        label="Redirect URIs",
+        # Ten URIs of a good length; the service counts them.
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="One per line. Trainy sends the traveller back to one of these exactly.",
+    )
+    client_type = forms.ChoiceField(
+        label="Kind",
+        choices=[
+            ("confidential", "Confidential: a server that can keep a client secret"),
+            ("public", "Public: a phone, desktop or browser app, without a secret"),
+        ],
+        widget=forms.RadioSelect,
+        initial="confidential",
+    )
+
+    def clean_redirect_uris(self) -> list[str]:
+        return self.cleaned_data["redirect_uris"].split()

@@ -14,6 +14,9 @@ from django.db.models import Q
 # The domain core's enum (checkins is no social feature, STYLE 6a): a traveller's default is
 # one of the visibilities a check-in can have.
 from checkins.models import Visibility
+
+# Re-exported: the scopes live apart so that settings.py can read them (see scopes.py).
+from trainy.accounts.scopes import Scope as Scope
 from trainy.models import TimeStampedModel
 
 
@@ -90,19 +93,6 @@ class UserSession(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.user} on {self.user_agent[:40] or 'a browser'}"
-
-
-class Scope(models.TextChoices):
-    """What a personal access token may do (README "API" lists which operation needs which)."""
-
-    READ = "read", "Read journeys, stations and the profile"
-    CHECKINS_WRITE = "checkins:write", "Check in, edit and delete journeys"
-    SOCIAL = "social", "Follow, like and block"
-    # Settings are the traveller's own, not social: a script that only changes settings (a
-    # default visibility, a privacy period) needs no right to follow or block anyone.
-    SETTINGS = "settings", "Change the profile's settings"
-    EXPORTS = "exports", "Start and download exports"
-    WEBHOOKS = "webhooks", "Manage webhooks"
 
 
 class AccessToken(TimeStampedModel):

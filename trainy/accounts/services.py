@@ -1,5 +1,5 @@
-"""Writes of the accounts: a traveller's settings, who may sign in, what admins change, and the
-browsers a traveller is signed in on."""
+"""Writes of the accounts: a traveller's settings, who may sign in, what admins change, the
+browsers a traveller is signed in on, their API tokens and their OAuth2 apps."""
 
 from __future__ import annotations
 
@@ -14,6 +14,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from oauth2_provider.generators import generate_client_secret
+from oauth2_provider.models import AccessToken as OAuthAccessToken
+from oauth2_provider.models import Application, Grant, RefreshToken
 
 # The domain core (checkins is no social feature, STYLE.md 6a).
 from checkins.models import CheckIn, Visibility
@@ -251,3 +254,82 @@ def token_used(*, token: AccessToken) -> None:
     stale = Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - TOKEN_USE_RESOLUTION)
     AccessToken.objects.filter(stale, pk=token.pk).update(last_used_at=now)
     token.last_used_at = now
+
+
+# --- OAuth2 apps (django-oauth-toolkit's models) ------------------------------------------------
+
+# A traveller's registered apps, and the redirect URIs of one: bounds, not quotas.
+MAX_APPS = 20
+MAX_REDIRECT_URIS = 10
+
+
+@dataclass(frozen=True)
+class NewApp:
+    app: Application
+    secret: str | None  # a confidential app's, shown once; only its hash is stored
+
+
+@transaction.atomic
+def oauth_app_create(
+    *, user: User, name: str, redirect_uris: list[str], confidential: bool
+) -> NewApp:
+    """Register an OAuth2 app of ``user``'s: the authorization code grant (with PKCE, as every
+    app here), for these exact redirect URIs. A confidential app (one with a server to keep a
+    secret) gets a client secret, which is in the answer and nowhere else: the toolkit stores
+    it hashed. Raises ValidationError for an empty name, no redirect URI, more than
+    MAX_REDIRECT_URIS, one the toolkit refuses (scheme not in TRAINY_OAUTH_REDIRECT_SCHEMES, a
+    fragment, ...), or a traveller who has MAX_APPS apps."""
+    name = name.strip()
+    errors: dict[str, str] = {}
+    if not name:
+        errors["name"] = "Give the app a name: travellers see it when it asks for access."
+    if not redirect_uris:
+        errors["redirect_uris"] = "Give at least one redirect URI."
+    elif len(redirect_uris) > MAX_REDIRECT_URIS:
+        errors["redirect_uris"] = f"At most {MAX_REDIRECT_URIS} redirect URIs."
+    if errors:
+        raise ValidationError(errors)
+    # Locks the traveller's row, so two requests at once cannot both pass the count.
+    User.objects.select_for_update().filter(pk=user.pk).first()
+    if Application.objects.filter(user=user).count() >= MAX_APPS:
+        raise ValidationError(f"You have {MAX_APPS} apps already; delete one first.")
+    secret = generate_client_secret()
+    app = Application(
+        user=user,
+        name=name,
+        redirect_uris=" ".join(redirect_uris),
+        client_type=Application.CLIENT_CONFIDENTIAL if confidential else Application.CLIENT_PUBLIC,
+        authorization_grant_type=Application.GRANT_AUTHORIZATION_CODE,
+        client_secret=secret,
+        hash_client_secret=True,
+        skip_authorization=False,
+    )
+    app.full_clean()
+    app.save()
+    return NewApp(app=app, secret=secret if confidential else None)
+
+
+def oauth_app_delete(*, user: User, app_id: int) -> bool:
+    """Delete one of ``user``'s apps, and with it every token and code it was given (the
+    toolkit's foreign keys cascade): it stops working at once for everyone. False if it is not
+    theirs."""
+    deleted, _ = Application.objects.filter(pk=app_id, user=user).delete()
+    return bool(deleted)
+
+
+@transaction.atomic
+def oauth_access_revoke(*, user: User, app_id: int) -> bool:
+    """Take back the access ``user`` gave an app: its refresh tokens are revoked (the toolkit's
+    RefreshToken.revoke, which deletes the access token each was issued with), its other access
+    tokens and unused codes deleted. Later requests with them get 401. False if the app had no
+    live token of theirs."""
+    refresh_tokens = list(
+        RefreshToken.objects.filter(user=user, application_id=app_id, revoked__isnull=True)
+    )
+    for refresh_token in refresh_tokens:
+        refresh_token.revoke()
+    access_tokens = OAuthAccessToken.objects.filter(user=user, application_id=app_id)
+    had_access = bool(refresh_tokens) or access_tokens.filter(expires__gt=timezone.now()).exists()
+    access_tokens.delete()
+    Grant.objects.filter(user=user, application_id=app_id).delete()
+    return had_access

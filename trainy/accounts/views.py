@@ -1,5 +1,5 @@
-"""The settings page, the list of browsers a traveller is signed in on and their personal access
-tokens for the API."""
+"""The settings page, the list of browsers a traveller is signed in on, their personal access
+tokens for the API and their OAuth2 apps."""
 
 from __future__ import annotations
 
@@ -8,15 +8,18 @@ from datetime import timedelta
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
-from trainy.accounts.forms import AccessTokenForm, SettingsForm
-from trainy.accounts.selectors import access_tokens, browser_sessions
+from trainy.accounts.forms import AccessTokenForm, OAuthAppForm, SettingsForm
+from trainy.accounts.selectors import access_tokens, authorized_apps, browser_sessions, oauth_apps
 from trainy.accounts.services import (
+    oauth_access_revoke,
+    oauth_app_create,
+    oauth_app_delete,
     session_end,
     sessions_end_others,
     sessions_forget_ended,
@@ -112,3 +115,52 @@ def tokens_page(request: AuthenticatedRequest) -> HttpResponse:
     context = {"form": form, "tokens": access_tokens(user=user), "secret": secret,
                "now": timezone.now()}  # fmt: skip
     return render(request, "accounts/tokens.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def apps_page(request: AuthenticatedRequest) -> HttpResponse:
+    """OAuth2 apps: register one (a confidential app's secret is on the answer to that POST and
+    never again), see and delete the traveller's apps; and the apps the traveller allowed to
+    act for them, each with a way to take that back."""
+    user = request.user
+    form = OAuthAppForm(request.POST or None)
+    new = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            new = oauth_app_create(
+                user=user,
+                name=form.cleaned_data["name"],
+                redirect_uris=form.cleaned_data["redirect_uris"],
+                confidential=form.cleaned_data["client_type"] == "confidential",
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            form = OAuthAppForm()
+    context = {
+        "form": form,
+        "new": new,
+        "apps": oauth_apps(user=user),
+        "authorized": authorized_apps(user=user),
+    }
+    return render(request, "accounts/apps.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def app_delete(request: AuthenticatedRequest, app_id: int) -> HttpResponse:
+    if not oauth_app_delete(user=request.user, app_id=app_id):
+        raise Http404("No such app.")
+    messages.success(request, "App deleted: its tokens no longer work.")
+    return redirect("accounts:apps")
+
+
+@login_required
+@require_POST
+def app_revoke(request: AuthenticatedRequest, app_id: int) -> HttpResponse:
+    """Take back an app's access to the traveller's account (someone else's app, often)."""
+    if not oauth_access_revoke(user=request.user, app_id=app_id):
+        raise Http404("That app has no access to your account.")
+    messages.success(request, "Access revoked: the app can no longer act for you.")
+    return redirect("accounts:apps")

@@ -1,12 +1,15 @@
-"""OpenAPI helpers: the error body's schema with an example per status, the bearer token's
-security scheme, and ``api_operation``, the one decorator an API method takes, so that every
-operation documents its summary, scope, bodies and errors the same way."""
+"""OpenAPI helpers: the error body's schema with an example per status, the security schemes
+of personal access tokens and OAuth2 apps, and ``api_operation``, the one decorator an API
+method takes, so that every operation documents its summary, scope, bodies and errors the same
+way."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from django.conf import settings
+from django.urls import reverse
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
@@ -122,6 +125,40 @@ class AccessTokenScheme(OpenApiAuthenticationExtension):
             "scheme": "bearer",
             "bearerFormat": "trainy_pat_…",
             "description": "A personal access token, made on /settings/tokens/.",
+        }
+
+
+class OAuth2AppScheme(OpenApiAuthenticationExtension):
+    """An OAuth2 app's access token (trainy.accounts.authentication.OAuth2AppAuthentication):
+    the authorization code flow with PKCE and the scopes of OAUTH2_PROVIDER. Each operation
+    lists the scope it needs, read from its view's ``required_scopes`` (as HasRequiredScopes
+    enforces it); one a token cannot use at all lists no oauth2 requirement."""
+
+    target_class = "trainy.accounts.authentication.OAuth2AppAuthentication"
+    name = "oauth2"
+
+    def get_security_requirement(
+        self, auto_schema: Any
+    ) -> dict[str, list[Any]] | list[dict[str, list[Any]]]:
+        scope = required_scope(auto_schema.view, auto_schema.method)
+        # No alternative at all (an empty list) where a token may not call the operation.
+        return {self.name: [scope.value]} if scope is not None else []
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
+        return {
+            "type": "oauth2",
+            "description": (
+                "An app registered on /settings/apps/, acting for a traveller who allowed it: "
+                "authorization code with PKCE (S256), refresh tokens."
+            ),
+            "flows": {
+                "authorizationCode": {
+                    "authorizationUrl": reverse("oauth2_provider:authorize"),
+                    "tokenUrl": reverse("oauth2_provider:token"),
+                    "refreshUrl": reverse("oauth2_provider:token"),
+                    "scopes": dict(settings.OAUTH2_PROVIDER["SCOPES"]),
+                }
+            },
         }
 
 

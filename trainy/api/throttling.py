@@ -19,6 +19,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from oauth2_provider.models import AbstractAccessToken
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
@@ -82,12 +83,19 @@ def _increment(key: str) -> int | None:
 
 
 class TokenRateThrottle(_MinuteThrottle):
-    """TRAINY_API_RATE_TOKEN requests a minute for each personal access token."""
+    """TRAINY_API_RATE_TOKEN requests a minute for each personal access token, and for each
+    OAuth2 app a traveller allowed. An app's access token changes at every refresh (each is
+    an hour's), so the app is counted per traveller: refreshing does not start a new count."""
 
     kind = "token"
 
     def identity(self, request: Request) -> str | None:
-        return str(request.auth.pk) if isinstance(request.auth, AccessToken) else None
+        auth = request.auth
+        if isinstance(auth, AccessToken):
+            return str(auth.pk)
+        if isinstance(auth, AbstractAccessToken):
+            return f"app-{auth.application_id}-{auth.user_id}"
+        return None
 
     def limit(self) -> int:
         return settings.TRAINY_API_RATE_TOKEN
