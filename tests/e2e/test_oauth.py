@@ -12,6 +12,7 @@ from playwright.sync_api import Page, Route, expect
 from tests.e2e.conftest import sign_in
 from tests.factories import UserFactory
 from tests.oauthclient import REDIRECT_URI, authorize_url, pkce_pair, query_of
+from trainy.accounts.models import Scope
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -50,8 +51,8 @@ def test_an_app_registered_on_the_settings_page_gets_a_token_through_the_consent
     page.goto(authorize_url(client_id, scope="read social", challenge=challenge))
     expect(page.get_by_role("heading", name="Allow Journey log to use your Trainy account?"))
     scopes = page.get_by_test_id("requested-scopes")
-    expect(scopes).to_contain_text("Read journeys, stations and the profile")
-    expect(scopes).to_contain_text("Follow, like, block, and change the profile's settings")
+    expect(scopes).to_contain_text(str(Scope.READ.label))
+    expect(scopes).to_contain_text(str(Scope.SOCIAL.label))
     page.get_by_role("button", name="Allow").click()
     expect(page.get_by_text("the app got its code")).to_be_visible()
     returned = query_of(arrived[0])

@@ -14,9 +14,13 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
+from feed.models import Follow
+from feed.services.social import follow_create
+from feed.services.webhooks import webhook_endpoint_create
+from stats.models import Export
 from tests.apiclient import token_for
 from tests.checkins.feeds import write_feed
-from tests.factories import CheckInFactory, manual_checkin
+from tests.factories import CheckInFactory, UserFactory, manual_checkin
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(900)]
 
@@ -32,7 +36,7 @@ CHECKS = ",".join(
 
 
 def _schemathesis(
-    base_url: str, report: Path, config: Path, *headers: str
+    base_url: str, report: Path, config: Path, examples: int, *headers: str
 ) -> tuple[int, str, dict]:
     """Runs the schemathesis CLI against ``base_url``; its exit code, output and JSON report."""
     command = [
@@ -43,9 +47,9 @@ def _schemathesis(
         f"{base_url}/api/v1/schema/",
         "--checks",
         CHECKS,
-        # Bounded: a fixed seed and at most this many cases per operation and phase.
+        # Bounded: a fixed seed and at most ``examples`` cases per operation and phase.
         "--max-examples",
-        "15",
+        str(examples),
         "--seed",
         "20261207",
         "--workers",
@@ -78,21 +82,38 @@ def _cases(report: dict) -> int:
 
 
 @pytest.fixture
-def world(tmp_path, alice, bob, settings):
-    """A timetable to search and board, journeys of alice's and bob's, and limits loose enough
-    that the run tests the operations, not the rate limiter."""
+def world(tmp_path, alice, bob, charlie, settings):
+    UserFactory(username="dave")
+    """A timetable to search and board; journeys of alice's and bob's; alice following bob and
+    asked to be followed by charlie; an export and a webhook of alice's; and limits loose
+    enough that the run tests the operations, not the rate limiters."""
     settings.TRAINY_API_RATE_TOKEN = 100_000
     settings.TRAINY_API_RATE_USER = 100_000
+    settings.RATELIMIT_ENABLE = False
     call_command("import_gtfs", str(write_feed(tmp_path / "feed")), name="test", verbosity=0)
     journey = manual_checkin(alice)
     CheckInFactory(user=bob)
-    return token_for(alice), journey.id
+    follow_create(follower=alice, followee=bob)
+    request = Follow.objects.create(follower=charlie, followee=alice, accepted=False)
+    export = Export.objects.create(
+        user=alice, format="csv", status=Export.Status.DONE, rows_total=1, rows_done=1,
+        filename="trainy-alice.csv", content_type="text/csv; charset=utf-8", content=b"a\n1\n",
+    )  # fmt: skip
+    endpoint = webhook_endpoint_create(
+        owner=alice, url="https://example.org/hook", events=["checkin.created"]
+    )
+    return token_for(alice), {
+        "checkin_id": journey.id,
+        "request_id": request.id,
+        "export_id": export.id,
+        "endpoint_id": endpoint.id,
+    }
 
 
 def test_schemathesis_finds_no_server_error_and_no_answer_outside_the_schema(
     live_server, world, tmp_path
 ):
-    secret, journey_id = world
+    secret, ids = world
     # With the token, path parameters name real objects, so that the answers with bodies (a
     # board, a trip, a journey) are reached and checked; without one, everything is generated.
     real = tmp_path / "real.toml"
@@ -102,18 +123,23 @@ def test_schemathesis_finds_no_server_error_and_no_answer_outside_the_schema(
         '"path.stop_id" = "BER"\n'
         '"path.trip_id" = "T1"\n'
         '"path.service_date" = "2019-06-11"\n'
-        f'"path.checkin_id" = {journey_id}\n'
         '"path.username" = "bob"\n'
+        + "".join(f'"path.{name}" = {value}\n' for name, value in ids.items())
+        # Blocking bob would hide his profile and lists from the operations after it.
+        + "[[operations]]\n"
+        'include-path-regex = "/(block|mute)/$"\n'
+        'parameters = { "path.username" = "dave" }\n'
     )
     generated = tmp_path / "generated.toml"
     generated.write_text("")
     total = 0
-    for label, config, headers in (
-        ("a token of every scope", real, (f"Authorization: Bearer {secret}",)),
-        ("no token", generated, ()),
+    # Without a token every answer is a 401 whatever the input: fewer cases say as much.
+    for label, config, examples, headers in (
+        ("a token of every scope", real, 15, (f"Authorization: Bearer {secret}",)),
+        ("no token", generated, 5, ()),
     ):
         code, output, report = _schemathesis(
-            live_server.url, tmp_path / f"{config.stem}.json", config, *headers
+            live_server.url, tmp_path / f"{config.stem}.json", config, examples, *headers
         )
         cases = _cases(report)
         print(f"schemathesis with {label}: {cases} cases")
