@@ -100,6 +100,32 @@ def test_a_generated_client_searches_reads_departures_and_its_journeys(
     page = _api(generated, "journeys.journeys_list").sync(client=client)
     assert page.results == [] and page.totals.journeys == 0
 
+    # Check in from the first stop to the last, as the trip's stops name them.
+    request = generated.models.TripCheckInRequest(
+        feed=trip.feed,
+        trip_id=trip.trip_id,
+        service_date=trip.service_date,
+        origin_seq=trip.stops[0].seq,
+        destination_seq=trip.stops[-1].seq,
+        message="From a generated client",
+        purpose=generated.models.Purpose.BUSINESS,
+    )
+    create = _api(generated, "checkins.checkins_create")
+    created = create.sync_detailed(client=client, body=request)
+    assert created.status_code == 201
+    journey = created.parsed
+    assert isinstance(journey, generated.models.Journey)
+    assert journey.origin_name == "Berlin Hbf"
+    assert journey.destination_name == "Hamburg Hbf, Fernbahn"
+    assert created.headers["location"].endswith(f"/api/v1/journeys/{journey.id}/")
+    assert alice.checkins.get().message == "From a generated client"
+
+    # The same trip again overlaps it: the 409's body, typed, names the journey in the way.
+    again = create.sync_detailed(client=client, body=request)
+    assert again.status_code == 409
+    assert isinstance(again.parsed, generated.models.ConflictError)
+    assert [conflict.id for conflict in again.parsed.error.conflicts] == [journey.id]
+
 
 def test_a_generated_client_without_a_token_gets_the_documented_error(generated, live_server):
     client = generated.Client(base_url=live_server.url)
