@@ -264,9 +264,10 @@ def stations_nearby(
 
 def station_get(*, feed: str, stop_id: str) -> Station | None:
     versions = active_versions(feed)
-    if not versions:
-        return None
-    version = versions[0]
+    return _station_of(versions[0], stop_id) if versions else None
+
+
+def _station_of(version: ActiveVersion, stop_id: str) -> Station | None:
     rows = _fetch(
         f"SELECT {STATION_COLUMNS} FROM tt_stop WHERE version_id = %s AND stop_id = %s",
         [version.id, stop_id],
@@ -319,16 +320,18 @@ def departures(
     feed: str | None = None,
     modes: Sequence[str] | None = None,
     before: bool = False,
+    versions: Sequence[ActiveVersion] | None = None,
 ) -> list[Departure]:
     """The next ``limit`` departures at or after ``at`` (or the ``limit`` before it, when
     ``before``) at the stop or station ``stop_id`` and all its platforms, in every active feed
-    that has that stop (or only ``feed``). Trips ending there and stops without pick-up are
-    not departures. Services from earlier days running past midnight are included.
+    that has that stop (or only ``feed``; or only ``versions``, when the caller has them).
+    Trips ending there and stops without pick-up are not departures. Services from earlier
+    days running past midnight are included.
     """
     if at.tzinfo is None:
         raise ValueError("departures() needs an aware datetime")
     found: list[tuple[int, Departure]] = []
-    for version in active_versions(feed):
+    for version in active_versions(feed) if versions is None else versions:
         stop_pks = _board_stop_pks(version.id, stop_id)
         if not stop_pks:
             continue
@@ -388,16 +391,25 @@ def board_get(
     ``earlier``) of ``modes`` (None: all). ``at`` is the feed's wall-clock time, whatever
     offset it carries (a form reads it in the site's zone); None: now. ``limit`` 0 lists none
     (a board whose filter is not valid)."""
-    station = station_get(feed=feed, stop_id=stop_id)
+    # The active version once: a board is hot, and each lookup is a query.
+    versions = active_versions(feed)
+    station = _station_of(versions[0], stop_id) if versions else None
     if station is None:
         return None
-    version = active_versions(feed)[0]
+    version = versions[0]
     if at is None:
         moment = timezone.now().astimezone(version.timezone).replace(second=0, microsecond=0)
     else:
         moment = at.replace(tzinfo=None).replace(tzinfo=version.timezone)
     rows = (
-        departures(stop_id=stop_id, at=moment, limit=limit, feed=feed, modes=modes, before=earlier)
+        departures(
+            stop_id=stop_id,
+            at=moment,
+            limit=limit,
+            modes=modes,
+            before=earlier,
+            versions=[version],
+        )
         if limit
         else []
     )
