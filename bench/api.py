@@ -174,6 +174,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
     parser.add_argument("--time-limit", type=float, default=120, help="seconds per timed load")
     parser.add_argument("--seed", type=int, default=20261207)
+    parser.add_argument("--reads-only", action="store_true",
+                        help="the paced API reads only (to compare server shapes)")  # fmt: skip
     args = parser.parse_args(argv)
 
     if not FEEDS[MTA].exists():
@@ -228,12 +230,14 @@ def main(argv: Sequence[str] | None = None) -> None:
         load("GET departures API, paced",
              [paced(departure_calls(mine, headers, True), args.think, rng)
               for mine, headers in zip(share, bearers, strict=True)])  # fmt: skip
-        load("GET departures page, paced",
-             [paced(departure_calls(mine, headers, False), args.think, rng)
-              for mine, headers in zip(share, cookies, strict=True)])  # fmt: skip
         load("GET my journeys API, paced",
              [paced(journeys_calls(each + warm, headers, True, n), args.think, rng)
               for n, headers in enumerate(bearers)])  # fmt: skip
+        if args.reads_only:
+            return
+        load("GET departures page, paced",
+             [paced(departure_calls(mine, headers, False), args.think, rng)
+              for mine, headers in zip(share, cookies, strict=True)])  # fmt: skip
         load("GET my journeys page, paced",
              [paced(journeys_calls(each + warm, headers, False, n), args.think, rng)
               for n, headers in enumerate(cookies)])  # fmt: skip
