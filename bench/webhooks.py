@@ -159,8 +159,10 @@ def main() -> None:
     finally:
         receiver.shutdown()
     (pool, concurrency), rate = shapes[0], rates[0]
+    # A prefork worker of concurrency n is n processes: its rate per process beside the total.
     reference = ", ".join(
         f"{other} -c {n}: {value:,.0f}/s"
+        + (f" ({value / n:,.0f}/s per process)" if other == "prefork" and n > 1 else "")
         for (other, n), value in zip(shapes[1:], rates[1:], strict=True)
     )
     say(
