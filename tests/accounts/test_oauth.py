@@ -239,11 +239,11 @@ def test_an_app_token_without_the_operations_scope_gets_403(alice):
     assert api.get(ME).status_code == 200
     refused = api.patch(ME, {"likes_enabled": False}, content_type="application/json")
     assert refused.status_code == 403
-    assert "“social”" in error_of(refused)["message"]
+    assert "“settings”" in error_of(refused)["message"]
 
 
 def test_an_app_token_with_the_scope_may_write(alice):
-    tokens = tokens_for(alice, register(alice), scope="read social")
+    tokens = tokens_for(alice, register(alice), scope="read settings")
     answer = bearer(tokens["access_token"]).patch(
         ME, {"likes_enabled": False}, content_type="application/json"
     )
@@ -419,4 +419,4 @@ def test_the_schema_describes_the_oauth2_flow_and_each_operations_scope(client):
     assert flow["tokenUrl"] == flow["refreshUrl"] == "/oauth/token/"
     assert set(flow["scopes"]) == set(Scope.values)
     assert {"oauth2": ["read"]} in schema["paths"]["/api/v1/me/"]["get"]["security"]
-    assert {"oauth2": ["social"]} in schema["paths"]["/api/v1/me/"]["patch"]["security"]
+    assert {"oauth2": ["settings"]} in schema["paths"]["/api/v1/me/"]["patch"]["security"]
