@@ -170,16 +170,22 @@ class HistoryPage:
     totals: Totals
 
 
-def _cursor(checkin: CheckIn) -> str:
-    return f"{int(checkin.departure_planned.timestamp() * 1_000_000)}-{checkin.id}"
+# Keyset cursors ("<microseconds since 1970>-<id>" of the last row shown) of every list paged
+# by a moment and an id: journeys, notifications, webhook deliveries. Exact integer arithmetic.
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def _cursor(moment: datetime, row_id: int) -> str:
+    return f"{(moment - _EPOCH) // _MICROSECOND}-{row_id}"
 
 
 def parse_cursor(text: str) -> tuple[datetime, int] | None:
-    """A history cursor ("<microseconds since 1970>-<id>") or None if it is not one."""
+    """A keyset cursor ("<microseconds since 1970>-<id>") or None if it is not one."""
     try:
-        micros, checkin_id = (int(part) for part in text.split("-", 1))
-        return datetime.fromtimestamp(micros / 1_000_000, tz=UTC), checkin_id
-    except (ValueError, OverflowError, OSError):
+        micros, row_id = (int(part) for part in text.split("-", 1))
+        return _EPOCH + micros * _MICROSECOND, row_id
+    except (ValueError, OverflowError):
         return None
 
 
@@ -199,18 +205,22 @@ def journey_history(
 
 
 def page_after(
-    journeys: QuerySet[CheckIn], after: tuple[datetime, int] | None, limit: int
-) -> tuple[list[CheckIn], str | None]:
-    """One page of ``journeys`` newest first, after the cursor ``after`` (keyset: no OFFSET,
-    so a page costs the same however deep it is), and the cursor of the next page if any."""
+    rows: QuerySet[Any],
+    after: tuple[datetime, int] | None,
+    limit: int,
+    field: str = "departure_planned",
+) -> tuple[list[Any], str | None]:
+    """One page of ``rows`` newest first by ``field`` (then id), after the cursor ``after``
+    (keyset: no OFFSET, so a page costs the same however deep it is), and the cursor of the
+    next page if any."""
     if after is not None:
-        moment, checkin_id = after
-        journeys = journeys.filter(
-            Q(departure_planned__lt=moment) | Q(departure_planned=moment, id__lt=checkin_id)
-        )
-    rows = list(journeys.order_by("-departure_planned", "-id")[: limit + 1])
-    next_cursor = _cursor(rows[limit - 1]) if len(rows) > limit else None
-    return rows[:limit], next_cursor
+        moment, row_id = after
+        rows = rows.filter(Q(**{f"{field}__lt": moment}) | Q(**{field: moment, "id__lt": row_id}))
+    found = list(rows.order_by(f"-{field}", "-id")[: limit + 1])
+    if len(found) <= limit:
+        return found, None
+    last = found[limit - 1]
+    return found[:limit], _cursor(getattr(last, field), last.id)
 
 
 @dataclass(frozen=True)

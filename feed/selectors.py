@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -42,7 +42,6 @@ from trainy.generations import FEED as FEED_GENERATION
 FEED_VISIBILITIES = (Visibility.PUBLIC, Visibility.AUTHENTICATED)
 FOLLOWING_VISIBILITIES = (*FEED_VISIBILITIES, Visibility.FOLLOWERS)
 PAGE_SIZE = 20
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 T = TypeVar("T")
 # The signed-out front page is cached this long at most; any change to what it shows starts a
 # new generation at once (trainy.generations.FEED), so this only bounds how stale
@@ -475,21 +474,10 @@ def notification_page(
     *, recipient: User, after: tuple[datetime, int] | None = None, limit: int = 50
 ) -> NotificationPage:
     """The recipient's notifications as ``notifications`` lists them, ``limit`` of them after
-    the cursor ``after`` ("<microseconds since 1970>-<id>" of the last one shown, as
-    checkins.selectors.parse_cursor reads it): keyset, no OFFSET."""
-    inbox = _inbox(recipient)
-    if after is not None:
-        moment, last_id = after
-        inbox = inbox.filter(Q(created_at__lt=moment) | Q(created_at=moment, id__lt=last_id))
-    rows = list(
-        inbox.select_related("actor", "checkin").order_by("-created_at", "-id")[: limit + 1]
-    )
-    next_cursor = None
-    if len(rows) > limit:
-        last = rows[limit - 1]
-        micros = (last.created_at - EPOCH) // timedelta(microseconds=1)  # exact, no float
-        next_cursor = f"{micros}-{last.id}"
-    return NotificationPage(rows[:limit], next_cursor)
+    the cursor ``after`` (checkins.selectors.parse_cursor's): keyset, no OFFSET."""
+    inbox = _inbox(recipient).select_related("actor", "checkin")
+    rows, next_cursor = page_after(inbox, after, limit, field="created_at")
+    return NotificationPage(rows, next_cursor)
 
 
 def unread_count(*, recipient: User) -> int:
@@ -592,24 +580,6 @@ def webhook_endpoint_get(*, owner: User, endpoint_id: int) -> WebhookEndpoint | 
     return WebhookEndpoint.objects.filter(owner=owner, id=endpoint_id).first()
 
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
-
-
-def _delivery_cursor(delivery: WebhookDelivery) -> str:
-    # Whole microseconds, counted exactly (a float would be off by one now and then).
-    return f"{(delivery.created_at - _EPOCH) // _MICROSECOND}-{delivery.pk}"
-
-
-def parse_delivery_cursor(text: str) -> tuple[datetime, int] | None:
-    """A cursor of webhook_deliveries ("<microseconds since 1970>-<id>"), or None."""
-    try:
-        micros, delivery_id = (int(part) for part in text.split("-", 1))
-        return _EPOCH + micros * _MICROSECOND, delivery_id
-    except (ValueError, OverflowError):
-        return None
-
-
 def webhook_deliveries(
     *, endpoint: WebhookEndpoint, after: tuple[datetime, int] | None = None, limit: int = 20
 ) -> tuple[list[WebhookDelivery], str | None]:
@@ -617,11 +587,4 @@ def webhook_deliveries(
     the cursor ``after`` by keyset on webhook_delivery_recent (no OFFSET), and the next page's
     cursor if there is one. ``endpoint`` comes from webhook_endpoint_get: its owner's."""
     deliveries = WebhookDelivery.objects.filter(endpoint=endpoint).defer("payload")
-    if after is not None:
-        moment, delivery_id = after
-        deliveries = deliveries.filter(
-            Q(created_at__lt=moment) | Q(created_at=moment, id__lt=delivery_id)
-        )
-    rows = list(deliveries.order_by("-created_at", "-id")[: limit + 1])
-    next_cursor = _delivery_cursor(rows[limit - 1]) if len(rows) > limit else None
-    return rows[:limit], next_cursor
+    return page_after(deliveries, after, limit, field="created_at")

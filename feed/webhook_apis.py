@@ -15,9 +15,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from checkins.selectors import parse_cursor
 from feed.models import WEBHOOK_URL_MAX_LENGTH, DeliveryStatus, WebhookEndpoint, WebhookEvent
 from feed.selectors import (
-    parse_delivery_cursor,
     webhook_deliveries,
     webhook_endpoint_get,
     webhook_endpoints,
@@ -312,7 +312,7 @@ class WebhookDeliveriesApi(APIView):
         page_query = PageQuerySerializer(data=request.query_params)
         page_query.is_valid(raise_exception=True)
         cursor = page_query.validated_data.get("cursor")
-        after = parse_delivery_cursor(cursor) if cursor else None
+        after = parse_cursor(cursor) if cursor else None
         if cursor and after is None:
             raise ValidationError({"cursor": ["Not a cursor of this list; start without one."]})
         rows, next_cursor = webhook_deliveries(
