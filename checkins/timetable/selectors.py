@@ -20,12 +20,21 @@ from django.utils import timezone
 
 from checkins.geo import decode_path, great_circle_m
 from checkins.timetable.gtfs import _fold, parse_color
-from checkins.timetable.models import FeedVersion, RealtimeTrip
+from checkins.timetable.models import Feed, FeedVersion, RealtimeTrip
 
 DAY_S = 86_400
-# A first look ahead that fills most boards; quiet stations get a second, day-long look.
+# A first look ahead that fills most boards. A board it leaves short (a quiet station, the
+# night) looks again over a window widened by how short it fell, up to a day: a day's window at
+# a big station reads thousands of candidate rows, where four hours at night read a few dozen.
 FIRST_WINDOW_S = 2 * 3600
 FULL_WINDOW_S = DAY_S
+
+
+def next_window(window_s: int, found: int, wanted: int) -> int:
+    """The window to look over after ``window_s`` found ``found`` of ``wanted`` departures:
+    wide enough for half again as many at the same rate, at least twice as wide, at most a day."""
+    factor = max(2, math.ceil(1.5 * wanted / found)) if found else FULL_WINDOW_S
+    return min(FULL_WINDOW_S, window_s * factor)
 
 
 @dataclass(frozen=True)
@@ -122,14 +131,18 @@ class Trip:
 
 
 def active_versions(feed: str | None = None) -> list[ActiveVersion]:
-    # Only the columns used: a version row also holds its import's counts and feed info (JSON),
-    # which would be decoded on every page that reads the timetable.
-    versions = FeedVersion.objects.filter(status=FeedVersion.Status.ACTIVE)
-    if feed is not None:
-        versions = versions.filter(feed__name=feed)
-    rows = versions.order_by("feed__name").values_list(
-        "id", "feed__name", "timezone", "start_date", "end_date", "max_departure_s"
-    )
+    """The active version of each feed (or of ``feed`` only), by feed name.
+
+    Plain SQL, as the rest of this module: every board, trip and check-in asks, and building
+    the same ORM query each time cost more than running it. Only the columns used: a version
+    row also holds its import's counts and feed info (JSON)."""
+    sql = f"""
+        SELECT v.id, f.name, v.timezone, v.start_date, v.end_date, v.max_departure_s
+        FROM {FeedVersion._meta.db_table} v JOIN {Feed._meta.db_table} f ON f.id = v.feed_id
+        WHERE v.status = %s {"AND f.name = %s" if feed is not None else ""}
+        ORDER BY f.name
+    """
+    params = [FeedVersion.Status.ACTIVE.value] + ([feed] if feed is not None else [])
     return [
         ActiveVersion(
             id=version_id,
@@ -139,7 +152,7 @@ def active_versions(feed: str | None = None) -> list[ActiveVersion]:
             end_date=end_date,
             max_departure_s=max_departure_s,
         )
-        for version_id, name, zone, start_date, end_date, max_departure_s in rows
+        for version_id, name, zone, start_date, end_date, max_departure_s in _fetch(sql, params)
     ]
 
 
@@ -335,10 +348,11 @@ def departures(
         stop_pks = _board_stop_pks(version.id, stop_id)
         if not stop_pks:
             continue
-        for window in (FIRST_WINDOW_S, FULL_WINDOW_S):
+        window = FIRST_WINDOW_S
+        rows = _board_rows(version, stop_pks, at, window, limit, modes, before)
+        while len(rows) < limit and window < FULL_WINDOW_S:
+            window = next_window(window, len(rows), limit)
             rows = _board_rows(version, stop_pks, at, window, limit, modes, before)
-            if len(rows) >= limit or window == FULL_WINDOW_S:
-                break
         found.extend(rows)
     found.sort(key=lambda pair: (pair[0], pair[1].trip_id), reverse=before)
     chosen = [departure for _, departure in found[:limit]]
