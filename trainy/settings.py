@@ -611,10 +611,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["trainy.api.permissions.HasRequiredScopes"],
-    "DEFAULT_THROTTLE_CLASSES": [
-        "trainy.api.throttling.TokenRateThrottle",
-        "trainy.api.throttling.UserRateThrottle",
-    ],
+    "DEFAULT_THROTTLE_CLASSES": ["trainy.api.throttling.RateThrottle"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["trainy.api.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "trainy.api.schema.TrainyAutoSchema",
