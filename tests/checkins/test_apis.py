@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from checkins.models import Mode, Purpose, Visibility
-from feed.models import Block, Follow
+from feed.models import Block, Follow, Like
 from tests.apiclient import bearer, error_of, token_for
 from tests.checkins.test_history import on
 from tests.factories import CheckInFactory
@@ -64,6 +64,24 @@ def test_pages_follow_by_cursor_without_offset_and_keep_the_filter(alice):
         if 'FROM "checkins_checkin"' in q["sql"] and "ORDER BY" in q["sql"] and "LIMIT" in q["sql"]
     )  # fmt: skip
     assert "OFFSET" not in page_query and '"departure_planned" <' in page_query
+
+
+def test_each_listed_journey_carries_its_like_count(client, alice, bob, charlie):
+    liked_by_two = on(3, user=alice, line_name="LIKED", visibility=Visibility.PUBLIC)
+    on(2, user=alice, line_name="PLAIN", visibility=Visibility.PUBLIC)
+    liked_by_one = on(1, user=alice, line_name="ONCE", visibility=Visibility.PUBLIC)
+    bobs = on(1, user=bob, line_name="BOBS", visibility=Visibility.PUBLIC)
+    for liker, journey in [(bob, liked_by_two), (charlie, liked_by_two), (charlie, liked_by_one),
+                           (alice, bobs)]:  # fmt: skip
+        Like.objects.create(user=liker, checkin=journey)
+    response = bearer(token_for(alice)).get(JOURNEYS)
+    figures = [(j["line_name"], j["like_count"], j["liked"]) for j in response.json()["results"]]
+    # Her own journeys: nobody likes their own (feed.services refuses it).
+    assert figures == [("LIKED", 2, False), ("PLAIN", 0, False), ("ONCE", 1, False)]
+    # "My journeys" shows the same.
+    client.force_login(alice)
+    page = client.get("/journeys/").content.decode()
+    assert "2 likes" in page and "1 like<" in page and "0 like" not in page
 
 
 @pytest.mark.parametrize(
