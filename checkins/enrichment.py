@@ -97,6 +97,36 @@ def _manual_document(checkin: CheckIn) -> dict[str, Any]:
     )
 
 
+def imported_document(
+    checkin: CheckIn, stopovers: list[dict[str, Any]], *, provenance: dict[str, Any]
+) -> dict[str, Any]:
+    """The document of an imported journey, from what its source had: its stopovers (else its
+    two ends) with their planned and real times, its real times and its distance as the row
+    holds them (checkins.services.imports sets them from the source)."""
+    if len(stopovers) < 2:
+        stopovers = [
+            {"name": checkin.origin_name, "lat": checkin.origin_lat, "lon": checkin.origin_lon,
+             "departure_planned": checkin.departure_planned.isoformat(),
+             "departure_real": _iso(checkin.departure_real)},
+            {"name": checkin.destination_name, "lat": checkin.destination_lat,
+             "lon": checkin.destination_lon, "arrival_planned": checkin.arrival_planned.isoformat(),
+             "arrival_real": _iso(checkin.arrival_real)},
+        ]  # fmt: skip
+    points = [(stop["lat"], stop["lon"]) for stop in stopovers]
+    located = all(None not in point for point in points)
+    document = _document(
+        checkin, stopovers, points if located else None, method="", provenance=provenance
+    )
+    document["distance"] = {"meters": checkin.distance_m, "method": checkin.distance_method}
+    document["times"]["departure_real"] = _iso(checkin.departure_real)
+    document["times"]["arrival_real"] = _iso(checkin.arrival_real)
+    return document
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
+
+
 def _document(
     checkin: CheckIn,
     stopovers: list[dict[str, Any]],

@@ -107,6 +107,11 @@ class CheckIn(TimeStampedModel):
     # sweeper leaves such journeys to a person (the admin's "Enrichment failures").
     enrichment_error = models.TextField(blank=True, editable=False)
     enrichment_failed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Where an imported journey came from (checkins.services.imports): the source (a peer's
+    # export format family) and the journey's id there, so that importing a file again adds
+    # nothing. Empty for journeys checked in here.
+    import_source = models.CharField(max_length=32, blank=True, editable=False)
+    import_source_id = models.CharField(max_length=64, blank=True, editable=False)
 
     class Meta:
         constraints = [
@@ -126,6 +131,11 @@ class CheckIn(TimeStampedModel):
                 | Q(destination_seq__gt=F("origin_seq")),
                 name="checkin_exit_after_entry",
                 violation_error_message="The exit stop must come after the entry stop.",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "import_source", "import_source_id"],
+                name="checkin_imported_once",
+                condition=~Q(import_source=""),
             ),
             models.UniqueConstraint(
                 fields=["user", "idempotency_key"],

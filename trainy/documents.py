@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -28,6 +28,8 @@ from django.conf import settings
 Document = dict[str, Any]
 
 COLLECTION = "journeys"
+# MongoDB's (and FerretDB's) error code for an _id already taken.
+DUPLICATE_KEY = 11000
 
 
 class DocumentStoreError(Exception):
@@ -47,6 +49,10 @@ class JourneyDocumentStore(Protocol):
 
     def put(self, checkin_id: int, document: Document) -> None:
         """Store ``document`` for the check-in, replacing any previous one."""
+
+    def put_many(self, documents: Mapping[int, Document]) -> None:
+        """Store the documents of many check-ins (an import) in a few round trips, replacing
+        any previous ones."""
 
     def get(self, checkin_id: int) -> Document | None:
         """The document of the check-in, or None."""
@@ -126,11 +132,17 @@ class MongoJourneyStore:
     def __init__(self, url: str, database: str, *, timeout_ms: int) -> None:
         # Imported here so that the embedded default does not need pymongo's server bits loaded.
         import pymongo
-        from pymongo.errors import ConfigurationError, DuplicateKeyError, PyMongoError
+        from pymongo.errors import (
+            BulkWriteError,
+            ConfigurationError,
+            DuplicateKeyError,
+            PyMongoError,
+        )
 
         self._pymongo = pymongo
         self._errors = PyMongoError
         self._duplicate_key = DuplicateKeyError
+        self._bulk_write_error = BulkWriteError
         try:
             self._client: Any = pymongo.MongoClient(
                 url,
@@ -171,16 +183,19 @@ class MongoJourneyStore:
                 raise self._unavailable(exc) from exc
             self._indexed = True
 
-    def put(self, checkin_id: int, document: Document) -> None:
-        checkin_id = _check_id(checkin_id)
+    @staticmethod
+    def _record(checkin_id: int, document: Document) -> dict[str, Any]:
         body = validate_document(document)
-        self._ensure_indexes_once()
-        record = {
-            "_id": _key(checkin_id),
+        return {
+            "_id": _key(_check_id(checkin_id)),
             "doc": body,
             "version": body.get("version"),
             "stored_at": datetime.now(UTC),
         }
+
+    def put(self, checkin_id: int, document: Document) -> None:
+        record = self._record(checkin_id, document)
+        self._ensure_indexes_once()
         try:
             try:
                 # Most documents are written once, so insert first: the unique _id index
@@ -191,6 +206,29 @@ class MongoJourneyStore:
             except self._duplicate_key:
                 # Enriched again (after an edit, or a retried task): replace, never duplicate.
                 self._collection.replace_one({"_id": record["_id"]}, record, upsert=True)
+        except self._errors as exc:
+            raise self._unavailable(exc) from exc
+
+    def put_many(self, documents: Mapping[int, Document]) -> None:
+        records = [self._record(checkin_id, document) for checkin_id, document in documents.items()]
+        if not records:
+            return
+        self._ensure_indexes_once()
+        try:
+            try:
+                # New journeys have no document yet: one unordered insert (see put).
+                self._collection.insert_many(records, ordered=False)
+            except self._bulk_write_error as exc:
+                taken = {
+                    records[error["index"]]["_id"]
+                    for error in exc.details.get("writeErrors", [])
+                    if error.get("code") == DUPLICATE_KEY
+                }
+                if len(taken) < len(exc.details.get("writeErrors", [])):
+                    raise
+                for record in records:
+                    if record["_id"] in taken:
+                        self._collection.replace_one({"_id": record["_id"]}, record, upsert=True)
         except self._errors as exc:
             raise self._unavailable(exc) from exc
 
@@ -264,6 +302,24 @@ class SqlJourneyStore:
             self._model.objects.update_or_create(
                 checkin_id=checkin_id,
                 defaults={"document": body, "version": body.get("version")},
+            )
+
+    def put_many(self, documents: Mapping[int, Document]) -> None:
+        rows = [
+            self._model(
+                checkin_id=_check_id(checkin_id),
+                document=(body := validate_document(document)),
+                version=body.get("version"),
+            )
+            for checkin_id, document in documents.items()
+        ]
+        with self._database():
+            self._model.objects.bulk_create(
+                rows,
+                batch_size=500,
+                update_conflicts=True,
+                unique_fields=["checkin_id"],
+                update_fields=["document", "version", "stored_at"],
             )
 
     def get(self, checkin_id: int) -> Document | None:

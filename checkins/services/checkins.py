@@ -52,9 +52,11 @@ class Place:
     seq: int | None = None
 
 
-def _check_plausible(
+def check_plausible(
     *, origin: Place, destination: Place, departure: datetime, arrival: datetime
 ) -> None:
+    """A journey's times and speed as a check-in's (and an import's) rules want them:
+    ValidationError with the message for the arrival field otherwise."""
     seconds = (arrival - departure).total_seconds()
     if seconds <= 0:
         raise ValidationError({"arrival_planned": "The arrival must be after the departure."})
@@ -129,7 +131,7 @@ def checkin_create(
     )
     if earlier is not None:
         return earlier
-    _check_plausible(
+    check_plausible(
         origin=origin, destination=destination, departure=departure_planned, arrival=arrival_planned
     )
     if overlapping and not allow_overlap:
@@ -291,7 +293,7 @@ def checkin_update(
         for name in ("destination_seq", "departure_planned", "arrival_planned")
     )
     if moved:
-        _check_plausible(
+        check_plausible(
             origin=Place(checkin.origin_name, checkin.origin_lat, checkin.origin_lon),
             destination=Place(
                 new("destination_name"), new("destination_lat"), new("destination_lon")

@@ -61,6 +61,15 @@ def test_put_replaces_the_previous_document_without_duplicates(store):
     assert list(store.get_many([7])) == [7]
 
 
+def test_put_many_stores_new_documents_and_replaces_existing_ones(store):
+    store.put(2, {"n": "old"})
+    store.put_many({1: {"n": 1}, 2: {"n": 2}, 3: JOURNEY})
+    assert store.get_many([1, 2, 3]) == {1: {"n": 1}, 2: {"n": 2}, 3: JOURNEY}
+    store.put_many({})
+    with pytest.raises(InvalidDocument):
+        store.put_many({4: {"$bad": 1}})
+
+
 def test_get_many_returns_only_the_existing_documents_by_id(store):
     store.put(1, {"n": 1})
     store.put(2, {"n": 2})
