@@ -1,0 +1,262 @@
+"""Import benchmark: a traveller's history of --journeys (20,000) journeys in each of the peers'
+export formats, imported by ``journeys_import`` as ``manage.py import_journeys`` does, beside
+the ceiling of the same rows bulk-inserted alone, in one run. Prints figures; not a test.
+
+    eval "$(scripts/services env)"
+    .venv/bin/python bench/imports.py                     # ~2 min
+    .venv/bin/python bench/imports.py --journeys 5000     # shorter
+
+The files are written here from the formats as ../shared/PEERS.md describes them: journeys one
+after the other (none overlaps), between real stations of the DB Fernverkehr 2019 feed (names
+and coordinates from its stops.txt), Travelynx's JSON with three stopovers each. Everything
+goes to the benchmark's own database (trainy_bench) and MongoDB database (trainy_bench), for
+one user per format (bench-importer-<format>), whose journeys and documents from earlier runs
+are deleted first. Each import is timed from the file's bytes to the documents stored (the
+commit's callbacks run), which is what a traveller waits for.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import math
+import os
+import random
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from checkin import BENCH_NAME, harness_url
+from timetable import DB, GTFS_DIR, add_database_argument, prepare_django, say, verdict
+
+TARGET_SECONDS = 60  # the issue's: 20,000 journeys in under a minute
+BERLIN = ZoneInfo("Europe/Berlin")
+START = datetime(2020, 1, 1, 6, 0, tzinfo=UTC)
+
+
+def stations() -> list[tuple[str, float, float]]:
+    with (GTFS_DIR / DB / "gtfs" / "stops.txt").open(encoding="utf-8-sig") as file:
+        return [(row["stop_name"], float(row["stop_lat"]), float(row["stop_lon"]))
+                for row in csv.DictReader(file)]  # fmt: skip
+
+
+def plan(count: int, rng: random.Random) -> list[dict[str, Any]]:
+    """``count`` journeys one after the other, each as long as a train at 60 to 120 km/h takes
+    between its stations (so none is refused as too fast), 1 to 20 hours apart."""
+    places = stations()
+    journeys = []
+    moment = START
+    for n in range(count):
+        origin, middle, destination = rng.sample(places, 3)
+        km = math.dist(origin[1:], destination[1:]) * 111  # near enough for a duration
+        minutes = max(20, round(km / rng.uniform(60, 120) * 60))
+        journeys.append({
+            "n": n + 1, "origin": origin, "middle": middle, "destination": destination,
+            "departure": moment, "arrival": moment + timedelta(minutes=minutes),
+            "delay": rng.choice([0, 0, 60, 180, 600]), "distance": round(km * 1200),
+            "line": rng.choice(["ICE", "IC", "RE", "S"]), "number": str(rng.randint(1, 9999)),
+        })  # fmt: skip
+        moment += timedelta(minutes=minutes + rng.randint(60, 1200))
+    return journeys
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(BERLIN).isoformat()
+
+
+def traewelling_json(journeys: list[dict[str, Any]]) -> bytes:
+    def stop(place: tuple[str, float, float], event: str, planned: datetime, real: datetime):
+        name, lat, lon = place
+        return {"station": {"name": name, "latitude": lat, "longitude": lon},
+                f"{event}Planned": iso(planned), f"{event}Real": iso(real)}  # fmt: skip
+
+    data = [
+        {"status": {
+            "id": j["n"], "body": f"Journey {j['n']}", "business": j["n"] % 3,
+            "visibility": j["n"] % 5, "user": {"username": "bench-importer"},
+            "checkin": {
+                "lineName": f"{j['line']} {j['number']}", "journeyNumber": j["number"],
+                "category": {"ICE": "nationalExpress", "IC": "national", "RE": "regional",
+                             "S": "suburban"}[j["line"]],
+                "distance": j["distance"], "operator": {"name": "DB"},
+                "origin": stop(j["origin"], "departure", j["departure"],
+                               j["departure"] + timedelta(seconds=j["delay"])),
+                "destination": stop(j["destination"], "arrival", j["arrival"],
+                                    j["arrival"] + timedelta(seconds=j["delay"])),
+            },
+        }, "trip": {}}
+        for j in journeys
+    ]  # fmt: skip
+    meta = {"user": {"username": "bench-importer"}, "exportedAt": iso(START)}
+    return json.dumps({"meta": meta, "data": data}).encode()
+
+
+def traewelling_csv(journeys: list[dict[str, Any]]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["status_id", "journey_type", "line_name", "journey_number", "origin_name",
+                     "origin_coordinates", "departure_planned", "departure_real",
+                     "destination_name", "destination_coordinates", "arrival_planned",
+                     "arrival_real", "duration", "distance", "points", "body", "travel_type",
+                     "operator", "trwl:seat"])  # fmt: skip
+    for j in journeys:
+        delay = timedelta(seconds=j["delay"])
+        writer.writerow([
+            j["n"], "regional", f"{j['line']} {j['number']}", j["number"], j["origin"][0],
+            f"{j['origin'][1]},{j['origin'][2]}", iso(j["departure"]),
+            iso(j["departure"] + delay), j["destination"][0],
+            f"{j['destination'][1]},{j['destination'][2]}", iso(j["arrival"]),
+            iso(j["arrival"] + delay), 60, j["distance"], 5, f"Journey {j['n']}", "BUSINESS",
+            "DB", "42",
+        ])  # fmt: skip
+    return out.getvalue().encode()
+
+
+def travelynx_json(journeys: list[dict[str, Any]]) -> bytes:
+    def epoch(moment: datetime) -> int:
+        return int(moment.timestamp())
+
+    rows = []
+    for j in reversed(journeys):  # newest first, as Travelynx writes it
+        middle_time = j["departure"] + (j["arrival"] - j["departure"]) / 2
+        route = [
+            [j["origin"][0], 1, {"sched_dep": epoch(j["departure"]), "lat": j["origin"][1],
+                                 "lon": j["origin"][2]}],
+            [j["middle"][0], 2, {"sched_arr": epoch(middle_time), "sched_dep": epoch(middle_time),
+                                 "lat": j["middle"][1], "lon": j["middle"][2]}],
+            [j["destination"][0], 3, {"sched_arr": epoch(j["arrival"]),
+                                      "lat": j["destination"][1], "lon": j["destination"][2]}],
+        ]  # fmt: skip
+        rows.append({
+            "id": j["n"], "type": j["line"], "line": None, "no": j["number"],
+            "from_name": j["origin"][0], "from_latlon": [j["origin"][1], j["origin"][2]],
+            "to_name": j["destination"][0],
+            "to_latlon": [j["destination"][1], j["destination"][2]],
+            "sched_dep_ts": epoch(j["departure"]),
+            "rt_dep_ts": epoch(j["departure"]) + j["delay"],
+            "sched_arr_ts": epoch(j["arrival"]), "rt_arr_ts": epoch(j["arrival"]) + j["delay"],
+            "distance": j["distance"], "route": route, "messages": [],
+            "user_data": {"comment": f"Journey {j['n']}"}, "visibility": 100,
+            "effective_visibility": 100,
+        })  # fmt: skip
+    return json.dumps(rows).encode()
+
+
+def travelynx_csv(journeys: list[dict[str, Any]]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["type", "line", "number", "departure stop name", "departure stop id",
+                     "arrival stop name", "arrival stop id", "scheduled departure",
+                     "real-time departure", "scheduled arrival", "real-time arrival", "operator",
+                     "operators", "carriage type", "comment", "id"])  # fmt: skip
+
+    def local(moment: datetime) -> str:
+        return moment.astimezone(BERLIN).strftime("%Y-%m-%d %H:%M:%S")
+
+    for j in reversed(journeys):
+        delay = timedelta(seconds=j["delay"])
+        writer.writerow([
+            j["line"], "", j["number"], j["origin"][0], 1, j["destination"][0], 3,
+            local(j["departure"]), local(j["departure"] + delay), local(j["arrival"]),
+            local(j["arrival"] + delay), "DB", "DB", "", f"Journey {j['n']}", j["n"],
+        ])  # fmt: skip
+    return out.getvalue().encode()
+
+
+WRITERS = {
+    "traewelling-json": traewelling_json,
+    "traewelling-csv": traewelling_csv,
+    "travelynx-json": travelynx_json,
+    "travelynx-csv": travelynx_csv,
+}
+
+
+def importer(name: str) -> Any:
+    """The format's benchmark user, without journeys or documents from earlier runs."""
+    from checkins.models import CheckIn
+    from trainy.accounts.models import User
+    from trainy.documents import journey_store
+
+    user, _ = User.objects.get_or_create(username=f"bench-importer-{name}")
+    store = journey_store()
+    for checkin_id in CheckIn.objects.filter(user=user).values_list("id", flat=True).iterator():
+        store.delete(checkin_id)
+    CheckIn.objects.filter(user=user).delete()
+    return user
+
+
+def timed_import(user: Any, data: bytes, dry_run: bool) -> tuple[float, Any]:
+    """Seconds from the file's bytes to the import's end: its transaction committed and the
+    documents stored (they are written as the transaction commits)."""
+    from checkins.services.imports import journeys_import
+
+    began = time.perf_counter()
+    result = journeys_import(user=user, data=data, dry_run=dry_run)
+    return time.perf_counter() - began, result
+
+
+def ceiling(user: Any, journeys: int) -> float:
+    """The same number of journey rows bulk-inserted alone (no file, no checks, no
+    documents): the floor under any import."""
+    from checkins.models import CheckIn
+
+    rows = [
+        CheckIn(user=user, line_name="ICE 1", origin_name="A", destination_name="B",
+                departure_planned=START + timedelta(hours=3 * n),
+                arrival_planned=START + timedelta(hours=3 * n + 1), enriched_at=START)
+        for n in range(journeys)
+    ]  # fmt: skip
+    began = time.perf_counter()
+    for start in range(0, len(rows), 1000):
+        CheckIn.objects.bulk_create(rows[start : start + 1000])
+    seconds = time.perf_counter() - began
+    CheckIn.objects.filter(user=user).delete()
+    return seconds
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    add_database_argument(parser, "Trainy's benchmark database (created and migrated if missing)")
+    parser.add_argument("--journeys", type=int, default=20_000, help="journeys per file")
+    parser.add_argument("--seed", type=int, default=20261207)
+    args = parser.parse_args(argv)
+    harness_url("MONGO_URL")
+    os.environ["MONGO_DB"] = BENCH_NAME
+    prepare_django(args.database_url)
+    journeys = plan(args.journeys, random.Random(args.seed))  # noqa: S311 (not secrets)
+    say(f"== {args.journeys:,} journeys per file, one file per format, {os.cpu_count()} cores")
+    rows: list[tuple[str, ...]] = []
+    for name, write in WRITERS.items():
+        data = write(journeys)
+        user = importer(name)
+        dry, checked = timed_import(user, data, dry_run=True)
+        seconds, result = timed_import(user, data, dry_run=False)
+        again, repeat = timed_import(user, data, dry_run=False)
+        ok = len(result.new) == args.journeys and not result.refused
+        ok = ok and repeat.duplicates == args.journeys and not repeat.new
+        rows.append((
+            name, f"{len(data) / 2**20:,.1f} MB", f"{dry:.1f} s", f"{seconds:.1f} s",
+            f"{args.journeys / seconds:,.0f}/s", f"{again:.1f} s",
+            f"{len(result.new):,} new, {len(result.refused)} refused",
+            verdict(ok and seconds < TARGET_SECONDS * args.journeys / 20_000),
+        ))  # fmt: skip
+        say(f"  {name}: dry run {dry:.1f} s, import {seconds:.1f} s, again {again:.1f} s "
+            f"({repeat.duplicates:,} duplicates)")  # fmt: skip
+        del checked
+    floor = ceiling(importer("ceiling"), args.journeys)
+    rows.append(("ceiling: rows bulk-inserted alone", "–", "–", f"{floor:.1f} s",
+                 f"{args.journeys / floor:,.0f}/s", "–", "–", "–"))  # fmt: skip
+    say()
+    header = ("format", "file", "dry run", "import", "rate", "again (all duplicates)", "result",
+              f"< {TARGET_SECONDS} s per 20,000")  # fmt: skip
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    for line in [header, tuple("-" * width for width in widths), *rows]:
+        say("  ".join(str(cell).ljust(width) for cell, width in zip(line, widths, strict=True)))
+
+
+if __name__ == "__main__":
+    main()
