@@ -38,7 +38,7 @@ import csv
 import io
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -68,6 +68,9 @@ LONGEST = timedelta(days=7)
 MAX_NAME = 200
 MAX_LINE = 100
 MAX_MESSAGE = 280
+MAX_SOURCE_ID = 64
+# Half the world's circumference: no week-long journey goes further.
+MAX_DISTANCE_M = 20_000_000
 
 
 class FormatError(ValueError):
@@ -174,6 +177,8 @@ def _read_json(text: str, max_journeys: int) -> Reading:
             f"The JSON is cut off or broken at line {error.lineno}, column {error.colno}: "
             f"{error.msg}."
         ) from None
+    except RecursionError:
+        raise FormatError("The JSON is nested too deeply to be an export.") from None
     if isinstance(document, dict) and isinstance(document.get("data"), list) and "meta" in document:
         reading = _read_rows(TRAEWELLING_JSON, enumerate(document["data"], 1), _traewelling_json,
                              max_journeys)  # fmt: skip
@@ -223,7 +228,7 @@ def _read_rows(
         except RowError as error:
             reading.problems.append(Problem(number, str(error)))
             continue
-        except (KeyError, TypeError, ValueError, AttributeError) as error:
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as error:
             reading.problems.append(Problem(number, f"Cannot be read ({_describe(error)})."))
             continue
         reading.journeys.append(journey)
@@ -239,20 +244,25 @@ def _describe(error: Exception) -> str:
 
 
 def _checked(journey: ImportedJourney) -> ImportedJourney:
-    """The row, if its times and names make a journey (RowError otherwise)."""
+    """The row, if its times, names and figures make a journey that fits Trainy's columns
+    (RowError otherwise); an operator's name too long for them is cut."""
     if journey.departure_planned < EARLIEST:
         raise RowError(f"The departure ({journey.departure_planned:%Y-%m-%d}) is impossible.")
     if journey.arrival_planned < journey.departure_planned:
         raise RowError("It arrives before it departs (planned times).")
     if journey.arrival_planned - journey.departure_planned > LONGEST:
         raise RowError("It lasts more than a week (planned times).")
+    if not journey.source_id or len(journey.source_id) > MAX_SOURCE_ID:
+        raise RowError(f"Its id is missing or longer than {MAX_SOURCE_ID} characters.")
     if not journey.origin_name or not journey.destination_name:
         raise RowError("The origin or the destination has no name.")
-    if len(journey.line_name) > MAX_LINE:
-        raise RowError(f"The line's name is longer than {MAX_LINE} characters.")
+    if max(len(journey.line_name), len(journey.journey_number)) > MAX_LINE:
+        raise RowError(f"The line's name or number is longer than {MAX_LINE} characters.")
     if max(len(journey.origin_name), len(journey.destination_name)) > MAX_NAME:
         raise RowError(f"A station's name is longer than {MAX_NAME} characters.")
-    return journey
+    if journey.distance_m is not None and journey.distance_m > MAX_DISTANCE_M:
+        raise RowError(f"Its distance ({journey.distance_m:,} m) is impossible.")
+    return replace(journey, operator_name=journey.operator_name[:MAX_NAME])
 
 
 # --- Träwelling ------------------------------------------------------------------------------
