@@ -200,46 +200,54 @@ def journey_history(
 ) -> HistoryPage:
     """The owner's journeys that ``criteria`` selects (all by default), newest first, one page
     after ``after`` (keyset: no OFFSET, so a page costs the same at the end of a long history),
-    with totals over the whole filter."""
+    with totals over the whole filter, as checkin_totals counts them, in one round trip.
+
+    "My journeys" is the API's busiest read, so its SQL is written out here over the ORM's own
+    WHERE of journeys_in (the one filter of history, statistics and exports): building the same
+    through the ORM (two like subqueries as with_likes has them, an aggregate) cost more than
+    the database took to answer, and under load each round trip waits its turn for a core. No
+    join to the traveller: the caller holds the owner."""
     journeys = journeys_in(owner=owner, criteria=criteria or JourneyFilter())
-    rows, next_cursor = _owner_page(journeys.filter(after_cursor(after)), owner, limit)
-    return HistoryPage(rows, next_cursor, checkin_totals(journeys))
-
-
-def _owner_page(
-    journeys: QuerySet[CheckIn], owner: User, limit: int
-) -> tuple[list[CheckIn], str | None]:
-    """The first ``limit`` of ``journeys`` (all the owner's) newest first, with their likes as
-    with_likes gives them, and the cursor of the next page if any.
-
-    "My journeys" is the API's busiest read: its rows are selected by the ORM's own WHERE of
-    ``journeys`` (the one filter, journeys_in) in SQL written out here, because building the
-    same query through the ORM, two subqueries included, cost more than the database took to
-    answer it. No join to the traveller: the caller holds the owner."""
+    page = journeys.filter(after_cursor(after))
     compiler = journeys.query.get_compiler(using=journeys.db)
     try:
         where, params = compiler.compile(journeys.query.where)
+        page_where, page_params = compiler.compile(page.query.where)
     except EmptyResultSet:  # a filter that can select nothing (``__in`` an empty list)
-        return [], None
+        return HistoryPage([], None, _totals(0, None, None))
     table = connection.ops.quote_name(CheckIn._meta.db_table)
     likes = connection.ops.quote_name(Like._meta.db_table)
+    # The totals' one row, joined to the page's rows (none on a page past the end).
     sql = f"""
-        SELECT {table}.*,
-            (SELECT COUNT(*) FROM {likes} l WHERE l.checkin_id = {table}.id) AS like_count,
-            EXISTS(
-                SELECT 1 FROM {likes} l WHERE l.checkin_id = {table}.id AND l.user_id = %s
-            ) AS liked
-        FROM {table} WHERE {where}
-        ORDER BY {table}.departure_planned DESC, {table}.id DESC
-        LIMIT %s
+        SELECT page.*, totals.journeys AS totals_journeys,
+            totals.distance_m AS totals_distance_m, totals.duration_s AS totals_duration_s
+        FROM (
+            SELECT COUNT(*) AS journeys, SUM(distance_m) AS distance_m,
+                SUM(duration_s) AS duration_s
+            FROM {table} WHERE {where}
+        ) totals
+        LEFT JOIN (
+            SELECT {table}.*,
+                (SELECT COUNT(*) FROM {likes} l WHERE l.checkin_id = {table}.id) AS like_count,
+                EXISTS(
+                    SELECT 1 FROM {likes} l WHERE l.checkin_id = {table}.id AND l.user_id = %s
+                ) AS liked
+            FROM {table} WHERE {page_where}
+            ORDER BY {table}.departure_planned DESC, {table}.id DESC
+            LIMIT %s
+        ) page ON 1 = 1
+        ORDER BY page.departure_planned DESC, page.id DESC
     """  # noqa: S608 -- names from the models, the WHERE compiled by the ORM with its parameters
-    found = list(CheckIn.objects.raw(sql, [owner.pk, *params, limit + 1]))
+    rows = list(CheckIn.objects.raw(sql, [*params, owner.pk, *page_params, limit + 1]))
+    first = rows[0]
+    totals = _totals(first.totals_journeys, first.totals_distance_m, first.totals_duration_s)
+    found = [row for row in rows if row.id is not None]
     for journey in found:
         journey.user = owner
     if len(found) <= limit:
-        return found, None
+        return HistoryPage(found, None, totals)
     last = found[limit - 1]
-    return found[:limit], _cursor(last.departure_planned, last.id)
+    return HistoryPage(found[:limit], _cursor(last.departure_planned, last.id), totals)
 
 
 def after_cursor(after: tuple[datetime, int] | None, field: str = "departure_planned") -> Q:
@@ -279,10 +287,14 @@ def checkin_totals(queryset: QuerySet[CheckIn]) -> Totals:
     figures = queryset.aggregate(
         journeys=Count("id"), distance_m=Sum("distance_m"), duration_s=Sum("duration_s")
     )
+    return _totals(figures["journeys"], figures["distance_m"], figures["duration_s"])
+
+
+def _totals(journeys: int, distance_m: int | None, duration_s: int | None) -> Totals:
     return Totals(
-        journeys=figures["journeys"],
-        distance_km=round((figures["distance_m"] or 0) / 1000, 1),
-        hours=round((figures["duration_s"] or 0) / 3600, 1),
+        journeys=journeys,
+        distance_km=round((distance_m or 0) / 1000, 1),
+        hours=round((duration_s or 0) / 3600, 1),
     )
 
 

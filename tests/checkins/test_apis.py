@@ -66,6 +66,16 @@ def test_pages_follow_by_cursor_without_offset_and_keep_the_filter(alice):
     assert "OFFSET" not in page_query and '"departure_planned" <' in page_query
 
 
+def test_a_page_past_the_end_is_empty_and_keeps_the_totals(alice):
+    for day in (1, 2, 3):
+        on(day, user=alice, line_name=f"U{day}", mode=Mode.SUBWAY)
+    on(4, user=alice, line_name="BUS", mode=Mode.BUS)
+    # A cursor before every journey (1970): nothing after it, the filter's totals all the same.
+    body = bearer(token_for(alice)).get(JOURNEYS, {"mode": "subway", "cursor": "1-1"}).json()
+    assert (body["results"], body["next_cursor"]) == ([], None)
+    assert body["totals"]["journeys"] == 3
+
+
 def test_each_listed_journey_carries_its_like_count(client, alice, bob, charlie):
     liked_by_two = on(3, user=alice, line_name="LIKED", visibility=Visibility.PUBLIC)
     on(2, user=alice, line_name="PLAIN", visibility=Visibility.PUBLIC)
