@@ -298,6 +298,26 @@ def version_of_stop(stop_id: str, feed: str | None = None) -> ActiveVersion | No
     return None
 
 
+def _board_place(version: ActiveVersion, stop_id: str) -> tuple[Station, list[int]] | None:
+    """The station ``stop_id`` of ``version`` and its stop pks (itself first, then its
+    platforms), in one round trip; None if the version has no such stop."""
+    rows = _fetch(
+        f"""
+        SELECT 0, {STATION_COLUMNS} FROM tt_stop WHERE version_id = %s AND stop_id = %s
+        UNION ALL
+        SELECT 1, {", ".join(f"c.{column.strip()}" for column in STATION_COLUMNS.split(","))}
+        FROM tt_stop p
+        JOIN tt_stop c ON c.version_id = p.version_id AND c.parent_pk = p.stop_pk
+        WHERE p.version_id = %s AND p.stop_id = %s
+        ORDER BY 1, 2
+        """,
+        [version.id, stop_id, version.id, stop_id],
+    )
+    if not rows or rows[0][0] != 0:
+        return None
+    return _station(rows[0][1:], {version.id: version.feed}), [row[1] for row in rows]
+
+
 def _board_stop_pks(version_id: int, stop_id: str) -> list[int]:
     """The stop itself (first) and, for a station, all its platforms; empty if the version has
     no such stop. One round trip: boards are hot."""
@@ -346,14 +366,31 @@ def departures(
     found: list[tuple[int, Departure]] = []
     for version in active_versions(feed) if versions is None else versions:
         stop_pks = _board_stop_pks(version.id, stop_id)
-        if not stop_pks:
-            continue
-        window = FIRST_WINDOW_S
+        if stop_pks:
+            found += _version_departures(version, stop_pks, at, limit, modes, before)
+    return _in_order(found, limit, before)
+
+
+def _version_departures(
+    version: ActiveVersion,
+    stop_pks: list[int],
+    at: datetime,
+    limit: int,
+    modes: Sequence[str] | None,
+    before: bool,
+) -> list[tuple[int, Departure]]:
+    """The next ``limit`` departures (or those before ``at``) of one version's stops, each
+    with its instant: the first window, widened while it falls short."""
+    window = FIRST_WINDOW_S
+    rows = _board_rows(version, stop_pks, at, window, limit, modes, before)
+    while len(rows) < limit and window < FULL_WINDOW_S:
+        window = next_window(window, len(rows), limit)
         rows = _board_rows(version, stop_pks, at, window, limit, modes, before)
-        while len(rows) < limit and window < FULL_WINDOW_S:
-            window = next_window(window, len(rows), limit)
-            rows = _board_rows(version, stop_pks, at, window, limit, modes, before)
-        found.extend(rows)
+    return rows
+
+
+def _in_order(found: list[tuple[int, Departure]], limit: int, before: bool) -> list[Departure]:
+    """A board's ``limit`` departures, in time order, of those found (in any versions)."""
     found.sort(key=lambda pair: (pair[0], pair[1].trip_id), reverse=before)
     chosen = [departure for _, departure in found[:limit]]
     return chosen[::-1] if before else chosen
@@ -405,24 +442,21 @@ def board_get(
     ``earlier``) of ``modes`` (None: all). ``at`` is the feed's wall-clock time, whatever
     offset it carries (a form reads it in the site's zone); None: now. ``limit`` 0 lists none
     (a board whose filter is not valid)."""
-    # The active version once: a board is hot, and each lookup is a query.
+    # The active version once, and the station with its platforms in one query: a board is
+    # hot, and each lookup is a round trip.
     versions = active_versions(feed)
-    station = _station_of(versions[0], stop_id) if versions else None
-    if station is None:
+    place = _board_place(versions[0], stop_id) if versions else None
+    if place is None:
         return None
+    station, stop_pks = place
     version = versions[0]
     if at is None:
         moment = timezone.now().astimezone(version.timezone).replace(second=0, microsecond=0)
     else:
         moment = at.replace(tzinfo=None).replace(tzinfo=version.timezone)
     rows = (
-        departures(
-            stop_id=stop_id,
-            at=moment,
-            limit=limit,
-            modes=modes,
-            before=earlier,
-            versions=[version],
+        _in_order(
+            _version_departures(version, stop_pks, moment, limit, modes, earlier), limit, earlier
         )
         if limit
         else []
