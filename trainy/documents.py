@@ -63,6 +63,9 @@ class JourneyDocumentStore(Protocol):
     def delete(self, checkin_id: int) -> bool:
         """Remove the check-in's document; True if there was one."""
 
+    def delete_many(self, checkin_ids: Iterable[int]) -> int:
+        """Remove the documents of many check-ins, in a few round trips; how many there were."""
+
     def ensure_indexes(self) -> None:
         """Create the store's indexes if they are missing (idempotent)."""
 
@@ -257,6 +260,17 @@ class MongoJourneyStore:
         except self._errors as exc:
             raise self._unavailable(exc) from exc
 
+    def delete_many(self, checkin_ids: Iterable[int]) -> int:
+        keys = [_key(_check_id(checkin_id)) for checkin_id in checkin_ids]
+        deleted = 0
+        try:
+            for start in range(0, len(keys), 1000):
+                result = self._collection.delete_many({"_id": {"$in": keys[start : start + 1000]}})
+                deleted += result.deleted_count
+        except self._errors as exc:
+            raise self._unavailable(exc) from exc
+        return deleted
+
     def ping(self) -> None:
         try:
             self._client.admin.command("ping")
@@ -343,6 +357,12 @@ class SqlJourneyStore:
         with self._database():
             deleted, _ = self._model.objects.filter(checkin_id=checkin_id).delete()
         return deleted == 1
+
+    def delete_many(self, checkin_ids: Iterable[int]) -> int:
+        ids = [_check_id(checkin_id) for checkin_id in checkin_ids]
+        with self._database():
+            deleted, _ = self._model.objects.filter(checkin_id__in=ids).delete()
+        return int(deleted)
 
     def ping(self) -> None:
         from django.db import connection

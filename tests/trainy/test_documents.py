@@ -70,6 +70,13 @@ def test_put_many_stores_new_documents_and_replaces_existing_ones(store):
         store.put_many({4: {"$bad": 1}})
 
 
+def test_delete_many_removes_those_documents_only(store):
+    store.put_many({1: {"n": 1}, 2: {"n": 2}, 3: {"n": 3}})
+    assert store.delete_many([1, 3, 99]) == 2
+    assert store.get_many([1, 2, 3]) == {2: {"n": 2}}
+    assert store.delete_many([]) == 0
+
+
 def test_get_many_returns_only_the_existing_documents_by_id(store):
     store.put(1, {"n": 1})
     store.put(2, {"n": 2})
