@@ -305,8 +305,12 @@ def _traewelling_json(number: int, entry: Mapping[str, Any]) -> ImportedJourney:
     status = entry["status"]
     checkin = status["checkin"]
     origin, destination = checkin["origin"], checkin["destination"]
-    departure_planned = _iso(_stop_time(origin, "departure", "Planned"), "planned departure")
-    arrival_planned = _iso(_stop_time(destination, "arrival", "Planned"), "planned arrival")
+    departure_planned = _required(
+        _iso_or_none(_stop_time(origin, "departure", "Planned")), "planned departure"
+    )
+    arrival_planned = _required(
+        _iso_or_none(_stop_time(destination, "arrival", "Planned")), "planned arrival"
+    )
     trip = entry.get("trip") or {}
     return ImportedJourney(
         number=number,
@@ -397,8 +401,8 @@ def _traewelling_csv(number: int, row: Mapping[str, str]) -> ImportedJourney:
         destination_name=row["destination_name"].strip(),
         destination_lat=destination_lat,
         destination_lon=destination_lon,
-        departure_planned=_iso(row["departure_planned"], "departure_planned"),
-        arrival_planned=_iso(row["arrival_planned"], "arrival_planned"),
+        departure_planned=_required(_iso_or_none(row["departure_planned"]), "departure_planned"),
+        arrival_planned=_required(_iso_or_none(row["arrival_planned"]), "arrival_planned"),
         departure_real=_iso_or_none(row["departure_real"]),
         arrival_real=_iso_or_none(row["arrival_real"]),
         distance_m=_int_or_none(row["distance"]),
@@ -472,8 +476,8 @@ def _travelynx_json(number: int, journey: Mapping[str, Any]) -> ImportedJourney:
         destination_name=_text_of(journey.get("to_name")),
         destination_lat=to_lat,
         destination_lon=to_lon,
-        departure_planned=_epoch(journey["sched_dep_ts"], "sched_dep_ts"),
-        arrival_planned=_epoch(journey["sched_arr_ts"], "sched_arr_ts"),
+        departure_planned=_required(_epoch_or_none(journey["sched_dep_ts"]), "sched_dep_ts"),
+        arrival_planned=_required(_epoch_or_none(journey["sched_arr_ts"]), "sched_arr_ts"),
         departure_real=_epoch_or_none(journey.get("rt_dep_ts")),
         arrival_real=_epoch_or_none(journey.get("rt_arr_ts")),
         distance_m=_travelynx_distance(journey),
@@ -522,8 +526,10 @@ def _travelynx_route(route: Any) -> tuple[Stopover, ...]:
 
 
 def _travelynx_csv(number: int, row: Mapping[str, str]) -> ImportedJourney:
-    departure = _berlin(row["scheduled departure"], "scheduled departure")
-    arrival = _berlin(row["scheduled arrival"], "scheduled arrival", not_before=departure)
+    departure = _required(_berlin_or_none(row["scheduled departure"]), "scheduled departure")
+    arrival = _required(
+        _berlin_or_none(row["scheduled arrival"], not_before=departure), "scheduled arrival"
+    )
     departure_real = _berlin_or_none(row["real-time departure"])
     kind = row["type"].strip()
     operators = row["operators"].strip() or row["operator"].strip()
@@ -582,10 +588,12 @@ def _travelynx_account(number: int, journey: Mapping[str, Any]) -> ImportedJourn
         destination_name=names.get(arr_eva) or arr_eva,
         destination_lat=destination.lat if destination else None,
         destination_lon=destination.lon if destination else None,
-        departure_planned=_epoch(
-            _first(journey, "sched_departure", "sched_dep_ts"), "sched_departure"
+        departure_planned=_required(
+            _epoch_or_none(_first(journey, "sched_departure", "sched_dep_ts")), "sched_departure"
         ),
-        arrival_planned=_epoch(_first(journey, "sched_arrival", "sched_arr_ts"), "sched_arrival"),
+        arrival_planned=_required(
+            _epoch_or_none(_first(journey, "sched_arrival", "sched_arr_ts")), "sched_arrival"
+        ),
         departure_real=_epoch_or_none(_first(journey, "real_departure", "rt_dep_ts")),
         arrival_real=_epoch_or_none(_first(journey, "real_arrival", "rt_arr_ts")),
         distance_m=_travelynx_distance(journey),
@@ -665,13 +673,6 @@ def _latlon(text: str) -> tuple[float | None, float | None]:
     return _float(parts[0]), _float(parts[1])
 
 
-def _iso(value: Any, what: str) -> datetime:
-    moment = _iso_or_none(value)
-    if moment is None:
-        raise RowError(f"The {what} time is missing.")
-    return moment
-
-
 def _iso_or_none(value: Any) -> datetime | None:
     text = _text_of(value)
     if not text:
@@ -685,13 +686,6 @@ def _iso_or_none(value: Any) -> datetime | None:
     return moment
 
 
-def _epoch(value: Any, what: str) -> datetime:
-    moment = _epoch_or_none(value)
-    if moment is None:
-        raise RowError(f"The {what} time is missing.")
-    return moment
-
-
 def _epoch_or_none(value: Any) -> datetime | None:
     # Travelynx writes 0 or null where it knows no time.
     if value in (None, "", 0, "0"):
@@ -702,8 +696,7 @@ def _epoch_or_none(value: Any) -> datetime | None:
         raise RowError(f"{value!r} is not a time (seconds since 1970).") from None
 
 
-def _berlin(text: str, what: str, not_before: datetime | None = None) -> datetime:
-    moment = _berlin_or_none(text, not_before=not_before)
+def _required(moment: datetime | None, what: str) -> datetime:
     if moment is None:
         raise RowError(f"The {what} time is missing.")
     return moment
