@@ -69,7 +69,9 @@ def iso(moment: datetime) -> str:
 
 
 def traewelling_json(journeys: list[dict[str, Any]]) -> bytes:
-    def stop(place: tuple[str, float, float], event: str, planned: datetime, real: datetime):
+    def stop(
+        place: tuple[str, float, float], event: str, planned: datetime, real: datetime
+    ) -> dict[str, Any]:
         name, lat, lon = place
         return {"station": {"name": name, "latitude": lat, "longitude": lon},
                 f"{event}Planned": iso(planned), f"{event}Real": iso(real)}  # fmt: skip

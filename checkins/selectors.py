@@ -240,7 +240,12 @@ def journey_history(
     """  # noqa: S608 -- names from the models, the WHERE compiled by the ORM with its parameters
     rows = list(CheckIn.objects.raw(sql, [*params, owner.pk, *page_params, limit + 1]))
     first = rows[0]
-    totals = _totals(first.totals_journeys, first.totals_distance_m, first.totals_duration_s)
+    # The raw query's extra columns are attributes the model does not declare.
+    totals = _totals(
+        getattr(first, "totals_journeys"),  # noqa: B009
+        getattr(first, "totals_distance_m"),  # noqa: B009
+        getattr(first, "totals_duration_s"),  # noqa: B009
+    )
     found = [row for row in rows if row.id is not None]
     for journey in found:
         journey.user = owner
