@@ -1,6 +1,8 @@
 """Import benchmark: a traveller's history of --journeys (20,000) journeys in each of the peers'
-export formats, imported by ``journeys_import`` as ``manage.py import_journeys`` does, beside
-the ceiling of the same rows bulk-inserted alone, in one run. Prints figures; not a test.
+export formats, imported by ``journeys_import`` as ``manage.py import_journeys`` does; then the
+Trainy archive of one of those travellers made and imported by another (the move to another
+Trainy); beside the ceiling of the same rows bulk-inserted alone, in one run. Prints figures;
+not a test.
 
     eval "$(scripts/services env)"
     .venv/bin/python bench/imports.py                     # ~2 min
@@ -194,6 +196,13 @@ def importer(name: str) -> Any:
     return user
 
 
+def importer_of(name: str) -> Any:
+    """The format's benchmark user as the import left it."""
+    from trainy.accounts.models import User
+
+    return User.objects.get(username=f"bench-importer-{name}")
+
+
 def timed_import(user: Any, data: bytes, dry_run: bool) -> tuple[float, Any]:
     """Seconds from the file's bytes to the import's end: its transaction committed and the
     documents stored (they are written as the transaction commits)."""
@@ -219,6 +228,17 @@ def ceiling(user: Any, journeys: int) -> float:
     for start in range(0, len(rows), 1000):
         CheckIn.objects.bulk_create(rows[start : start + 1000])
     return time.perf_counter() - began
+
+
+def timed_archive(user: Any) -> tuple[float, bytes]:
+    """Seconds to write the traveller's Trainy archive (every journey with its document, the
+    CSV, the README) as the archive task does; the ZIP's bytes."""
+    from trainy.accounts.archive import archive_write
+
+    out = io.BytesIO()
+    began = time.perf_counter()
+    archive_write(user, out, lambda done: None)
+    return time.perf_counter() - began, out.getvalue()
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -250,6 +270,21 @@ def main(argv: Sequence[str] | None = None) -> None:
         say(f"  {name}: dry run {dry:.1f} s, import {seconds:.1f} s, again {again:.1f} s "
             f"({repeat.duplicates:,} duplicates)")  # fmt: skip
         del checked
+    # The archive of one of those travellers (every journey with its document), then that
+    # archive imported by another traveller: the move to another Trainy.
+    made, archive = timed_archive(importer_of("travelynx-json"))
+    per_10k = made * 10_000 / args.journeys
+    restored, result = timed_import(importer("trainy-archive"), archive, dry_run=False)
+    ok = len(result.new) == args.journeys and not result.refused
+    rows.append((
+        "Trainy archive (made, then imported)", f"{len(archive) / 2**20:,.1f} MB",
+        f"made in {made:.1f} s ({per_10k:.1f} s per 10,000)", f"{restored:.1f} s",
+        f"{args.journeys / restored:,.0f}/s", "–",
+        f"{len(result.new):,} new, {len(result.refused)} refused",
+        verdict(ok and restored < TARGET_SECONDS * args.journeys / 20_000),
+    ))  # fmt: skip
+    say(f"  archive: made in {made:.1f} s, {len(archive) / 2**20:,.1f} MB; imported in "
+        f"{restored:.1f} s")  # fmt: skip
     floor = ceiling(importer("ceiling"), args.journeys)
     importer("ceiling")
     rows.append(("ceiling: rows bulk-inserted alone", "–", "–", f"{floor:.1f} s",

@@ -20,19 +20,21 @@ from drf_spectacular.utils import (
     OpenApiResponse,
     extend_schema_serializer,
 )
-from rest_framework import serializers, status
+from rest_framework import parsers, serializers, status
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from checkins.forms import ZONE_NAME_MAX_LENGTH, HistoryFilterForm, zone_named
-from checkins.models import MESSAGE_MAX_LENGTH, CheckIn, Mode, Purpose, Visibility
+from checkins.models import MESSAGE_MAX_LENGTH, CheckIn, JourneyImport, Mode, Purpose, Visibility
 from checkins.selectors import (
     checkin_get,
     checkin_owned,
     checkin_submitted,
     journey_history,
+    journey_import_get,
+    journey_imports_recent,
     journeys_of,
     parse_cursor,
 )
@@ -43,6 +45,18 @@ from checkins.services.checkins import (
     checkin_delete,
     checkin_from_trip,
     checkin_update,
+)
+from checkins.services.imports import (
+    DIRECT_LIMIT,
+    KEEP_IMPORTS,
+    MAX_IMPORT_BYTES,
+    TOO_LARGE,
+    UPLOAD_OVERHEAD,
+    ImportRefused,
+    journey_import_check,
+    journey_import_start,
+    journeys_import,
+    result_summary,
 )
 from stats.forms import PERIODS
 from trainy.accounts.models import Scope, User
@@ -593,3 +607,227 @@ class JourneyDetailApi(APIView):
             raise NotFound(NO_SUCH_JOURNEY)
         checkin_delete(checkin=checkin)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- Importing another service's export ---------------------------------------------------------
+
+IMPORT_SUMMARY_EXAMPLE = {
+    "format": "travelynx-json",
+    "format_name": "Travelynx history (JSON)",
+    "dry_run": True,
+    "where": "entry",
+    "new": 412,
+    "created": 0,
+    "duplicates": 3,
+    "overlap_count": 1,
+    "overlaps": [{"number": 17, "other": "RE 1 Potsdam Hbf → Berlin Hbf, 3 Dec 2026 10:00"}],
+    "refused_count": 1,
+    "refused": [{"number": 88, "reason": "The arrival must be after the departure."}],
+    "warnings": [],
+}
+IMPORT_EXAMPLE = {
+    "id": 7,
+    "filename": "history.json",
+    "format": "travelynx-json",
+    "visibility": "private",
+    "status": "done",
+    "phase": "",
+    "rows_done": 412,
+    "rows_total": 412,
+    "percent": 100,
+    "error": "",
+    "summary": {**IMPORT_SUMMARY_EXAMPLE, "dry_run": False, "created": 412},
+    "created_at": "2026-12-06T08:00:00+01:00",
+    "finished_at": "2026-12-06T08:00:02+01:00",
+    "url": "https://trainy.example.org/api/v1/imports/7/",
+}
+
+
+class _ImportRowSerializer(serializers.Serializer):
+    number = serializers.IntegerField(help_text="The line (CSV) or entry (JSON) in the file.")
+
+
+class _ImportOverlapSerializer(_ImportRowSerializer):
+    other = serializers.CharField(help_text="The journey it overlaps.")
+
+
+class _ImportProblemSerializer(_ImportRowSerializer):
+    reason = serializers.CharField()
+
+
+@extend_schema_serializer(component_name="ImportSummary")
+class ImportSummarySerializer(serializers.Serializer):
+    """What an import found (its dry run) or did. At most 500 overlaps and refused rows are
+    listed; the counts say how many there are in all."""
+
+    format = serializers.CharField(help_text="e.g. `traewelling-json`, `travelynx-csv`.")
+    format_name = serializers.CharField()
+    dry_run = serializers.BooleanField()
+    where = serializers.ChoiceField(choices=["line", "entry"], help_text="What `number` counts.")
+    new = serializers.IntegerField(help_text="Journeys not imported before, and plausible.")
+    created = serializers.IntegerField(help_text="Journeys imported (0 in a dry run).")
+    duplicates = serializers.IntegerField(help_text="Journeys imported before: skipped.")
+    overlap_count = serializers.IntegerField()
+    overlaps = _ImportOverlapSerializer(many=True)
+    refused_count = serializers.IntegerField()
+    refused = _ImportProblemSerializer(many=True)
+    warnings = serializers.ListField(child=serializers.CharField())
+
+
+@extend_schema_serializer(component_name="JourneyImport")
+class JourneyImportSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    filename = serializers.CharField()
+    format = serializers.CharField()
+    visibility = serializers.ChoiceField(choices=Visibility.choices)
+    status = serializers.ChoiceField(choices=JourneyImport.Status.choices)
+    phase = serializers.CharField(help_text="The step under way while `running`.")
+    rows_done = serializers.IntegerField()
+    rows_total = serializers.IntegerField()
+    percent = serializers.IntegerField()
+    error = serializers.CharField(help_text="Why it failed; empty otherwise.")
+    summary = ImportSummarySerializer(
+        help_text="The dry run's until it is `done`, then the import's."
+    )
+    created_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+    url = serializers.URLField()
+
+
+def _import_data(job: JourneyImport, request: Request) -> dict[str, Any]:
+    return {
+        **{name: getattr(job, name) for name in (
+            "id", "filename", "format", "visibility", "status", "phase", "rows_done",
+            "rows_total", "percent", "error", "summary", "created_at", "finished_at")},
+        "url": request.build_absolute_uri(reverse("api:journey_import", args=[job.id])),
+    }  # fmt: skip
+
+
+class JourneyImportListApi(APIView):
+    required_scopes = {"GET": Scope.READ, "POST": Scope.CHECKINS_WRITE}
+    parser_classes = [parsers.MultiPartParser]
+    # A longer body is refused before it is read (trainy.errors.RefuseOversizedBodies).
+    max_body_bytes = MAX_IMPORT_BYTES + UPLOAD_OVERHEAD
+    max_body_message = TOO_LARGE
+
+    @extend_schema_serializer(component_name="JourneyImportUpload")
+    class InputSerializer(serializers.Serializer):
+        file = serializers.FileField(
+            help_text="Träwelling's JSON or CSV export, Travelynx's history.json, history.csv "
+            "or account export, or a Trainy archive (ZIP); at most "
+            f"{MAX_IMPORT_BYTES // 2**20} MB. The format is recognised from the content."
+        )
+        visibility = serializers.ChoiceField(
+            choices=Visibility.choices,
+            default=Visibility.PRIVATE,
+            help_text="For journeys whose file has none (the CSV exports).",
+        )
+        dry_run = serializers.BooleanField(
+            default=False, help_text="Say what would be imported; write nothing."
+        )
+
+    @api_operation(
+        operation_id="imports_create",
+        summary="Import journeys from Träwelling, Travelynx or another Trainy",
+        description="Upload an export (multipart, field `file`), as the import page does. "
+        "With `dry_run`, the answer says what would be imported (200) and nothing is kept. "
+        "Without, the journeys are imported: a file of up to "
+        f"{DIRECT_LIMIT} new journeys at once (201, the import `done`); a larger one in the "
+        "background (202, `queued`: poll its `url`, also in `Location`, until its `status` "
+        "is `done` or `failed`). Importing the same journeys again adds nothing; each refused "
+        "row is listed with its line or entry and the reason. A file that cannot be imported "
+        "at all (not an export, cut off, too many journeys) is a 400 saying why.",
+        request={"multipart/form-data": InputSerializer},
+        responses={
+            200: OpenApiResponse(ImportSummarySerializer, description="The dry run."),
+            201: OpenApiResponse(JourneyImportSerializer, description="Imported."),
+            202: OpenApiResponse(
+                JourneyImportSerializer, description="Importing, in the background."
+            ),
+        },
+        errors=(400, 413),
+        examples=[
+            OpenApiExample(
+                "a Travelynx history, dry run first",
+                value={"file": "history.json", "visibility": "private", "dry_run": True},
+                request_only=True,
+                media_type="multipart/form-data",
+            ),
+            OpenApiExample(
+                "dry run", value=IMPORT_SUMMARY_EXAMPLE, status_codes=["200"], response_only=True
+            ),
+            OpenApiExample(
+                "imported", value=IMPORT_EXAMPLE, status_codes=["201"], response_only=True
+            ),
+            OpenApiExample(
+                "queued",
+                value={
+                    **IMPORT_EXAMPLE,
+                    "status": "queued",
+                    "rows_done": 0,
+                    "percent": 0,
+                    "summary": IMPORT_SUMMARY_EXAMPLE,
+                    "finished_at": None,
+                },
+                status_codes=["202"],
+                response_only=True,
+            ),
+        ],
+        tags=["imports"],
+    )
+    def post(self, request: Request) -> Response:
+        user: User = request.user
+        given = self.InputSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        upload = given.validated_data["file"]
+        if upload.size > MAX_IMPORT_BYTES:
+            raise ValidationError({"file": [TOO_LARGE]})
+        data, visibility = upload.read(), given.validated_data["visibility"]
+        try:
+            if given.validated_data["dry_run"]:
+                result = journeys_import(user=user, data=data, visibility=visibility, dry_run=True)
+                return Response(result_summary(result))
+            job = journey_import_check(
+                user=user, filename=upload.name or "", data=data, visibility=visibility
+            )
+        except ImportRefused as error:
+            raise ValidationError({"file": [str(error)]}) from None
+        job = journey_import_start(job=job)
+        done = job.status == JourneyImport.Status.DONE
+        location = request.build_absolute_uri(reverse("api:journey_import", args=[job.id]))
+        return Response(
+            _import_data(job, request), status=201 if done else 202, headers={"Location": location}
+        )
+
+    @api_operation(
+        operation_id="imports_list",
+        summary="Your recent imports",
+        description=f"Newest first; the last {KEEP_IMPORTS} are kept (their summaries; the "
+        "files are let go once imported).",
+        responses={200: JourneyImportSerializer(many=True)},
+        examples=[OpenApiExample("one done", value=IMPORT_EXAMPLE, response_only=True)],
+        tags=["imports"],
+    )
+    def get(self, request: Request) -> Response:
+        jobs = journey_imports_recent(owner=request.user, limit=KEEP_IMPORTS, summaries=True)
+        return Response([_import_data(job, request) for job in jobs])
+
+
+class JourneyImportDetailApi(APIView):
+    required_scopes = {"GET": Scope.READ}
+
+    @api_operation(
+        operation_id="imports_get",
+        summary="One of your imports",
+        description="Its status and progress while it runs, then what it did. Someone else's "
+        "is 404, as one that never was.",
+        responses={200: JourneyImportSerializer},
+        errors=(404,),
+        examples=[OpenApiExample("done", value=IMPORT_EXAMPLE, response_only=True)],
+        tags=["imports"],
+    )
+    def get(self, request: Request, import_id: int) -> Response:
+        job = journey_import_get(owner=request.user, import_id=import_id)
+        if job is None:
+            raise NotFound("No such import.")
+        return Response(_import_data(job, request))

@@ -9,6 +9,7 @@ from django.utils.text import format_lazy
 
 from checkins.models import MESSAGE_MAX_LENGTH, Mode, Purpose, Visibility
 from checkins.services.checkins import Place
+from checkins.services.imports import MAX_IMPORT_BYTES
 from stats.forms import StatsFilterForm
 from trainy.forms import BoundedDateTimeField
 
@@ -141,3 +142,34 @@ class CheckInEditForm(forms.Form):
             self.fields["destination_seq"].choices = exits  # type: ignore[attr-defined]
         else:
             del self.fields["destination_seq"]
+
+
+class JourneyImportForm(forms.Form):
+    """An export of another service to import: the file, and the visibility of journeys whose
+    file says none."""
+
+    file = forms.FileField(
+        label="Export file",
+        help_text="Träwelling: the JSON or CSV export. Travelynx: history.json, history.csv or "
+        "the account export. Another Trainy: its archive (ZIP). The format is recognised from "
+        "the content.",
+        widget=forms.ClearableFileInput(
+            attrs={"accept": ".json,.csv,.zip,application/json,text/csv,application/zip"}
+        ),
+    )
+    visibility = forms.ChoiceField(
+        choices=Visibility.choices,
+        initial=Visibility.PRIVATE,
+        label="Visibility",
+        help_text="For journeys whose file has none (the CSV exports). The JSON exports keep "
+        "each journey's own, never wider than it was there.",
+    )
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_IMPORT_BYTES:
+            raise forms.ValidationError(
+                f"The file is {upload.size / 2**20:,.1f} MB; an import takes at most "
+                f"{MAX_IMPORT_BYTES // 2**20} MB. Export a shorter period and import the parts."
+            )
+        return upload

@@ -236,6 +236,62 @@ class JourneyDocument(models.Model):
         return f"journey document {self.checkin_id}"
 
 
+# Outside JourneyImport so that its Meta can build the constraint from it; code names it
+# JourneyImport.Status.
+class JourneyImportStatus(models.TextChoices):
+    CHECKED = "checked", "Checked"  # read and checked (the dry run); waiting for a yes
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class JourneyImport(TimeStampedModel):
+    """A traveller's import of another service's export through the import page or the API:
+    the file, what its dry run found, and how far the import got. Written by
+    checkins.services.imports; the task ``run_journey_import`` imports large files."""
+
+    Status = JourneyImportStatus
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="journey_imports"
+    )
+    filename = models.CharField(max_length=200)
+    format = models.CharField(max_length=30)
+    # For journeys whose file has none (the CSV exports).
+    visibility = models.CharField(max_length=20, choices=Visibility.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.CHECKED)
+    # The file, in the database rather than on a disk so that whichever worker runs the task
+    # can read it; let go once the import has finished or was cancelled.
+    upload = models.BinaryField(null=True, blank=True, editable=False)
+    # What the dry run found, then what the import did: counts, warnings, and the first
+    # overlaps and refused rows with their line or entry (checkins.services.imports.summary).
+    summary = models.JSONField(default=dict)
+    phase = models.CharField(max_length=100, blank=True)
+    rows_done = models.PositiveIntegerField(default=0)
+    rows_total = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=JourneyImportStatus.values),
+                name="journeyimport_status_valid",
+            )
+        ]
+        indexes = [models.Index(fields=["user", "-created_at"], name="journeyimport_user_recent")]
+
+    def __str__(self) -> str:
+        return f"import {self.id} of {self.user_id} ({self.status})"
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        return min(100, round(100 * self.rows_done / self.rows_total)) if self.rows_total else 0
+
+
 # The timetable's models live in their own module; importing them here registers them.
 from checkins.timetable.models import (  # noqa: E402
     Feed,
@@ -251,6 +307,7 @@ __all__ = [
     "FeedImport",
     "FeedVersion",
     "JourneyDocument",
+    "JourneyImport",
     "Mode",
     "Purpose",
     "RealtimeTrip",

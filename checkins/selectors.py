@@ -16,7 +16,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from checkins.geo import decode_path
-from checkins.models import CheckIn, Mode, Purpose, Visibility
+from checkins.models import CheckIn, JourneyImport, Mode, Purpose, Visibility
 from feed.models import Block, Follow, Like
 from trainy.accounts.models import User
 from trainy.documents import DocumentStoreError, journey_store
@@ -381,3 +381,22 @@ def stopover_rows(stopovers: list[dict[str, Any]]) -> list[StopoverRow]:
 
 def _moment(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
+
+
+# --- Imports of other services' exports -------------------------------------------------------
+
+
+def journey_import_get(*, owner: User, import_id: int) -> JourneyImport | None:
+    """One of the traveller's imports (without its file); None for someone else's."""
+    return JourneyImport.objects.defer("upload").filter(user=owner, id=import_id).first()
+
+
+def journey_imports_recent(
+    *, owner: User, limit: int = 20, summaries: bool = False
+) -> list[JourneyImport]:
+    """The traveller's imports, newest first, without their files (and, unless asked for,
+    their summaries: a page lists them, the API shows them)."""
+    journeys_imports = JourneyImport.objects.defer("upload").filter(user=owner)
+    if not summaries:
+        journeys_imports = journeys_imports.defer("upload", "summary")
+    return list(journeys_imports.order_by("-created_at", "-id")[:limit])

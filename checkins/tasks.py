@@ -11,11 +11,12 @@ from checkins.services.enrichment_lifecycle import (
     journey_enrich,
     journey_enrichment_failed,
 )
+from checkins.services.imports import journey_import_fail, journey_import_run
 from checkins.services.moderation import journeys_make_private_by_age
 from checkins.services.realtime import realtime_apply
 from checkins.timetable.realtime import RealtimeError, fetch
 from checkins.timetable.services import feed_import_fail, feed_import_run
-from trainy.celery import OUTAGE_RETRIES
+from trainy.celery import OUTAGE_RETRIES, OUTAGES
 from trainy.tasks import RecordsFailure
 
 logger = logging.getLogger(__name__)
@@ -92,3 +93,37 @@ def import_timetable(feed_import_id: int) -> None:
 def make_old_journeys_private() -> int:
     """Periodic (Celery beat): apply each traveller's "private after N days" setting."""
     return journeys_make_private_by_age()
+
+
+class JourneyImportTask(RecordsFailure):
+    """Marks a traveller's import failed once the task gives up (a bug, the time limit, an
+    outage outlasting the retries), so its page says so instead of a bar that never moves."""
+
+    subject = "import_id"
+
+    def record_failure(self, subject_id: Any, exc: BaseException) -> None:
+        journey_import_fail(
+            import_id=subject_id,
+            error="The import failed; please upload the file again. If it fails again, tell "
+            "the admins.",
+        )
+
+
+@shared_task(
+    base=JourneyImportTask,
+    autoretry_for=OUTAGES,
+    retry_backoff=2,
+    retry_backoff_max=120,
+    retry_jitter=True,
+    max_retries=8,
+    acks_late=True,
+    ignore_result=True,
+    # 50,000 journeys take a few minutes on a busy worker.
+    soft_time_limit=900,
+    time_limit=960,
+)
+def run_journey_import(import_id: int) -> None:
+    """Import a traveller's file too large to import in the request (queue ``exports``, with
+    the other long work on one traveller's files). Retried through outages: an import cut off
+    before it committed wrote nothing, and starts over."""
+    journey_import_run(import_id=import_id)

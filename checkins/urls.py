@@ -10,4 +10,9 @@ urlpatterns = [
     path("<int:checkin_id>/", views.journey_detail, name="detail"),
     path("<int:checkin_id>/edit/", views.journey_edit, name="edit"),
     path("<int:checkin_id>/delete/", views.journey_delete, name="delete"),
+    path("import/", views.journey_import_new, name="import_new"),
+    path("imports/<int:import_id>/", views.journey_import_status, name="import"),
+    path(
+        "imports/<int:import_id>/progress/", views.journey_import_progress, name="import_progress"
+    ),
 ]

@@ -7,19 +7,27 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
-from checkins.forms import CheckInEditForm, HistoryFilterForm, ManualCheckInForm, zone_named
-from checkins.models import CheckIn
+from checkins.forms import (
+    CheckInEditForm,
+    HistoryFilterForm,
+    JourneyImportForm,
+    ManualCheckInForm,
+    zone_named,
+)
+from checkins.models import CheckIn, JourneyImport
 from checkins.selectors import (
     JourneyFilter,
     checkin_get,
     checkin_owned,
     journey_document_get,
     journey_history,
+    journey_import_get,
+    journey_imports_recent,
     parse_cursor,
 )
 from checkins.services.checkins import (
@@ -28,7 +36,18 @@ from checkins.services.checkins import (
     checkin_delete,
     checkin_update,
 )
+from checkins.services.imports import (
+    DIRECT_LIMIT,
+    MAX_IMPORT_BYTES,
+    TOO_LARGE,
+    UPLOAD_OVERHEAD,
+    ImportRefused,
+    journey_import_cancel,
+    journey_import_check,
+    journey_import_start,
+)
 from checkins.timetable.selectors import trip_get
+from trainy.errors import body_limit
 from trainy.forms import add_service_errors
 from trainy.http import AuthenticatedRequest
 
@@ -151,3 +170,81 @@ def journey_delete(request: AuthenticatedRequest, checkin_id: int) -> HttpRespon
         messages.success(request, "Journey deleted.")
         return redirect("checkins:list")
     return render(request, "checkins/delete.html", {"checkin": checkin})
+
+
+# --- Importing another service's export ------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@body_limit(MAX_IMPORT_BYTES + UPLOAD_OVERHEAD, TOO_LARGE)
+def journey_import_new(request: AuthenticatedRequest) -> HttpResponse:
+    """GET: the upload form and the traveller's recent imports. POST: the file read and
+    checked (a dry run), then its summary page, where the traveller says yes or no."""
+    if request.method != "POST":
+        return _import_page(request, JourneyImportForm())
+    form = JourneyImportForm(request.POST, request.FILES)
+    if form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            job = journey_import_check(
+                user=request.user,
+                filename=upload.name or "",
+                data=upload.read(),
+                visibility=form.cleaned_data["visibility"],
+            )
+        except ImportRefused as error:
+            form.add_error("file", str(error))
+        else:
+            return redirect("checkins:import", import_id=job.id)
+    return _import_page(request, form, status=400)
+
+
+def _import_page(
+    request: AuthenticatedRequest, form: JourneyImportForm, status: int = 200
+) -> HttpResponse:
+    context = {
+        "form": form,
+        "recent": journey_imports_recent(owner=request.user),
+        "direct_limit": DIRECT_LIMIT,
+    }
+    return render(request, "checkins/import.html", context, status=status)
+
+
+def _import_owned(request: AuthenticatedRequest, import_id: int) -> JourneyImport:
+    job = journey_import_get(owner=request.user, import_id=import_id)
+    if job is None:
+        # The same answer for "no such import" and "someone else's": no existence leak.
+        raise Http404("No such import.")
+    return job
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def journey_import_status(request: AuthenticatedRequest, import_id: int) -> HttpResponse:
+    """An import: its dry run's summary with the yes and no buttons, then its progress, then
+    what it did. POST ``action=start`` imports, ``action=cancel`` lets the file go."""
+    job = _import_owned(request, import_id)
+    if request.method == "POST":
+        action = request.POST.get("action")
+        if action == "start":
+            job = journey_import_start(job=job)
+            return redirect("checkins:import", import_id=job.id)
+        if action == "cancel":
+            if journey_import_cancel(job=job):
+                messages.success(request, "Import cancelled; the file was let go.")
+            return redirect("checkins:import_new")
+        return HttpResponseBadRequest("Unknown action: use start or cancel.")
+    return render(request, "checkins/import_status.html", _import_context(job))
+
+
+@login_required
+@require_GET
+def journey_import_progress(request: AuthenticatedRequest, import_id: int) -> HttpResponse:
+    """The progress alone, for htmx to swap in every second until the import is done."""
+    job = _import_owned(request, import_id)
+    return render(request, "checkins/_import_progress.html", _import_context(job))
+
+
+def _import_context(job: JourneyImport) -> dict[str, object]:
+    return {"job": job, "summary": job.summary, "direct_limit": DIRECT_LIMIT}

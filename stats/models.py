@@ -25,7 +25,8 @@ class Export(TimeStampedModel):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="exports"
     )
-    # "csv", "xlsx", "pdf", "json", "gpx", "geojson", "report-pdf", "report-xlsx"
+    # "csv", "xlsx", "pdf", "json", "gpx", "geojson", "report-pdf", "report-xlsx", or "archive"
+    # (trainy.accounts.archive: all the owner's data)
     format = models.CharField(max_length=20)
     # What was asked for: date range, purposes, modes, columns, CSV separator (JSON-ready).
     options = models.JSONField(default=dict)
@@ -39,6 +40,9 @@ class Export(TimeStampedModel):
     content = models.BinaryField(null=True, blank=True, editable=False)
     error = models.TextField(blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # After this the file is gone (a periodic task deletes it): set for the Trainy archive,
+    # which holds everything about its owner and should not lie around.
+    expires_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

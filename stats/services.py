@@ -5,14 +5,19 @@ from __future__ import annotations
 import logging
 import secrets
 import tempfile
+from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerUnavailable
 
+from checkins.models import CheckIn
 from stats.exports import SPOOL_BYTES, ExportOptions, export_chunks
+from stats.exports.options import ARCHIVE, ARCHIVE_FORMAT
 from stats.exports.selectors import export_source
 from stats.models import Export
+from trainy.accounts.archive import archive_write
 from trainy.accounts.models import User
 from trainy.services import model_update
 from trainy.tasks import enqueue_on_commit
@@ -48,6 +53,11 @@ def export_create(*, owner: User, options: ExportOptions, rows_total: int) -> Ex
         id__in=list(keep.values_list("id", flat=True))
     ).delete()
 
+    return _queued(export)
+
+
+def _queued(export: Export) -> Export:
+    """Queue the export's task once the transaction commits."""
     from stats.tasks import run_export  # imported here: the tasks module imports this one
 
     def refused(export_ids: list[int], error: BrokerUnavailable) -> None:
@@ -61,6 +71,33 @@ def export_create(*, owner: User, options: ExportOptions, rows_total: int) -> Ex
     return export
 
 
+@transaction.atomic
+def archive_create(*, owner: User) -> Export:
+    """Record the traveller's archive (all their data, trainy.accounts.archive) to be made in
+    the background, and queue its task once committed. It expires ARCHIVE_KEEP_DAYS after it
+    is made. One already under way is answered instead of a second."""
+    unfinished = (
+        Export.objects.filter(user=owner, format=ARCHIVE)
+        .filter(status__in=[Export.Status.QUEUED, Export.Status.RUNNING])
+        .defer("content")
+        .first()
+    )
+    if unfinished is not None:
+        return unfinished
+    export = Export(
+        user=owner,
+        format=ARCHIVE,
+        # Everything, of all time.
+        options={"period": "all"},
+        rows_total=CheckIn.objects.filter(user=owner).count(),
+        filename=f"trainy-archive-{owner.username}-{timezone.localdate():%Y-%m-%d}.zip",
+        content_type=ARCHIVE_FORMAT.content_type,
+    )
+    export.full_clean()
+    export.save()
+    return _queued(export)
+
+
 def export_run(*, export_id: int) -> Export | None:
     """Make the export's file and store it on the row. Idempotent: a finished export is left
     alone, and one cut off mid-way (a worker killed, the task delivered again) starts over.
@@ -72,6 +109,8 @@ def export_run(*, export_id: int) -> Export | None:
     export = Export.objects.filter(id=export_id).select_related("user").defer("content").first()
     if export is None or export.status == Export.Status.DONE:
         return export
+    if export.format == ARCHIVE:
+        return _archive_run(export)
     options = ExportOptions.from_json(export.options)
     source = export_source(owner=export.user, options=options)
     total = source.count()
@@ -100,6 +139,35 @@ def export_run(*, export_id: int) -> Export | None:
     )
     # None if its owner deleted it meanwhile (a newer export pushed it out).
     return Export.objects.defer("content").filter(id=export.id).first()
+
+
+def _archive_run(export: Export) -> Export | None:
+    Export.objects.filter(id=export.id).update(status=Export.Status.RUNNING, rows_done=0, error="")
+
+    def progress(done: int) -> None:
+        Export.objects.filter(id=export.id).update(rows_done=done)
+
+    with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as out:
+        total = archive_write(export.user, out, progress)
+        out.seek(0)
+        content = out.read()
+    now = timezone.now()
+    Export.objects.filter(id=export.id).update(
+        status=Export.Status.DONE,
+        rows_done=total,
+        rows_total=total,
+        content=content,
+        finished_at=now,
+        expires_at=now + timedelta(days=settings.TRAINY_ARCHIVE_KEEP_DAYS),
+    )
+    logger.info("archive %s: %d journeys, %d bytes", export.id, total, len(content))
+    return Export.objects.defer("content").filter(id=export.id).first()
+
+
+def exports_expire() -> int:
+    """Delete the exports past their expiry (archives); how many there were."""
+    deleted, _ = Export.objects.filter(expires_at__lt=timezone.now()).delete()
+    return deleted
 
 
 def export_fail(*, export_id: int, error: str) -> None:

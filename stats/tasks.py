@@ -6,7 +6,7 @@ from typing import Any
 
 from celery import shared_task
 
-from stats.services import export_fail, export_run
+from stats.services import export_fail, export_run, exports_expire
 from trainy.celery import OUTAGES
 from trainy.tasks import RecordsFailure
 
@@ -39,3 +39,9 @@ class ExportTask(RecordsFailure):
 )
 def run_export(export_id: int) -> None:
     export_run(export_id=export_id)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def expire_exports() -> int:
+    """Periodic (Celery beat): delete archives past their expiry."""
+    return exports_expire()

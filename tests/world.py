@@ -20,7 +20,8 @@ from django.utils import timezone
 from oauth2_provider.models import AccessToken as OAuthAccessToken
 from oauth2_provider.models import Application
 
-from checkins.models import CheckIn, Visibility
+from checkins.models import CheckIn, JourneyImport, Visibility
+from checkins.services.imports import journey_import_check
 from checkins.timetable.demo import DEMO_FEED_NAME, write_demo_feed
 from checkins.timetable.importer import feed_import
 from feed.models import Block, Follow, Like, Notification, WebhookDelivery, WebhookEndpoint
@@ -33,6 +34,7 @@ from trainy.accounts.models import User
 from trainy.accounts.services import oauth_app_create, token_create
 
 UNKNOWN_ID = "987654321"
+IMPORT_FIXTURE = Path(__file__).parent / "checkins/imports/fixtures/travelynx-history.json"
 # A calendar token of nobody's (it fits the URL pattern: 16 to 64 of [A-Za-z0-9_-]).
 UNKNOWN_TOKEN = "nobodys-calendar-0123456789abcdefghij"
 # Path parameters whose value is one traveller's secret (the calendar feed's token): a URL with
@@ -54,6 +56,8 @@ class World:
     bobs_public: CheckIn
     export: Export  # alice's
     bobs_export: Export
+    journey_import: JourneyImport  # alice's, checked and waiting for her yes
+    bobs_journey_import: JourneyImport
     webhook: WebhookEndpoint  # alice's
     bobs_webhook: WebhookEndpoint
     app: Application  # alice's OAuth2 app
@@ -78,6 +82,7 @@ class World:
             ),
             "username": ["alice", "bob", "blocker", "admin"],
             "export_id": [self.export.id, self.bobs_export.id],
+            "import_id": [self.journey_import.id, self.bobs_journey_import.id],
             "endpoint_id": [self.webhook.id, self.bobs_webhook.id],
             "app_id": [self.app.id, self.bobs_app.id],
             "token": [self.alice.calendar_token, self.bob.calendar_token],
@@ -151,6 +156,13 @@ def build_world() -> World:
         filename="journeys.csv", content_type="text/csv", content=b"a,b\n",
     )  # fmt: skip
     bobs_export = Export.objects.create(user=bob, format="csv", status=Export.Status.QUEUED)
+    journey_import = journey_import_check(
+        user=alice, filename="history.json", data=IMPORT_FIXTURE.read_bytes(), visibility="private"
+    )
+    bobs_journey_import = JourneyImport.objects.create(
+        user=bob, filename="bobs.csv", format="travelynx-csv", visibility="private",
+        status=JourneyImport.Status.DONE, summary={"new": 1, "created": 1},
+    )  # fmt: skip
     webhook, bobs_webhook = (
         webhook_endpoint_create(
             owner=user, url=f"https://example.org/{user}", events=["checkin.created"]
@@ -178,8 +190,9 @@ def build_world() -> World:
     return World(
         alice=alice, bob=bob, carol=carol, blocker=blocker, admin=admin, public=public,
         private=private, bobs_private=bobs_private, bobs_public=bobs_public, export=export,
-        bobs_export=bobs_export, webhook=webhook, bobs_webhook=bobs_webhook, app=app,
-        bobs_app=bobs_app, trip_id=trip_id, service_date=service_date,
+        bobs_export=bobs_export, journey_import=journey_import,
+        bobs_journey_import=bobs_journey_import, webhook=webhook, bobs_webhook=bobs_webhook,
+        app=app, bobs_app=bobs_app, trip_id=trip_id, service_date=service_date,
     )  # fmt: skip
 
 

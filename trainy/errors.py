@@ -19,6 +19,7 @@ from django.core.exceptions import (
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template import loader
+from django.urls import Resolver404, resolve
 from django_ratelimit.exceptions import Ratelimited
 
 from trainy.api.errors import api_error_response, is_api_request
@@ -38,7 +39,7 @@ def _message(exception: Exception | None) -> str:
         )
     if isinstance(exception, TooManyFieldsSent):
         return f"The form sent more than {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS} fields."
-    if isinstance(exception, BadRequest | Http404 | PermissionDenied):
+    if isinstance(exception, BadRequest | Http404 | PermissionDenied):  # PayloadTooLarge too
         args = exception.args
         if args and isinstance(args[0], str):
             return args[0]
@@ -46,7 +47,7 @@ def _message(exception: Exception | None) -> str:
 
 
 # The API's error codes of the errors these handlers answer (trainy/api/errors.py).
-API_CODES = {400: "bad_request", 403: "permission_denied", 404: "not_found"}
+API_CODES = {400: "bad_request", 403: "permission_denied", 404: "not_found", 413: "too_large"}
 
 
 def _page(
@@ -90,6 +91,49 @@ def server_error(request: HttpRequest) -> HttpResponse:
         return api_error_response(500, "server_error", "Something went wrong on our side.")
     # No request context: its processors read the database and the session, which may be down.
     return HttpResponse(loader.get_template("500.html").render(), status=500)
+
+
+def body_limit(max_bytes: int, message: str) -> Callable[[Callable], Callable]:
+    """Declare the largest body a view takes (an upload's): RefuseOversizedBodies answers a
+    longer one with 413 and ``message`` before anything reads it. For an API view, set
+    ``max_body_bytes`` and ``max_body_message`` on its class instead."""
+
+    def declare(view: Callable) -> Callable:
+        view.max_body_bytes = max_bytes  # type: ignore[attr-defined]
+        view.max_body_message = message  # type: ignore[attr-defined]
+        return view
+
+    return declare
+
+
+class RefuseOversizedBodies:
+    """A 413 for a body longer than its view declares it takes (body_limit), from its
+    Content-Length, before any middleware reads the body (parsing a 200 MB upload spools it to
+    disk first). Bodies Django keeps in memory are bounded by DATA_UPLOAD_MAX_MEMORY_SIZE
+    already; only longer ones are looked at."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        length = request.META.get("CONTENT_LENGTH") or ""
+        if length.isdigit() and int(length) > (settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 0):
+            try:
+                view = resolve(request.path_info).func
+            except Resolver404:
+                return self.get_response(request)
+            owner = getattr(view, "view_class", view)
+            limit = getattr(view, "max_body_bytes", None) or getattr(owner, "max_body_bytes", None)
+            if limit is not None and int(length) > limit:
+                message = getattr(view, "max_body_message", None) or getattr(
+                    owner, "max_body_message", ""
+                )
+                return _page(request, 413, "Too large", PayloadTooLarge(message))
+        return self.get_response(request)
+
+
+class PayloadTooLarge(BadRequest):
+    """A body longer than its view takes (its message says the limit)."""
 
 
 class RefuseMalformedInput:

@@ -116,6 +116,8 @@ MIDDLEWARE = [
     # /healthz, /readyz and /metrics for the kubelet and scrapers, which address pods by IP
     # (not in ALLOWED_HOSTS): answered before anything reads the Host header.
     "trainy.metrics.middleware.ClusterEndpointsMiddleware",
+    # A 413 for an upload longer than its view takes, before anything reads it.
+    "trainy.errors.RefuseOversizedBodies",
     # A 400 for a NUL character anywhere in the input, before any view or lookup sees it.
     "trainy.errors.RefuseMalformedInput",
     "django.middleware.security.SecurityMiddleware",
@@ -277,6 +279,8 @@ CELERY_TASK_QUEUES = tuple(
 CELERY_TASK_ROUTES = {
     "checkins.tasks.enrich_journey": {"queue": "enrichment"},
     "stats.tasks.*": {"queue": "exports"},
+    # A traveller's import of another service's export: long work on one person's file.
+    "checkins.tasks.run_journey_import": {"queue": "exports"},
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Celery closes database connections only every 2 x this many tasks; trainy/celery.py keeps them
@@ -287,6 +291,8 @@ CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     # A check-in whose enrichment task was lost (broker, worker or MongoDB down) is queued again.
     "enrichment-sweep": {"task": "checkins.tasks.sweep_enrichment", "schedule": 60.0},
+    # Archives ("Download all my data") past their expiry.
+    "expire-exports": {"task": "stats.tasks.expire_exports", "schedule": 3600.0},
     # Travellers' "make my journeys private after N days".
     "private-by-age": {"task": "checkins.tasks.make_old_journeys_private", "schedule": 3600.0},
 }
@@ -561,6 +567,8 @@ LOGGING = {
 # --- Trainy ------------------------------------------------------------------------------------
 
 TRAINY_SITE_NAME = env.string("TRAINY_SITE_NAME", "Trainy")
+# How long a traveller's archive ("Download all my data") can be downloaded before it is deleted.
+TRAINY_ARCHIVE_KEEP_DAYS = env.integer("TRAINY_ARCHIVE_KEEP_DAYS", 7, minimum=1)
 # The currency of ticket prices in business-trip reports (ISO 4217).
 TRAINY_CURRENCY = env.string("TRAINY_CURRENCY", "EUR")
 # Map tiles for journey maps (a Leaflet URL template); the browser fetches them, not the server.

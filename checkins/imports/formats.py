@@ -8,7 +8,9 @@ peers' own source). Which one a file is, is told from its content, never from it
   fixed ones, older files with a totals row at the end (skipped), LF or CRLF line ends;
 - ``travelynx-json``: ``history.json``, an array of journeys with epoch times;
 - ``travelynx-csv``: ``history.csv``, naive local times in Europe/Berlin;
-- ``travelynx-account``: the account export ``{"account": {...}, "journeys": [...], …}``.
+- ``travelynx-account``: the account export ``{"account": {...}, "journeys": [...], …}``;
+- ``trainy-archive``: Trainy's own archive (trainy.accounts.archive), the ZIP or its
+  ``trainy-archive.json``: every field of each journey and its document, restored as they were.
 
 Levels of visibility become Trainy's, never wider than the source's:
 
@@ -37,6 +39,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -50,12 +53,14 @@ TRAEWELLING_CSV = "traewelling-csv"
 TRAVELYNX_JSON = "travelynx-json"
 TRAVELYNX_CSV = "travelynx-csv"
 TRAVELYNX_ACCOUNT = "travelynx-account"
+TRAINY_ARCHIVE = "trainy-archive"
 FORMAT_NAMES = {
     TRAEWELLING_JSON: "Träwelling export (JSON)",
     TRAEWELLING_CSV: "Träwelling export (CSV)",
     TRAVELYNX_JSON: "Travelynx history (JSON)",
     TRAVELYNX_CSV: "Travelynx history (CSV)",
     TRAVELYNX_ACCOUNT: "Travelynx account export (JSON)",
+    TRAINY_ARCHIVE: "Trainy archive",
 }
 
 # Travelynx writes its CSV times in the local time of the German railways, without an offset.
@@ -71,6 +76,9 @@ MAX_MESSAGE = 280
 MAX_SOURCE_ID = 64
 # Half the world's circumference: no week-long journey goes further.
 MAX_DISTANCE_M = 20_000_000
+# The largest trainy-archive.json a Trainy archive (a ZIP) may unpack to: a zip bomb stops here.
+MAX_UNZIPPED = 200 * 1024 * 1024
+ZIP_MAGIC = b"PK\x03\x04"
 
 
 class FormatError(ValueError):
@@ -115,6 +123,10 @@ class ImportedJourney:
     purpose: str
     stopovers: tuple[Stopover, ...] = ()
     source_user: str = ""
+    # A Trainy archive's journey: every field of the model by attribute name, already checked,
+    # and its journey document, restored as they were.
+    restore: Mapping[str, Any] | None = None
+    document: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -141,6 +153,8 @@ class RowError(ValueError):
 def read_export(data: bytes, *, max_journeys: int) -> Reading:
     """The journeys of an export file of any of the formats, recognised from its content.
     More than ``max_journeys`` rows is refused as a whole (FormatError)."""
+    if data.startswith(ZIP_MAGIC):
+        data = _unzipped_archive(data)
     text = _text(data)
     stripped = text.lstrip()
     if stripped.startswith(("{", "[")):
@@ -197,6 +211,8 @@ def _read_json(text: str, max_journeys: int) -> Reading:
         if isinstance(user, str) and user:
             reading.source_users.add(user)
         return reading
+    if isinstance(document, dict) and document.get("schema") == TRAINY_ARCHIVE:
+        return _read_archive(document, max_journeys)
     if isinstance(document, list) and all(
         isinstance(entry, dict) and "sched_dep_ts" in entry for entry in document
     ):
@@ -720,3 +736,111 @@ def _berlin_or_none(text: str, not_before: datetime | None = None) -> datetime |
         if later >= not_before:
             return later
     return moment
+
+
+# --- Trainy's own archive ----------------------------------------------------------------------
+
+
+def _unzipped_archive(data: bytes) -> bytes:
+    """The trainy-archive.json of a Trainy archive (a ZIP), read no further than MAX_UNZIPPED
+    whatever the ZIP claims."""
+    from trainy.accounts.archive import ARCHIVE_NAME
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            if ARCHIVE_NAME not in archive.namelist():
+                raise FormatError(
+                    f"This ZIP is not a Trainy archive: it has no {ARCHIVE_NAME}. Upload the "
+                    "archive as Trainy made it, or an export of Träwelling or Travelynx."
+                )
+            with archive.open(ARCHIVE_NAME) as member:
+                content = member.read(MAX_UNZIPPED + 1)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError) as error:
+        raise FormatError(f"The ZIP is cut off or broken ({error}).") from None
+    if len(content) > MAX_UNZIPPED:
+        raise FormatError(
+            f"The archive's {ARCHIVE_NAME} unpacks to more than {MAX_UNZIPPED // 2**20} MB."
+        )
+    return content
+
+
+def _read_archive(document: dict[str, Any], max_journeys: int) -> Reading:
+    from trainy.accounts.archive import SCHEMA_VERSION
+
+    version = document.get("schema_version")
+    if not isinstance(version, int) or not 1 <= version <= SCHEMA_VERSION:
+        raise FormatError(
+            f"This Trainy archive has schema version {version!r}; this Trainy reads versions "
+            f"1 to {SCHEMA_VERSION}. Update Trainy, or export from the other one again."
+        )
+    journeys = document.get("journeys")
+    if not isinstance(journeys, list):
+        raise FormatError("This Trainy archive has no list of journeys.")
+    reading = _read_rows(TRAINY_ARCHIVE, enumerate(journeys, 1), _archived, max_journeys)
+    owner = _get(document, "profile", "username")
+    if isinstance(owner, str) and owner:
+        reading.source_users.add(owner)
+    return reading
+
+
+def _archived(number: int, record: Any) -> ImportedJourney:
+    """One journey of a Trainy archive: each field checked as the model checks it."""
+    from django.core.exceptions import ValidationError
+
+    from trainy.accounts.archive import RESTORED_APART, journey_fields
+
+    if not isinstance(record, dict) or not isinstance(record.get("fields"), dict):
+        raise RowError('It is not a journey of a Trainy archive ({"id", "fields"}).')
+    given = record["fields"]
+    values: dict[str, Any] = {}
+    for model_field in journey_fields():
+        if model_field.name not in given or model_field.name in RESTORED_APART:
+            continue  # a field the archive's Trainy did not have: the model's default
+        raw = given[model_field.name]
+        try:
+            if raw is None and model_field.null:
+                value = None
+            elif raw == "" and model_field.blank:
+                value = ""
+            else:
+                value = model_field.clean(raw, None)
+        except ValidationError as error:
+            raise RowError(f"{model_field.name}: {' '.join(error.messages)}") from None
+        values[model_field.attname] = value
+    for needed in ("line_name", "origin_name", "destination_name", "departure_planned",
+                   "arrival_planned"):  # fmt: skip
+        if values.get(needed) in (None, ""):
+            raise RowError(f"{needed}: missing.")
+    entry, exit_ = values.get("origin_seq"), values.get("destination_seq")
+    if entry is not None and exit_ is not None and exit_ <= entry:
+        raise RowError("destination_seq: the exit must come after the entry.")
+    source, source_id = given.get("import_source"), given.get("import_source_id")
+    if not (isinstance(source, str) and source and isinstance(source_id, str) and source_id):
+        # A journey made on the archive's Trainy: known by its id there.
+        source, source_id = TRAINY_ARCHIVE, str(record.get("id", ""))
+    document = record.get("document")
+    return ImportedJourney(
+        number=number,
+        source_format=source[:32],
+        source_id=source_id,
+        mode=values.get("mode", Mode.OTHER),
+        line_name=values["line_name"],
+        journey_number="",
+        operator_name=values.get("operator_name", ""),
+        origin_name=values["origin_name"],
+        origin_lat=values.get("origin_lat"),
+        origin_lon=values.get("origin_lon"),
+        destination_name=values["destination_name"],
+        destination_lat=values.get("destination_lat"),
+        destination_lon=values.get("destination_lon"),
+        departure_planned=values["departure_planned"],
+        arrival_planned=values["arrival_planned"],
+        departure_real=values.get("departure_real"),
+        arrival_real=values.get("arrival_real"),
+        distance_m=values.get("distance_m"),
+        message=values.get("message", ""),
+        visibility=values.get("visibility"),
+        purpose=values.get("purpose", Purpose.PRIVATE),
+        restore=values,
+        document=document if isinstance(document, dict) else None,
+    )

@@ -17,14 +17,16 @@ from __future__ import annotations
 
 import bisect
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerUnavailable
 
 from checkins.enrichment import imported_document
 from checkins.geo import path_length_m
@@ -36,18 +38,36 @@ from checkins.imports.formats import (
     Stopover,
     read_export,
 )
-from checkins.models import CheckIn, Visibility
+from checkins.models import CheckIn, JourneyImport, Visibility
 from checkins.services.checkins import Place, check_plausible
 from trainy.accounts.models import User
 from trainy.documents import DocumentStoreError, journey_store
 from trainy.generations import FEED, STATS
+from trainy.progress import RowProgress
+from trainy.tasks import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
 
 # Bounds of one import: a peer's export of years of journeys is a few MB.
 MAX_IMPORT_BYTES = 50 * 1024 * 1024
 MAX_IMPORT_JOURNEYS = 50_000
+# Room in an upload's body for the form's other fields and the multipart framing.
+UPLOAD_OVERHEAD = 64 * 1024
+TOO_LARGE = (
+    f"The file is too large: an import takes at most {MAX_IMPORT_BYTES // 2**20} MB. Export a "
+    "shorter period and import the parts."
+)
 BATCH = 1000
+
+
+# How far an import got: the step, and how many of its items are done out of how many.
+Progress = Callable[[str, int, int], None]
+WRITING = "Writing journeys"
+STORING = "Storing stops and routes"
+
+
+def _silent(step: str, done: int, total: int) -> None:
+    pass
 
 
 class ImportRefused(Exception):
@@ -81,11 +101,29 @@ class ImportResult:
 
 
 def journeys_import(
-    *, user: User, data: bytes, visibility: str | None = None, dry_run: bool = False
+    *,
+    user: User,
+    data: bytes,
+    visibility: str | None = None,
+    dry_run: bool = False,
+    progress: Progress | None = None,
 ) -> ImportResult:
     """Import the journeys of an export file for ``user`` (or, with ``dry_run``, say what an
     import would do). ``visibility`` is given to journeys whose source has none (the CSV
-    files); default: private. Raises ImportRefused for a file that cannot be imported."""
+    files); default: private. ``progress`` hears how far the writing got. Raises
+    ImportRefused for a file that cannot be imported."""
+    if dry_run:
+        return _import(user, data, visibility, dry_run=True, progress=progress)
+    with transaction.atomic():
+        # One import at a time per traveller: two at once would both take the same file's
+        # journeys for new. The lock is the traveller's row, held until the journeys commit.
+        User.objects.select_for_update().filter(pk=user.pk).values_list("pk").first()
+        return _import(user, data, visibility, dry_run=False, progress=progress)
+
+
+def _import(
+    user: User, data: bytes, visibility: str | None, *, dry_run: bool, progress: Progress | None
+) -> ImportResult:
     if len(data) > MAX_IMPORT_BYTES:
         raise ImportRefused(
             f"The file is {len(data) / 2**20:,.1f} MB; an import takes at most "
@@ -115,7 +153,9 @@ def journeys_import(
     result.refused.sort(key=lambda problem: problem.number)
     result.overlaps = _overlaps(user, result.new)
     if not dry_run and result.new:
-        result.created_ids = _write(user, result.new, visibility or Visibility.PRIVATE)
+        result.created_ids = _write(
+            user, result.new, visibility or Visibility.PRIVATE, progress or _silent
+        )
     return result
 
 
@@ -208,6 +248,14 @@ def _points(journey: ImportedJourney) -> list[tuple[float, float]] | None:
 
 
 def _row(user: User, journey: ImportedJourney, visibility: str, now: datetime) -> CheckIn:
+    if journey.restore is not None:
+        # A Trainy archive's journey: every field as it was there.
+        return CheckIn(
+            user=user,
+            **journey.restore,
+            import_source=journey.source_format,
+            import_source_id=journey.source_id,
+        )
     points = _points(journey)
     if journey.distance_m:
         distance_m, method = journey.distance_m, "source"
@@ -258,14 +306,21 @@ def _stopover(stop: Stopover) -> dict[str, Any]:
     }
 
 
-def _write(user: User, journeys: list[ImportedJourney], visibility: str) -> list[int]:
+def _write(
+    user: User, journeys: list[ImportedJourney], visibility: str, progress: Progress
+) -> list[int]:
     now = timezone.now()
     rows = [_row(user, journey, visibility, now) for journey in journeys]
     with transaction.atomic():
         for start in range(0, len(rows), BATCH):
+            progress(WRITING, start, len(rows))
             CheckIn.objects.bulk_create(rows[start : start + BATCH])
+        progress(WRITING, len(rows), len(rows))
+        _restore_times(rows, journeys)
         documents = {
-            row.id: imported_document(
+            row.id: dict(journey.document or {})
+            if journey.restore is not None
+            else imported_document(
                 row,
                 [_stopover(stop) for stop in journey.stopovers],
                 provenance={
@@ -275,19 +330,193 @@ def _write(user: User, journeys: list[ImportedJourney], visibility: str) -> list
                 },
             )
             for row, journey in zip(rows, journeys, strict=True)
+            if journey.restore is None or journey.document is not None
         }
-        transaction.on_commit(lambda: _store_documents(documents))
+        transaction.on_commit(lambda: _store_documents(documents, progress))
     FEED.changed()
     STATS.changed(user.pk)
     return [row.id for row in rows]
 
 
-def _store_documents(documents: dict[int, dict[str, Any]]) -> None:
+def _restore_times(rows: list[CheckIn], journeys: list[ImportedJourney]) -> None:
+    """A Trainy archive's journeys keep when they were made and last changed (saving sets both
+    to now)."""
+    restored = []
+    for row, journey in zip(rows, journeys, strict=True):
+        if journey.restore is not None and "created_at" in journey.restore:
+            row.created_at = journey.restore["created_at"]
+            row.updated_at = journey.restore.get("updated_at", row.created_at)
+            restored.append(row)
+    if restored:
+        CheckIn.objects.bulk_update(restored, ["created_at", "updated_at"], batch_size=BATCH)
+
+
+def _store_documents(documents: dict[int, dict[str, Any]], progress: Progress) -> None:
     """The imported journeys' documents, once their rows are committed. A store that is down
     costs the details only (stopovers, the path on the map), never the journeys; it is logged."""
     items = list(documents.items())
     try:
         for start in range(0, len(items), BATCH):
+            progress(STORING, start, len(items))
             journey_store().put_many(dict(items[start : start + BATCH]))
+        progress(STORING, len(items), len(items))
     except DocumentStoreError:
         logger.exception("imported journeys' documents not stored", extra={"count": len(items)})
+
+
+# --- Imports through the page and the API ---------------------------------------------------------
+
+# Files whose dry run finds more new journeys than this are imported by a Celery task (queue
+# ``exports``); smaller ones at once, in the request (about a second).
+DIRECT_LIMIT = 2000
+# Finished imports a traveller keeps on the page (their summaries; the files are let go).
+KEEP_IMPORTS = 20
+# Overlaps and refused rows kept in an import's summary, each list; the counts say how many
+# there are in all.
+SUMMARY_ROWS = 500
+
+
+def result_summary(result: ImportResult) -> dict[str, Any]:
+    """What an import found or did, JSON-ready for JourneyImport.summary and the API."""
+    return {
+        "format": result.format,
+        "format_name": result.format_name,
+        "dry_run": result.dry_run,
+        # Where a row is in the file: "line" (CSV) or "entry" (JSON).
+        "where": result.where(0).split()[0],
+        "new": len(result.new),
+        "created": len(result.created_ids),
+        "duplicates": result.duplicates,
+        "overlap_count": len(result.overlaps),
+        "overlaps": [
+            {"number": overlap.number, "other": overlap.other}
+            for overlap in result.overlaps[:SUMMARY_ROWS]
+        ],
+        "refused_count": len(result.refused),
+        "refused": [
+            {"number": problem.number, "reason": problem.reason}
+            for problem in result.refused[:SUMMARY_ROWS]
+        ],
+        "warnings": result.warnings,
+    }
+
+
+def journey_import_check(
+    *, user: User, filename: str, data: bytes, visibility: str
+) -> JourneyImport:
+    """Read and check an uploaded export (the dry run) and keep it, waiting for the traveller's
+    yes (journey_import_start). Raises ImportRefused for a file that cannot be imported:
+    nothing is kept then. A file checked earlier and never started is let go: one waits at a
+    time."""
+    result = journeys_import(user=user, data=data, visibility=visibility, dry_run=True)
+    with transaction.atomic():
+        JourneyImport.objects.filter(user=user, status=JourneyImport.Status.CHECKED).delete()
+        job = JourneyImport(
+            user=user,
+            filename=Path(filename).name[:200] or "export",
+            format=result.format,
+            visibility=visibility,
+            upload=data,
+            summary=result_summary(result),
+            rows_total=len(result.new),
+        )
+        job.full_clean(exclude=["upload"])
+        job.save()
+        keep = JourneyImport.objects.filter(user=user).order_by("-created_at", "-id")
+        JourneyImport.objects.filter(user=user).exclude(
+            id__in=list(keep.values_list("id", flat=True)[:KEEP_IMPORTS])
+        ).delete()
+    return job
+
+
+def journey_import_start(*, job: JourneyImport) -> JourneyImport:
+    """The traveller's yes to a checked import: run at once for a small file, queued for the
+    task otherwise. An import already started or finished is left as it is."""
+    updated = JourneyImport.objects.filter(id=job.id, status=JourneyImport.Status.CHECKED).update(
+        status=JourneyImport.Status.QUEUED, phase="", rows_done=0
+    )
+    if not updated:
+        return JourneyImport.objects.defer("upload").get(id=job.id)
+    if job.summary.get("new", 0) <= DIRECT_LIMIT:
+        return journey_import_run(import_id=job.id) or job
+
+    from checkins.tasks import run_journey_import  # the tasks module imports this one
+
+    def refused(import_ids: list[int], error: BrokerUnavailable) -> None:
+        # Said on the import's page rather than left queued for ever.
+        journey_import_fail(
+            import_id=job.id,
+            error="The import could not be started; please upload the file again in a few minutes.",
+        )
+
+    enqueue_on_commit(run_journey_import, [job.id], on_refused=refused)
+    return JourneyImport.objects.defer("upload").get(id=job.id)
+
+
+def journey_import_run(*, import_id: int) -> JourneyImport | None:
+    """Import a started import's file. Idempotent: a finished import is left alone; one cut
+    off before its journeys committed starts over (nothing of it was written); one cut off
+    after is only marked done (its file was let go in the same transaction as its journeys).
+
+    The journeys and the import's summary commit together; progress is written apart as it
+    goes (trainy.progress), so the page polling it sees the bar move."""
+    job = JourneyImport.objects.filter(id=import_id).select_related("user").first()
+    if job is None or job.status not in (JourneyImport.Status.QUEUED, JourneyImport.Status.RUNNING):
+        return job
+    if job.upload is not None:
+        JourneyImport.objects.filter(id=job.id).update(
+            status=JourneyImport.Status.RUNNING, phase="Reading the file", rows_done=0, error=""
+        )
+        with RowProgress(JourneyImport, job.id) as row:
+
+            def progress(step: str, done: int, total: int) -> None:
+                # A step's start and end are written at once; between, about once a second.
+                values = {"phase": step, "rows_done": done, "rows_total": total}
+                row.write(values | {"updated_at": timezone.now()}, force=done in (0, total))
+
+            try:
+                with transaction.atomic():
+                    result = journeys_import(
+                        user=job.user,
+                        data=bytes(job.upload),
+                        visibility=job.visibility,
+                        progress=progress,
+                    )
+                    JourneyImport.objects.filter(id=job.id).update(
+                        summary=result_summary(result), upload=None
+                    )
+            except ImportRefused as error:
+                journey_import_fail(import_id=job.id, error=str(error))
+                return JourneyImport.objects.defer("upload").filter(id=job.id).first()
+        logger.info(
+            "journey import %s: %s, %d new, %d duplicates, %d refused",
+            job.id,
+            result.format,
+            len(result.created_ids),
+            result.duplicates,
+            len(result.refused),
+        )
+    JourneyImport.objects.filter(id=job.id).update(
+        status=JourneyImport.Status.DONE, phase="", finished_at=timezone.now()
+    )
+    return JourneyImport.objects.defer("upload").filter(id=job.id).first()
+
+
+def journey_import_fail(*, import_id: int, error: str) -> None:
+    """Mark the import failed, with a message for its traveller; its file is let go."""
+    JourneyImport.objects.filter(id=import_id).exclude(status=JourneyImport.Status.DONE).update(
+        status=JourneyImport.Status.FAILED,
+        error=error[:1000],
+        upload=None,
+        phase="",
+        finished_at=timezone.now(),
+    )
+
+
+def journey_import_cancel(*, job: JourneyImport) -> bool:
+    """Let go of a checked import the traveller does not want (its file with it). False if it
+    has started meanwhile."""
+    deleted, _ = JourneyImport.objects.filter(
+        id=job.id, status=JourneyImport.Status.CHECKED
+    ).delete()
+    return bool(deleted)

@@ -4,7 +4,6 @@ admin and run by a Celery task, and feeds deleted together with their timetable 
 from __future__ import annotations
 
 import logging
-import math
 import shutil
 import tempfile
 import time
@@ -14,8 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, transaction
-from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db import connection, transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerUnavailable
 
@@ -25,13 +23,11 @@ from checkins.timetable.gtfs import FeedError, GtfsSource
 from checkins.timetable.importer import FEED_NAME, FILES_READ, Progress, feed_import
 from checkins.timetable.models import Feed, FeedImport, FeedVersion
 from trainy.accounts.models import User
+from trainy.progress import PROGRESS_INTERVAL_S, RowProgress
 from trainy.tasks import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
 
-# How often at most an import writes its progress to its row: enough for a bar that moves,
-# and a negligible cost next to the import's own writes.
-PROGRESS_INTERVAL_S = 1.0
 UNFINISHED = (FeedImport.Status.QUEUED, FeedImport.Status.RUNNING)
 
 
@@ -199,14 +195,8 @@ def _feed_size(path: Path) -> int:
 
 class ImportProgress:
     """The importer's Progress, written to the FeedImport row at most about once a second
-    (and at once when a long step begins, such as indexing).
-
-    feed_import reads the whole feed inside one transaction, which would hide these writes
-    until it ends. On PostgreSQL they go through a connection of their own, each committed at
-    once, so the admin sees the import move. SQLite allows one writer at a time: there they
-    go into the import's transaction and show when it ends (imports then run in the admin's
-    request anyway: no broker, tasks run in-process).
-    """
+    (and at once when a long step begins, such as indexing), apart from the import's own
+    transaction (trainy.progress)."""
 
     def __init__(
         self,
@@ -216,18 +206,13 @@ class ImportProgress:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.feed_import_id = feed_import_id
-        self.interval = interval
-        self.clock = clock
-        self.connection: BaseDatabaseWrapper | None = None
-        if connection.vendor == "postgresql":
-            self.connection = connections.create_connection(DEFAULT_DB_ALIAS)
+        self.row = RowProgress(FeedImport, feed_import_id, interval=interval, clock=clock)
         self.text = ""
         self.read = 0
         self.total = 0
         self.rows_finished = 0
         self.rows_current = 0
         self.downloading = False
-        self.last_write = -math.inf
 
     @property
     def rows(self) -> int:
@@ -271,15 +256,9 @@ class ImportProgress:
         self._write(force=True)
 
     def close(self) -> None:
-        if self.connection is not None:
-            self.connection.close()
-            self.connection = None
+        self.row.close()
 
     def _write(self, *, force: bool = False) -> None:
-        now = self.clock()
-        if not force and now - self.last_write < self.interval:
-            return
-        self.last_write = now
         values = {
             "phase": self.text[:300],
             "bytes_read": self.read,
@@ -287,26 +266,7 @@ class ImportProgress:
             "rows": self.rows,
             "updated_at": timezone.now(),
         }
-        try:
-            if self.connection is None:
-                FeedImport.objects.filter(id=self.feed_import_id).update(**values)
-            else:
-                self._write_apart(values)
-        except DatabaseError:
-            # A progress bar is not worth failing an import for; the outcome is written apart.
-            logger.warning("progress of import %s not recorded", self.feed_import_id, exc_info=True)
-
-    def _write_apart(self, values: dict[str, Any]) -> None:
-        assert self.connection is not None
-        quote = self.connection.ops.quote_name
-        meta = FeedImport._meta
-        columns = {field.name: field.column for field in meta.concrete_fields}
-        assignments = ", ".join(f"{quote(columns[name])} = %s" for name in values)
-        with self.connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE id = %s",
-                [*values.values(), self.feed_import_id],
-            )
+        self.row.write(values, force=force)
 
 
 # --- Feeds --------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from stats.exports import apis
 
 urlpatterns = [
     path("exports/", apis.ExportListApi.as_view(), name="exports"),
+    path("exports/archive/", apis.ArchiveApi.as_view(), name="archive"),
     path("exports/<int:export_id>/", apis.ExportDetailApi.as_view(), name="export"),
     path(
         "exports/<int:export_id>/download/",

@@ -21,7 +21,7 @@ from rest_framework.views import APIView
 from checkins.models import Mode, Purpose
 from stats.exports.columns import COLUMNS, DEFAULT_COLUMNS
 from stats.exports.forms import ExportForm, with_defaults
-from stats.exports.options import FORMATS, SEPARATORS
+from stats.exports.options import ARCHIVE, FORMATS, SEPARATORS
 from stats.exports.responses import file_response, stored_file_response
 from stats.exports.selectors import export_content, export_get, export_recent, export_source
 from stats.forms import PERIODS
@@ -29,6 +29,7 @@ from stats.models import Export
 from stats.services import (
     DIRECT_LIMIT,
     KEEP_EXPORTS,
+    archive_create,
     calendar_token_renew,
     calendar_token_revoke,
     export_create,
@@ -139,7 +140,9 @@ class ExportOptionsSerializer(serializers.Serializer):
 @extend_schema_serializer(component_name="Export")
 class ExportSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    format = serializers.ChoiceField(choices=list(FORMATS))
+    format = serializers.ChoiceField(
+        choices=[*FORMATS, ARCHIVE], help_text="`archive`: the Trainy archive, all your data."
+    )
     status = serializers.ChoiceField(
         choices=Export.Status.choices,
         help_text="`queued`, `running`, then `done` (the file can be downloaded) or `failed`.",
@@ -153,6 +156,9 @@ class ExportSerializer(serializers.Serializer):
     options = ExportOptionsSerializer(help_text="What was asked for.")
     created_at = serializers.DateTimeField()
     finished_at = serializers.DateTimeField(allow_null=True)
+    expires_at = serializers.DateTimeField(
+        allow_null=True, help_text="When the file is deleted (archives); null: kept."
+    )
     download = serializers.URLField(
         allow_null=True, help_text="The file's URL once `status` is `done`; null before."
     )
@@ -179,6 +185,7 @@ EXPORT_EXAMPLE = {
     },
     "created_at": "2026-12-06T10:00:00.123456+01:00",
     "finished_at": None,
+    "expires_at": None,
     "download": None,
 }
 DONE_EXAMPLE = {
@@ -219,6 +226,7 @@ def _export_data(export: Export, request: Request) -> dict[str, Any]:
         },
         "created_at": export.created_at,
         "finished_at": export.finished_at,
+        "expires_at": export.expires_at,
         "download": download,
     }
 
@@ -450,3 +458,43 @@ class CalendarApi(APIView):
     def delete(self, request: Request) -> Response:
         calendar_token_revoke(user=request.user)
         return Response(status=204)
+
+
+class ArchiveApi(APIView):
+    required_scopes = {"POST": Scope.EXPORTS}
+
+    @api_operation(
+        operation_id="archive_create",
+        summary="Download all your data",
+        description='The Trainy archive, as the settings page\'s "Download all my data" makes '
+        "it: one ZIP with a JSON document of everything Trainy holds about you (profile, "
+        "settings, every journey with every field and its stops and route, likes, follows, "
+        "blocks, mutes, notifications, your tokens' and webhooks' names without their secrets, "
+        "exports and imports), the journeys as CSV and a README of its schema. Made in the "
+        "background: 202 with the export (format `archive`) and its URL in `Location`; poll "
+        "it until `status` is `done`, then get its `download` before `expires_at`. Asked "
+        "again while one is being made, the same one is answered.",
+        request=None,
+        responses={202: OpenApiResponse(ExportSerializer, description="Being made.")},
+        examples=[
+            OpenApiExample(
+                "queued",
+                value={
+                    **EXPORT_EXAMPLE,
+                    "format": "archive",
+                    "status": "queued",
+                    "rows_done": 0,
+                    "percent": 0,
+                    "content_type": "application/zip",
+                    "filename": "trainy-archive-alice-2026-12-06.zip",
+                },
+                status_codes=["202"],
+                response_only=True,
+            ),
+        ],
+        tags=["exports"],
+    )
+    def post(self, request: Request) -> Response:
+        export = archive_create(owner=request.user)
+        location = request.build_absolute_uri(reverse("api:export", args=[export.id]))
+        return Response(_export_data(export, request), status=202, headers={"Location": location})

@@ -43,6 +43,16 @@ FORMATS: dict[str, Format] = {
     ),
 }
 
+# The Trainy archive (trainy.accounts.archive): made by the exports' task, not a choice of the
+# export form.
+ARCHIVE = "archive"
+ARCHIVE_FORMAT = Format("Trainy archive: all your data (ZIP)", "zip", "application/zip")
+
+
+def format_named(name: str) -> Format | None:
+    return ARCHIVE_FORMAT if name == ARCHIVE else FORMATS.get(name)
+
+
 SEPARATORS = {
     ",": "Comma, decimal point (most programs)",
     ";": "Semicolon, decimal comma (German Excel)",

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import Count, QuerySet, Sum
+from django.utils import timezone
 
 from checkins.models import CheckIn, Purpose
 from checkins.selectors import JourneyFilter, journeys_in
@@ -122,8 +123,12 @@ def export_get(*, owner: User, export_id: int) -> Export | None:
 
 
 def export_content(*, owner: User, export_id: int) -> Export | None:
-    """A finished export of ``owner``'s, with its file."""
-    return Export.objects.filter(id=export_id, user=owner, status=Export.Status.DONE).first()
+    """A finished export of ``owner``'s, with its file; None past its expiry."""
+    return (
+        Export.objects.filter(id=export_id, user=owner, status=Export.Status.DONE)
+        .exclude(expires_at__lt=timezone.now())
+        .first()
+    )
 
 
 def export_recent(*, owner: User, limit: int = 10) -> list[Export]:

@@ -19,9 +19,9 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import condition, require_GET, require_http_methods
 
 from checkins.models import CheckIn
-from stats.exports import FORMATS
 from stats.exports.forms import ExportForm, with_defaults
 from stats.exports.ics import calendar_ics
+from stats.exports.options import format_named
 from stats.exports.responses import file_response, stored_file_response
 from stats.exports.selectors import (
     ExportSource,
@@ -84,7 +84,7 @@ def export_status(request: AuthenticatedRequest, export_id: int) -> HttpResponse
     return render(
         request,
         "stats/export_status.html",
-        {"export": export, "format": FORMATS.get(export.format)},
+        {"export": export, "format": format_named(export.format)},
     )
 
 

@@ -326,7 +326,7 @@ def test_progress_is_written_about_once_a_second():
     job = FeedImport.objects.create(feed_name="db-fv", source_url="https://example.org/f.zip")
     now = [0.0]
     progress = ImportProgress(job.id, clock=lambda: now[0])
-    target = progress.connection or connection
+    target = progress.row.connection or connection
     try:
         with CaptureQueriesContext(target) as writes:
             progress.expect(10_000)  # the feed is at hand: written at once

@@ -18,7 +18,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from checkins.models import CheckIn, Visibility
+from checkins.models import CheckIn, JourneyImport, Visibility
 from checkins.services.enrichment_lifecycle import journey_enrich
 from feed.models import Block, Follow, Like, Notification
 from stats.models import Export
@@ -218,6 +218,13 @@ def test_every_read_path_follows_the_visibility_rules(cast, visibility, private_
         user=owner, format="csv", status=Export.Status.DONE, rows_total=1, rows_done=1,
         filename="journeys.csv", content_type="text/csv", content=f"{line},{marker}\n".encode(),
     )  # fmt: skip
+    # An import of the owner's: its file's name and its summary are the owner's alone.
+    journey_import = JourneyImport.objects.create(
+        user=owner, filename=f"{marker}.json", format="travelynx-json", visibility="private",
+        status=JourneyImport.Status.DONE, summary={"new": 1, "created": 1, "warnings": [marker]},
+    )  # fmt: skip
+    import_pages = [reverse(name, args=[journey_import.id])
+                    for name in ("checkins:import", "checkins:import_progress")]  # fmt: skip
     for role in SIGNED_IN:  # a like as its notification reads, to each signed-in viewer
         Notification.objects.create(
             recipient=cast.people[role], actor=cast.people["liker"],
@@ -258,6 +265,12 @@ def test_every_read_path_follows_the_visibility_rules(cast, visibility, private_
                     assert status == (200 if in_own_only_paths(viewer) else 404), (case, path)
                 figures = reader.get("/api/v1/stats/?period=all").content.decode()
                 assert (line in figures) == in_own_only_paths(viewer), case
+            # Imports over the API: the owner's alone.
+            for reader in (api, client):
+                status = reader.get(f"/api/v1/imports/{journey_import.id}/").status_code
+                assert status == (200 if in_own_only_paths(viewer) else 404), case
+                listing = reader.get("/api/v1/imports/").content.decode()
+                assert (marker in listing) == in_own_only_paths(viewer), case
             # The API's writes reach the owner's own journeys only: 404 to anyone else, even to
             # a viewer who sees the journey (the owner's change here changes nothing).
             writer = bearer(token_for(cast.people[viewer], ("checkins:write",)))
@@ -274,6 +287,8 @@ def test_every_read_path_follows_the_visibility_rules(cast, visibility, private_
                 reverse("stats:map"),
                 reverse("exports:status", args=[export.id]),
                 reverse("exports:download", args=[export.id]),
+                reverse("checkins:import_new"),
+                *import_pages,
             ):
                 assert client.get(path).status_code == 302, path  # to the sign-in page
             continue
@@ -292,6 +307,11 @@ def test_every_read_path_follows_the_visibility_rules(cast, visibility, private_
             assert response.status_code == (200 if in_own_only_paths(viewer) else 404), case
         download = client.get(reverse("exports:download", args=[export.id]))
         assert (marker.encode() in response_body(download)) == in_own_only_paths(viewer), case
+        for path in import_pages:
+            response = client.get(path)
+            assert response.status_code == (200 if in_own_only_paths(viewer) else 404), case
+            assert (marker in response.content.decode()) == in_own_only_paths(viewer), case
+        assert shows(client, reverse("checkins:import_new"), marker) == in_own_only_paths(viewer)
 
 
 def test_someone_elses_calendar_token_shows_only_their_journeys_and_an_unknown_one_404s(cast):

@@ -78,9 +78,11 @@ def test_every_operation_has_a_summary_typed_bodies_errors_and_examples(schema):
             assert body["examples"], (where, code)
         assert responses["429"]["headers"]["Retry-After"]["schema"]["type"] == "integer", where
         # A write that takes no body (PUT a follow, POST "accept") documents none; one that
-        # takes a body has it typed, with an example.
+        # takes a body has it typed, with an example: JSON, or a form with a file (an import).
         if method in ("post", "put", "patch") and "requestBody" in operation:
-            request = operation["requestBody"]["content"]["application/json"]
+            content = operation["requestBody"]["content"]
+            assert set(content) in ({"application/json"}, {"multipart/form-data"}), where
+            request = next(iter(content.values()))
             assert "$ref" in request["schema"] and request.get("examples"), where
 
 

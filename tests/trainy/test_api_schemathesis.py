@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
+from checkins.services.imports import journey_import_check
 from feed.models import Follow
 from feed.services.social import follow_create
 from feed.services.webhooks import webhook_endpoint_create
@@ -21,6 +22,7 @@ from stats.models import Export
 from tests.apiclient import token_for
 from tests.checkins.feeds import write_feed
 from tests.factories import CheckInFactory, UserFactory, manual_checkin
+from tests.world import IMPORT_FIXTURE
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(900)]
 
@@ -102,7 +104,11 @@ def world(tmp_path, alice, bob, charlie, settings):
     endpoint = webhook_endpoint_create(
         owner=alice, url="https://example.org/hook", events=["checkin.created"]
     )
+    journey_import = journey_import_check(
+        user=alice, filename="history.json", data=IMPORT_FIXTURE.read_bytes(), visibility="private"
+    )
     return token_for(alice), {
+        "import_id": journey_import.id,
         "checkin_id": journey.id,
         "request_id": request.id,
         "export_id": export.id,

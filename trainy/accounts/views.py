@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -14,6 +15,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from stats.services import archive_create
 from trainy.accounts.forms import AccessTokenForm, OAuthAppForm, SettingsForm
 from trainy.accounts.selectors import access_tokens, authorized_apps, browser_sessions, oauth_apps
 from trainy.accounts.services import (
@@ -53,7 +55,8 @@ def settings_page(request: AuthenticatedRequest) -> HttpResponse:
         else:
             messages.success(request, "Settings saved.")
             return redirect("accounts:settings")
-    return render(request, "accounts/settings.html", {"form": form})
+    context = {"form": form, "archive_keep_days": settings.TRAINY_ARCHIVE_KEEP_DAYS}
+    return render(request, "accounts/settings.html", context)
 
 
 @login_required
@@ -164,3 +167,12 @@ def app_revoke(request: AuthenticatedRequest, app_id: int) -> HttpResponse:
         raise Http404("That app has no access to your account.")
     messages.success(request, "Access revoked: the app can no longer act for you.")
     return redirect("accounts:apps")
+
+
+@login_required
+@require_POST
+def archive_new(request: AuthenticatedRequest) -> HttpResponse:
+    """ "Download all my data": the archive is made in the background; its page shows how far
+    it got and then its download."""
+    export = archive_create(owner=request.user)
+    return redirect("exports:status", export_id=export.id)

@@ -63,6 +63,15 @@ ERRORS: dict[int, tuple[str, OpenApiExample]] = {
         ),
     ),
     404: ("No such object, or not yours to see.", _example(404, "not_found", "No such journey.")),
+    413: (
+        "The body is larger than the operation takes.",
+        _example(
+            413,
+            "too_large",
+            "The file is too large: an import takes at most 50 MB. Export a shorter period and "
+            "import the parts.",
+        ),
+    ),
     429: (
         "Too many requests; `Retry-After` says how many seconds to wait.",
         _example(429, "throttled", "Request was throttled. Expected available in 42 seconds."),

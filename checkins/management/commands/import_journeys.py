@@ -16,7 +16,8 @@ SHOWN = 20
 class Command(BaseCommand):
     help = (
         "Import a traveller's journeys from an export of Träwelling (JSON or CSV) or Travelynx "
-        "(history.json, history.csv or the account export); the format is recognised from "
+        "(history.json, history.csv or the account export), or a Trainy archive (the ZIP of "
+        '"Download all my data"); the format is recognised from '
         "the content. --dry-run says what would be imported without writing anything."
     )
 
