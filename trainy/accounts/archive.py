@@ -55,8 +55,9 @@ SCHEMA = "trainy-archive"
 SCHEMA_VERSION = 1
 ARCHIVE_NAME = "trainy-archive.json"
 CSV_NAME = "journeys.csv"
-# Journeys read (and their documents fetched) per round trip.
-CHUNK = 500
+# Journeys read, and their documents fetched, per round trip: few round trips, as the
+# document store's answer to a list of ids may cost a scan (FerretDB's does).
+CHUNK = 5000
 # A journey's fields that say whose and which row it is here: the archive's own keys instead.
 NOT_ARCHIVED = frozenset({"id", "user"})
 # Archived, but not restored as they are: where the journey came from is the archive now (or
