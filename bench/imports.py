@@ -233,7 +233,7 @@ def ceiling(user: Any, journeys: int) -> float:
 def timed_archive(user: Any) -> tuple[float, bytes]:
     """Seconds to write the traveller's Trainy archive (every journey with its document, the
     CSV, the README) as the archive task does; the ZIP's bytes."""
-    from trainy.accounts.archive import archive_write
+    from stats.exports.archive import archive_write
 
     out = io.BytesIO()
     began = time.perf_counter()

@@ -26,7 +26,7 @@ class Export(TimeStampedModel):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="exports"
     )
     # "csv", "xlsx", "pdf", "json", "gpx", "geojson", "report-pdf", "report-xlsx", or "archive"
-    # (trainy.accounts.archive: all the owner's data)
+    # (stats.exports.archive: all the owner's data)
     format = models.CharField(max_length=20)
     # What was asked for: date range, purposes, modes, columns, CSV separator (JSON-ready).
     options = models.JSONField(default=dict)

@@ -14,10 +14,10 @@ from kombu.exceptions import OperationalError as BrokerUnavailable
 
 from checkins.models import CheckIn
 from stats.exports import SPOOL_BYTES, ExportOptions, export_chunks
+from stats.exports.archive import archive_write
 from stats.exports.options import ARCHIVE, ARCHIVE_FORMAT
 from stats.exports.selectors import export_source
 from stats.models import Export
-from trainy.accounts.archive import archive_write
 from trainy.accounts.models import User
 from trainy.services import model_update
 from trainy.tasks import enqueue_on_commit
@@ -73,7 +73,7 @@ def _queued(export: Export) -> Export:
 
 @transaction.atomic
 def archive_create(*, owner: User) -> Export:
-    """Record the traveller's archive (all their data, trainy.accounts.archive) to be made in
+    """Record the traveller's archive (all their data, stats.exports.archive) to be made in
     the background, and queue its task once committed. It expires ARCHIVE_KEEP_DAYS after it
     is made. One already under way is answered instead of a second."""
     unfinished = (

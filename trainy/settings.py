@@ -291,6 +291,8 @@ CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     # A check-in whose enrichment task was lost (broker, worker or MongoDB down) is queued again.
     "enrichment-sweep": {"task": "checkins.tasks.sweep_enrichment", "schedule": 60.0},
+    # Accounts whose owners asked for their deletion, once the grace period has ended.
+    "delete-due-accounts": {"task": "trainy.accounts.tasks.delete_due_accounts", "schedule": 600.0},
     # Archives ("Download all my data") past their expiry.
     "expire-exports": {"task": "stats.tasks.expire_exports", "schedule": 3600.0},
     # Travellers' "make my journeys private after N days".
@@ -567,6 +569,8 @@ LOGGING = {
 # --- Trainy ------------------------------------------------------------------------------------
 
 TRAINY_SITE_NAME = env.string("TRAINY_SITE_NAME", "Trainy")
+# How long an account whose owner asked for its deletion waits (signing in cancels it).
+TRAINY_ACCOUNT_DELETION_GRACE_DAYS = env.integer("TRAINY_ACCOUNT_DELETION_GRACE_DAYS", 7, minimum=0)
 # How long a traveller's archive ("Download all my data") can be downloaded before it is deleted.
 TRAINY_ARCHIVE_KEEP_DAYS = env.integer("TRAINY_ARCHIVE_KEEP_DAYS", 7, minimum=1)
 # The currency of ticket prices in business-trip reports (ISO 4217).

@@ -9,7 +9,7 @@ peers' own source). Which one a file is, is told from its content, never from it
 - ``travelynx-json``: ``history.json``, an array of journeys with epoch times;
 - ``travelynx-csv``: ``history.csv``, naive local times in Europe/Berlin;
 - ``travelynx-account``: the account export ``{"account": {...}, "journeys": [...], …}``;
-- ``trainy-archive``: Trainy's own archive (trainy.accounts.archive), the ZIP or its
+- ``trainy-archive``: Trainy's own archive (stats.exports.archive), the ZIP or its
   ``trainy-archive.json``: every field of each journey and its document, restored as they were.
 
 Levels of visibility become Trainy's, never wider than the source's:
@@ -744,7 +744,7 @@ def _berlin_or_none(text: str, not_before: datetime | None = None) -> datetime |
 def _unzipped_archive(data: bytes) -> bytes:
     """The trainy-archive.json of a Trainy archive (a ZIP), read no further than MAX_UNZIPPED
     whatever the ZIP claims."""
-    from trainy.accounts.archive import ARCHIVE_NAME
+    from stats.exports.archive import ARCHIVE_NAME
 
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
@@ -765,7 +765,7 @@ def _unzipped_archive(data: bytes) -> bytes:
 
 
 def _read_archive(document: dict[str, Any], max_journeys: int) -> Reading:
-    from trainy.accounts.archive import SCHEMA_VERSION
+    from stats.exports.archive import SCHEMA_VERSION
 
     version = document.get("schema_version")
     if not isinstance(version, int) or not 1 <= version <= SCHEMA_VERSION:
@@ -787,7 +787,7 @@ def _archived(number: int, record: Any) -> ImportedJourney:
     """One journey of a Trainy archive: each field checked as the model checks it."""
     from django.core.exceptions import ValidationError
 
-    from trainy.accounts.archive import RESTORED_APART, journey_fields
+    from stats.exports.archive import RESTORED_APART, journey_fields
 
     if not isinstance(record, dict) or not isinstance(record.get("fields"), dict):
         raise RowError('It is not a journey of a Trainy archive ({"id", "fields"}).')

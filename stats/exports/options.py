@@ -43,7 +43,7 @@ FORMATS: dict[str, Format] = {
     ),
 }
 
-# The Trainy archive (trainy.accounts.archive): made by the exports' task, not a choice of the
+# The Trainy archive (stats.exports.archive): made by the exports' task, not a choice of the
 # export form.
 ARCHIVE = "archive"
 ARCHIVE_FORMAT = Format("Trainy archive: all your data (ZIP)", "zip", "application/zip")

@@ -10,6 +10,7 @@ app_name = "exports"
 
 urlpatterns = [
     path("stats/export/", views.export_new, name="new"),
+    path("stats/archive/", views.archive_new, name="archive"),
     path("stats/exports/<int:export_id>/", views.export_status, name="status"),
     path("stats/exports/<int:export_id>/progress/", views.export_progress, name="progress"),
     path("stats/exports/<int:export_id>/download/", views.export_download, name="download"),

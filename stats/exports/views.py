@@ -16,7 +16,12 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
-from django.views.decorators.http import condition, require_GET, require_http_methods
+from django.views.decorators.http import (
+    condition,
+    require_GET,
+    require_http_methods,
+    require_POST,
+)
 
 from checkins.models import CheckIn
 from stats.exports.forms import ExportForm, with_defaults
@@ -36,6 +41,7 @@ from stats.forms import StatsFilterForm
 from stats.models import Export
 from stats.services import (
     DIRECT_LIMIT,
+    archive_create,
     calendar_token_renew,
     calendar_token_revoke,
     export_create,
@@ -76,6 +82,15 @@ def _owned(request: AuthenticatedRequest, export_id: int) -> Export:
         # The same answer for "no such export" and "someone else's": no existence leak.
         raise Http404("No such export.")
     return export
+
+
+@login_required
+@require_POST
+def archive_new(request: AuthenticatedRequest) -> HttpResponse:
+    """ "Download all my data" (the settings page's button): the Trainy archive is made in the
+    background; its page shows how far it got, then its download."""
+    export = archive_create(owner=request.user)
+    return redirect("exports:status", export_id=export.id)
 
 
 @login_required

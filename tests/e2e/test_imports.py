@@ -1,19 +1,27 @@
 """A traveller moving from Travelynx uploads their history, reads the dry run (three journeys
 new, one row refused and why), imports, and finds the journeys in "My journeys" and in the
 statistics; the same file again adds nothing. Then they download all their data: the archive,
-made by the Celery worker, holds the three journeys."""
+made by the Celery worker, holds the three journeys. And they leave: the account's deletion is
+scheduled, they are signed out, and once it is due the account and the journeys' documents are
+gone."""
 
 from __future__ import annotations
 
 import json
+import re
 import zipfile
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import Page, expect
 
+from checkins.models import CheckIn
 from tests.e2e.test_trip_checkin import sign_in
 from tests.factories import UserFactory
+from trainy.accounts.models import User
+from trainy.accounts.services import accounts_delete_due
+from trainy.documents import journey_store
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -75,3 +83,18 @@ def test_a_travelynx_history_is_checked_imported_and_found(
         data = json.loads(archive.read("trainy-archive.json"))
     assert data["profile"]["username"] == "ines"
     assert sorted(j["fields"]["line_name"] for j in data["journeys"]) == ["ICE 1601", "M4", "S 5"]
+
+    # Leaving: confirm, signed out, and once due, gone with the journeys' documents.
+    ids = list(CheckIn.objects.filter(user__username="ines").values_list("id", flat=True))
+    assert len(ids) == 3 and all(journey_store().get(i) is not None for i in ids)
+    page.goto("/settings/")
+    page.get_by_test_id("delete-link").click()
+    page.get_by_label("I want my account and all my data deleted").check()
+    page.get_by_test_id("delete-button").click()
+    expect(page.get_by_test_id("deletion-due")).to_be_visible()
+    page.goto("/settings/")
+    expect(page).to_have_url(re.compile(r"/accounts/login/"))
+    User.objects.filter(username="ines").update(deletion_due_at=timezone.now())
+    assert accounts_delete_due() == 1
+    assert not User.objects.filter(username="ines").exists()
+    assert all(journey_store().get(i) is None for i in ids)

@@ -51,6 +51,9 @@ class User(AbstractUser):
     # endpoints are made and deleted): False lets every check-in skip asking for endpoints,
     # which most travellers never have. True asks (a paused endpoint's owner asks for nothing).
     has_webhooks = models.BooleanField(default=False, editable=False)
+    # The traveller asked for their account to be deleted: it goes, with everything of theirs,
+    # at this moment (services.accounts_delete_due) unless they sign in before. None: not asked.
+    deletion_due_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     # Its verbose names kept (django-stubs does not declare the abstract model's Meta).
     class Meta(AbstractUser.Meta):  # type: ignore[name-defined]

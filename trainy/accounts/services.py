@@ -4,6 +4,7 @@ browsers a traveller is signed in on, their API tokens and their OAuth2 apps."""
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,8 +25,11 @@ from checkins.services.moderation import checkins_delete, journeys_make_private_
 from trainy.accounts.models import AccessToken, Scope, User, UserSession
 from trainy.accounts.selectors import ended_sessions
 from trainy.accounts.signals import profile_made_public
-from trainy.generations import FEED
+from trainy.documents import journey_store
+from trainy.generations import FEED, STATS
 from trainy.services import model_update
+
+logger = logging.getLogger(__name__)
 
 
 @transaction.atomic
@@ -112,6 +116,64 @@ def users_delete(*, users: QuerySet[User]) -> int:
     User.objects.filter(pk__in=ids).delete()
     FEED.changed()
     return len(ids)
+
+
+# --- Leaving ------------------------------------------------------------------------------------
+
+
+def account_deletion_request(*, user: User) -> datetime:
+    """The traveller asks for their account to be deleted (they have confirmed who they are):
+    it goes TRAINY_ACCOUNT_DELETION_GRACE_DAYS from now, unless they sign in before. They are
+    signed out on every browser, so that signing in again is a deliberate change of mind.
+    When it will go."""
+    due = timezone.now() + timedelta(days=settings.TRAINY_ACCOUNT_DELETION_GRACE_DAYS)
+    User.objects.filter(pk=user.pk).update(deletion_due_at=due)
+    user.deletion_due_at = due
+    sessions_end_all(user=user)
+    logger.info("account %s: deletion asked for, due %s", user.pk, due.isoformat())
+    return due
+
+
+def account_deletion_cancel(*, user: User) -> bool:
+    """Keep the account after all (the traveller signed in during the grace period); False if
+    no deletion was waiting."""
+    cancelled = User.objects.filter(pk=user.pk, deletion_due_at__isnull=False).update(
+        deletion_due_at=None
+    )
+    user.deletion_due_at = None
+    if cancelled:
+        logger.info("account %s: deletion cancelled by signing in", user.pk)
+    return bool(cancelled)
+
+
+def account_delete(*, user: User) -> None:
+    """Delete the traveller and everything of theirs: their journeys' documents in the
+    document store first (an outage raises DocumentStoreError, and nothing is deleted yet:
+    the periodic task tries again), then the account with its journeys, likes, follows,
+    blocks, mutes, notifications, tokens, OAuth2 grants, webhooks, exports and imports (the
+    database's cascade), and their browser sessions. Feeds and statistics forget them at
+    once."""
+    checkin_ids = list(CheckIn.objects.filter(user=user).values_list("id", flat=True))
+    journey_store().delete_many(checkin_ids)
+    sessions = list(UserSession.objects.filter(user=user).values_list("session_key", flat=True))
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).delete()
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    for session_key in sessions:
+        store(session_key=session_key).delete()
+    FEED.changed()
+    STATS.changed(user.pk)
+    logger.info("account %s deleted with %d journeys", user.pk, len(checkin_ids))
+
+
+def accounts_delete_due() -> int:
+    """Delete the accounts whose grace period has ended (periodic); how many went."""
+    due = User.objects.filter(deletion_due_at__lte=timezone.now())
+    deleted = 0
+    for user in due:
+        account_delete(user=user)
+        deleted += 1
+    return deleted
 
 
 # --- Signed-in browsers -------------------------------------------------------------------------

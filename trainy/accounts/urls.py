@@ -6,7 +6,7 @@ app_name = "accounts"
 
 urlpatterns = [
     path("settings/", views.settings_page, name="settings"),
-    path("settings/archive/", views.archive_new, name="archive"),
+    path("settings/delete/", views.account_delete_page, name="delete"),
     path("settings/sessions/", views.sessions_page, name="sessions"),
     path("settings/tokens/", views.tokens_page, name="tokens"),
     path("settings/apps/", views.apps_page, name="apps"),

@@ -3,22 +3,26 @@ tokens for the API and their OAuth2 apps."""
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
+from allauth.account.authentication import get_authentication_records
+from allauth.core.exceptions import ReauthenticationRequired
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from stats.services import archive_create
 from trainy.accounts.forms import AccessTokenForm, OAuthAppForm, SettingsForm
 from trainy.accounts.selectors import access_tokens, authorized_apps, browser_sessions, oauth_apps
 from trainy.accounts.services import (
+    account_deletion_request,
     oauth_access_revoke,
     oauth_app_create,
     oauth_app_delete,
@@ -169,10 +173,36 @@ def app_revoke(request: AuthenticatedRequest, app_id: int) -> HttpResponse:
     return redirect("accounts:apps")
 
 
+# How recent a sign-in confirms who is asking to delete an account (allauth's window for
+# reauthentication).
+FRESH_SIGN_IN_S = 300
+
+
+def _identity_confirmed(request: AuthenticatedRequest) -> bool:
+    """Whether the traveller proved who they are moments ago in this browser: signed in or
+    confirmed their password (allauth records both in the session), or signed in with GitLab."""
+    records = get_authentication_records(request, request.user)
+    latest = max((record.get("at", 0) for record in records), default=0)
+    return time.time() - latest < FRESH_SIGN_IN_S
+
+
 @login_required
-@require_POST
-def archive_new(request: AuthenticatedRequest) -> HttpResponse:
-    """ "Download all my data": the archive is made in the background; its page shows how far
-    it got and then its download."""
-    export = archive_create(owner=request.user)
-    return redirect("exports:status", export_id=export.id)
+@require_http_methods(["GET", "POST"])
+def account_delete_page(request: AuthenticatedRequest) -> HttpResponse:
+    """GET: what deleting the account does, and the button. POST: once the traveller has
+    confirmed who they are (their password on allauth's reauthentication page, which then
+    sends this request on; or, without a password, a fresh sign-in with GitLab), the deletion
+    is scheduled after the grace period and they are signed out everywhere."""
+    context: dict[str, object] = {"grace_days": settings.TRAINY_ACCOUNT_DELETION_GRACE_DAYS}
+    if request.method == "POST":
+        if request.POST.get("confirm") != "delete":
+            return HttpResponseBadRequest("Tick the box to confirm.")
+        if not _identity_confirmed(request):
+            if request.user.has_usable_password():
+                raise ReauthenticationRequired()
+            context["sign_in_again"] = True
+            return render(request, "accounts/delete.html", context, status=403)
+        due = account_deletion_request(user=request.user)
+        logout(request)
+        return render(request, "accounts/deletion_scheduled.html", {"due": due})
+    return render(request, "accounts/delete.html", context)

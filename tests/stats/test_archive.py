@@ -21,10 +21,10 @@ from checkins.models import CheckIn, JourneyImport
 from checkins.services.enrichment_lifecycle import journey_enrich
 from feed.models import Block, Follow, Like, Mute, Notification
 from feed.services.webhooks import webhook_endpoint_create
+from stats.exports.archive import ARCHIVE_NAME, CSV_NAME, SCHEMA_VERSION, journey_fields
 from stats.models import Export
 from stats.services import archive_create, export_run, exports_expire
 from tests.factories import CheckInFactory, UserFactory
-from trainy.accounts.archive import ARCHIVE_NAME, CSV_NAME, SCHEMA_VERSION, journey_fields
 from trainy.accounts.services import token_create
 from trainy.documents import journey_store
 
@@ -80,7 +80,7 @@ def test_the_archive_holds_everything_and_no_secret(
         owner=alice, url="https://example.org/hook", events=["checkin.created"]
     )
     with django_capture_on_commit_callbacks(execute=False):
-        response = signed_in(alice).post(reverse("accounts:archive"))
+        response = signed_in(alice).post(reverse("exports:archive"))
     export = Export.objects.get(user=alice, format="archive")
     assert response.status_code == 302
     assert response["Location"] == reverse("exports:status", args=[export.id])

@@ -26,9 +26,9 @@ from checkins.imports.formats import FormatError, read_export
 from checkins.models import CheckIn
 from checkins.services.enrichment_lifecycle import journey_enrich
 from checkins.services.imports import journeys_import
+from stats.exports.archive import ARCHIVE_NAME, RESTORED_APART, archive_write
 from tests.conftest import ROOT, require_service
 from tests.factories import CheckInFactory, manual_checkin
-from trainy.accounts.archive import ARCHIVE_NAME, RESTORED_APART, archive_write
 from trainy.documents import COLLECTION, journey_store
 
 pytestmark = pytest.mark.django_db
