@@ -16,7 +16,7 @@ from checkins.services.moderation import journeys_make_private_by_age
 from checkins.services.realtime import realtime_apply
 from checkins.timetable.realtime import RealtimeError, fetch
 from checkins.timetable.services import feed_import_fail, feed_import_run
-from trainy.celery import OUTAGE_RETRIES, OUTAGES
+from trainy.celery import FILE_TASK, OUTAGE_RETRIES
 from trainy.tasks import RecordsFailure
 
 logger = logging.getLogger(__name__)
@@ -109,19 +109,7 @@ class JourneyImportTask(RecordsFailure):
         )
 
 
-@shared_task(
-    base=JourneyImportTask,
-    autoretry_for=OUTAGES,
-    retry_backoff=2,
-    retry_backoff_max=120,
-    retry_jitter=True,
-    max_retries=8,
-    acks_late=True,
-    ignore_result=True,
-    # 50,000 journeys take a few minutes on a busy worker.
-    soft_time_limit=900,
-    time_limit=960,
-)
+@shared_task(base=JourneyImportTask, **FILE_TASK)
 def run_journey_import(import_id: int) -> None:
     """Import a traveller's file too large to import in the request (queue ``exports``, with
     the other long work on one traveller's files). Retried through outages: an import cut off

@@ -7,7 +7,7 @@ from typing import Any
 from celery import shared_task
 
 from stats.services import export_fail, export_run, exports_expire
-from trainy.celery import OUTAGES
+from trainy.celery import FILE_TASK
 from trainy.tasks import RecordsFailure
 
 
@@ -24,19 +24,7 @@ class ExportTask(RecordsFailure):
         )
 
 
-@shared_task(
-    base=ExportTask,
-    autoretry_for=OUTAGES,
-    retry_backoff=2,
-    retry_backoff_max=120,
-    retry_jitter=True,
-    max_retries=8,
-    acks_late=True,
-    ignore_result=True,
-    # Large exports take longer than the default limits allow a task.
-    soft_time_limit=900,
-    time_limit=960,
-)
+@shared_task(base=ExportTask, **FILE_TASK)
 def run_export(export_id: int) -> None:
     export_run(export_id=export_id)
 

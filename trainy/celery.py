@@ -29,6 +29,20 @@ OUTAGE_RETRIES: dict[str, Any] = {
     "max_retries": 12,
     "acks_late": True,
 }
+# A task making or reading one traveller's file (an export, an import): retried through
+# outages for about ten minutes (someone is watching its progress bar), with room for large
+# files past the default time limits.
+FILE_TASK: dict[str, Any] = {
+    "autoretry_for": OUTAGES,
+    "retry_backoff": 2,
+    "retry_backoff_max": 120,
+    "retry_jitter": True,
+    "max_retries": 8,
+    "acks_late": True,
+    "ignore_result": True,
+    "soft_time_limit": 900,
+    "time_limit": 960,
+}
 
 
 # Celery's Django fixup closes every database connection before and after each task (unless
