@@ -301,3 +301,14 @@ def test_an_admin_adds_a_traveller_through_the_add_form(admin_client):
     assert response.status_code == 302, response.content.decode()[:2000]
     newbie = User.objects.get(username="newbie")
     assert newbie.is_active and newbie.check_password(PASSWORD)
+
+
+def test_admins_see_who_asked_to_leave(admin_client, alice, bob):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    User.objects.filter(pk=alice.pk).update(deletion_due_at=timezone.now() + timedelta(days=7))
+    assert [name for name, _ in rows(admin_client, "deletion_due_at__isempty=0")] == ["alice"]
+    page = admin_client.get(f"/admin/accounts/user/{alice.pk}/change/").content.decode()
+    assert "Leaving" in page

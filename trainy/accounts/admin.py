@@ -30,7 +30,10 @@ class UserAdmin(BaseUserAdmin):
             "Profile",
             {"fields": ("display_name", "avatar_url", "private_profile", "default_visibility")},
         ),
+        # Asked for by the traveller on their settings page; signing in cancels it.
+        ("Leaving", {"fields": ("deletion_due_at",)}),
     )
+    readonly_fields = ("deletion_due_at",)
     list_display = (
         "username",
         "display_name",
@@ -41,7 +44,13 @@ class UserAdmin(BaseUserAdmin):
         "is_active",
         "date_joined",
     )
-    list_filter = ("is_active", "is_staff", "is_superuser", "private_profile")
+    list_filter = (
+        "is_active",
+        "is_staff",
+        "is_superuser",
+        "private_profile",
+        ("deletion_due_at", admin.EmptyFieldListFilter),
+    )
     search_fields = ("username", "display_name", "email")
     actions = ("block_sign_in", "allow_sign_in")
 
