@@ -780,8 +780,6 @@ class JourneyImportListApi(APIView):
         given = self.InputSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         upload = given.validated_data["file"]
-        if upload.size > MAX_IMPORT_BYTES:
-            raise ValidationError({"file": [TOO_LARGE]})
         data, visibility = upload.read(), given.validated_data["visibility"]
         try:
             if given.validated_data["dry_run"]:

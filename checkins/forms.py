@@ -9,7 +9,7 @@ from django.utils.text import format_lazy
 
 from checkins.models import MESSAGE_MAX_LENGTH, Mode, Purpose, Visibility
 from checkins.services.checkins import Place
-from checkins.services.imports import MAX_IMPORT_BYTES
+from checkins.services.imports import size_refusal
 from stats.forms import StatsFilterForm
 from trainy.forms import BoundedDateTimeField
 
@@ -167,9 +167,7 @@ class JourneyImportForm(forms.Form):
 
     def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]
-        if upload.size > MAX_IMPORT_BYTES:
-            raise forms.ValidationError(
-                f"The file is {upload.size / 2**20:,.1f} MB; an import takes at most "
-                f"{MAX_IMPORT_BYTES // 2**20} MB. Export a shorter period and import the parts."
-            )
+        refusal = size_refusal(upload.size)
+        if refusal:
+            raise forms.ValidationError(refusal)
         return upload

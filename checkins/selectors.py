@@ -396,7 +396,7 @@ def journey_imports_recent(
 ) -> list[JourneyImport]:
     """The traveller's imports, newest first, without their files (and, unless asked for,
     their summaries: a page lists them, the API shows them)."""
-    journeys_imports = JourneyImport.objects.defer("upload").filter(user=owner)
+    imports = JourneyImport.objects.defer("upload").filter(user=owner)
     if not summaries:
-        journeys_imports = journeys_imports.defer("upload", "summary")
-    return list(journeys_imports.order_by("-created_at", "-id")[:limit])
+        imports = imports.defer("summary")
+    return list(imports.order_by("-created_at", "-id")[:limit])

@@ -109,58 +109,40 @@ def export_run(*, export_id: int) -> Export | None:
     export = Export.objects.filter(id=export_id).select_related("user").defer("content").first()
     if export is None or export.status == Export.Status.DONE:
         return export
-    if export.format == ARCHIVE:
-        return _archive_run(export)
-    options = ExportOptions.from_json(export.options)
-    source = export_source(owner=export.user, options=options)
-    total = source.count()
-    Export.objects.filter(id=export.id).update(
-        status=Export.Status.RUNNING, rows_done=0, rows_total=total, error=""
-    )
-
-    def progress(done: int) -> None:
-        Export.objects.filter(id=export.id).update(rows_done=done)
-
-    source.progress = progress
-    source.every = PROGRESS_EVERY
-    with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as out:
-        for chunk in export_chunks(source):
-            out.write(chunk)
-        out.seek(0)
-        content = out.read()
-    Export.objects.filter(id=export.id).update(
-        status=Export.Status.DONE,
-        rows_done=total,
-        content=content,
-        finished_at=timezone.now(),
-    )
-    logger.info(
-        "export %s: %s, %d journeys, %d bytes", export.id, export.format, total, len(content)
-    )
-    # None if its owner deleted it meanwhile (a newer export pushed it out).
-    return Export.objects.defer("content").filter(id=export.id).first()
-
-
-def _archive_run(export: Export) -> Export | None:
     Export.objects.filter(id=export.id).update(status=Export.Status.RUNNING, rows_done=0, error="")
 
     def progress(done: int) -> None:
         Export.objects.filter(id=export.id).update(rows_done=done)
 
+    expires_at = None
     with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as out:
-        total = archive_write(export.user, out, progress)
+        if export.format == ARCHIVE:
+            total = archive_write(export.user, out, progress)
+            expires_at = timezone.now() + timedelta(days=settings.TRAINY_ARCHIVE_KEEP_DAYS)
+        else:
+            source = export_source(
+                owner=export.user, options=ExportOptions.from_json(export.options)
+            )
+            total = source.count()
+            Export.objects.filter(id=export.id).update(rows_total=total)
+            source.progress = progress
+            source.every = PROGRESS_EVERY
+            for chunk in export_chunks(source):
+                out.write(chunk)
         out.seek(0)
         content = out.read()
-    now = timezone.now()
     Export.objects.filter(id=export.id).update(
         status=Export.Status.DONE,
         rows_done=total,
         rows_total=total,
         content=content,
-        finished_at=now,
-        expires_at=now + timedelta(days=settings.TRAINY_ARCHIVE_KEEP_DAYS),
+        finished_at=timezone.now(),
+        expires_at=expires_at,
     )
-    logger.info("archive %s: %d journeys, %d bytes", export.id, total, len(content))
+    logger.info(
+        "export %s: %s, %d journeys, %d bytes", export.id, export.format, total, len(content)
+    )
+    # None if its owner deleted it meanwhile (a newer export pushed it out).
     return Export.objects.defer("content").filter(id=export.id).first()
 
 

@@ -37,6 +37,7 @@ reason; the rest of the file is still read. A file that is not one of these form
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import zipfile
@@ -45,6 +46,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from django.core.exceptions import ValidationError
 
 from checkins.models import Mode, Purpose, Visibility
 
@@ -765,7 +768,7 @@ def _unzipped_archive(data: bytes) -> bytes:
 
 
 def _read_archive(document: dict[str, Any], max_journeys: int) -> Reading:
-    from stats.exports.archive import SCHEMA_VERSION
+    from stats.exports.archive import SCHEMA_VERSION, journey_fields
 
     version = document.get("schema_version")
     if not isinstance(version, int) or not 1 <= version <= SCHEMA_VERSION:
@@ -776,24 +779,24 @@ def _read_archive(document: dict[str, Any], max_journeys: int) -> Reading:
     journeys = document.get("journeys")
     if not isinstance(journeys, list):
         raise FormatError("This Trainy archive has no list of journeys.")
-    reading = _read_rows(TRAINY_ARCHIVE, enumerate(journeys, 1), _archived, max_journeys)
+    read = functools.partial(_archived, journey_fields())
+    reading = _read_rows(TRAINY_ARCHIVE, enumerate(journeys, 1), read, max_journeys)
     owner = _get(document, "profile", "username")
     if isinstance(owner, str) and owner:
         reading.source_users.add(owner)
     return reading
 
 
-def _archived(number: int, record: Any) -> ImportedJourney:
-    """One journey of a Trainy archive: each field checked as the model checks it."""
-    from django.core.exceptions import ValidationError
-
-    from stats.exports.archive import RESTORED_APART, journey_fields
+def _archived(fields: list[Any], number: int, record: Any) -> ImportedJourney:
+    """One journey of a Trainy archive: each of the model's ``fields`` checked as the model
+    checks it."""
+    from stats.exports.archive import RESTORED_APART
 
     if not isinstance(record, dict) or not isinstance(record.get("fields"), dict):
         raise RowError('It is not a journey of a Trainy archive ({"id", "fields"}).')
     given = record["fields"]
     values: dict[str, Any] = {}
-    for model_field in journey_fields():
+    for model_field in fields:
         if model_field.name not in given or model_field.name in RESTORED_APART:
             continue  # a field the archive's Trainy did not have: the model's default
         raw = given[model_field.name]

@@ -57,6 +57,18 @@ TOO_LARGE = (
     f"The file is too large: an import takes at most {MAX_IMPORT_BYTES // 2**20} MB. Export a "
     "shorter period and import the parts."
 )
+
+
+def size_refusal(size: int) -> str | None:
+    """Why a file of ``size`` bytes cannot be imported; None if it can."""
+    if size <= MAX_IMPORT_BYTES:
+        return None
+    return (
+        f"The file is {size / 2**20:,.1f} MB; an import takes at most "
+        f"{MAX_IMPORT_BYTES // 2**20} MB. Export a shorter period and import the parts."
+    )
+
+
 BATCH = 1000
 
 
@@ -124,11 +136,9 @@ def journeys_import(
 def _import(
     user: User, data: bytes, visibility: str | None, *, dry_run: bool, progress: Progress | None
 ) -> ImportResult:
-    if len(data) > MAX_IMPORT_BYTES:
-        raise ImportRefused(
-            f"The file is {len(data) / 2**20:,.1f} MB; an import takes at most "
-            f"{MAX_IMPORT_BYTES // 2**20} MB. Export a shorter period and import the parts."
-        )
+    refusal = size_refusal(len(data))
+    if refusal:
+        raise ImportRefused(refusal)
     if visibility is not None and visibility not in Visibility.values:
         raise ImportRefused(f"{visibility!r} is not a visibility: one of {Visibility.values}.")
     try:

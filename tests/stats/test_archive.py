@@ -151,3 +151,24 @@ def test_asking_again_while_one_is_made_answers_the_same(traveller):
     assert archive_create(owner=traveller).id == first.id
     made(first)
     assert archive_create(owner=traveller).id != first.id  # once done, a new one
+
+
+def test_the_archive_over_the_api(traveller, bob):
+    from tests.apiclient import bearer, token_for
+
+    api = bearer(token_for(traveller, ("exports",)))
+    response = api.post("/api/v1/exports/archive/")
+    assert response.status_code == 202, response.content
+    body = response.json()
+    assert (body["format"], body["status"], body["content_type"]) == (
+        "archive", "queued", "application/zip",
+    )  # fmt: skip
+    assert response["Location"].endswith(f"/api/v1/exports/{body['id']}/")
+    assert api.post("/api/v1/exports/archive/").json()["id"] == body["id"]  # one at a time
+    made(Export.objects.get(id=body["id"]))
+    done = api.get(f"/api/v1/exports/{body['id']}/").json()
+    assert done["status"] == "done" and done["expires_at"] and done["download"]
+    assert bearer(token_for(bob, ("exports",))).get(done["download"]).status_code == 404
+    assert (
+        bearer(token_for(traveller, ("read",))).post("/api/v1/exports/archive/").status_code == 403
+    )

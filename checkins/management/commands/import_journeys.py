@@ -6,7 +6,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from checkins.models import Visibility
-from checkins.services.imports import MAX_IMPORT_BYTES, ImportRefused, journeys_import
+from checkins.services.imports import ImportRefused, journeys_import, size_refusal
 from trainy.accounts.models import User
 
 # Problems and overlaps listed by line; the counts say how many there are in all.
@@ -38,11 +38,9 @@ class Command(BaseCommand):
         if user is None:
             raise CommandError(f"There is no user {options['user']!r}.")
         try:
-            if path.stat().st_size > MAX_IMPORT_BYTES:
-                raise CommandError(
-                    f"{path} is {path.stat().st_size / 2**20:,.1f} MB; an import takes at most "
-                    f"{MAX_IMPORT_BYTES // 2**20} MB."
-                )
+            refusal = size_refusal(path.stat().st_size)
+            if refusal:
+                raise CommandError(f"{path}: {refusal}")
             data = path.read_bytes()
         except OSError as error:
             raise CommandError(f"Cannot read {path}: {error.strerror or error}.") from None
