@@ -10,7 +10,10 @@ not a test.
 
 The files are written here from the formats as ../shared/PEERS.md describes them: journeys one
 after the other (none overlaps), between real stations of the DB Fernverkehr 2019 feed (names
-and coordinates from its stops.txt), Travelynx's JSON with three stopovers each. Everything
+and coordinates from its stops.txt), Travelynx's JSON with three stopovers each. One in twenty
+is a real ride of that feed's trips in 2019, which the import finds in the local timetable (the
+feed is imported into the benchmark's database first if it is not there): the table says how
+many it found. Everything
 goes to the benchmark's own database (trainy_bench) and MongoDB database (trainy_bench_imports,
 dropped at the start), for one user per format (bench-importer-<format>), whose journeys from
 earlier runs are deleted first. Each import is timed from the file's bytes to the documents stored
@@ -34,7 +37,15 @@ from zoneinfo import ZoneInfo
 
 import pymongo
 from checkin import BENCH_NAME, harness_url
-from timetable import DB, GTFS_DIR, add_database_argument, prepare_django, say, verdict
+from timetable import (
+    DB,
+    GTFS_DIR,
+    add_database_argument,
+    prepare_django,
+    say,
+    trainy_import,
+    verdict,
+)
 
 MONGO_DB = f"{BENCH_NAME}_imports"
 TARGET_SECONDS = 60  # the issue's: 20,000 journeys in under a minute
@@ -49,12 +60,15 @@ def stations() -> list[tuple[str, float, float]]:
 
 
 def plan(count: int, rng: random.Random) -> list[dict[str, Any]]:
-    """``count`` journeys one after the other, each as long as a train at 60 to 120 km/h takes
-    between its stations (so none is refused as too fast), 1 to 20 hours apart."""
+    """``count`` journeys one after the other: a year of real rides of the 2019 feed (one in
+    twenty), then journeys between its stations from 2020, each as long as a train at 60 to 120
+    km/h takes between them (so none is refused as too fast), 1 to 20 hours apart."""
     places = stations()
-    journeys = []
+    journeys = rides(count // 20, rng)
+    for n, journey in enumerate(journeys):
+        journey["n"] = n + 1
     moment = START
-    for n in range(count):
+    for n in range(len(journeys), count):
         origin, middle, destination = rng.sample(places, 3)
         km = math.dist(origin[1:], destination[1:]) * 111  # near enough for a duration
         minutes = max(20, round(km / rng.uniform(60, 120) * 60))
@@ -66,6 +80,72 @@ def plan(count: int, rng: random.Random) -> list[dict[str, Any]]:
         })  # fmt: skip
         moment += timedelta(minutes=minutes + rng.randint(60, 1200))
     return journeys
+
+
+def feed_table(name: str) -> list[dict[str, str]]:
+    with (GTFS_DIR / DB / "gtfs" / name).open(encoding="utf-8-sig") as file:
+        return list(csv.DictReader(file))
+
+
+def rides(count: int, rng: random.Random) -> list[dict[str, Any]]:
+    """Up to ``count`` real rides of the DB Fernverkehr 2019 feed, as its timetable has them (a
+    trip on a day it runs, from one of its stops to another two or more stops later), at most
+    three a day and none overlapping the one before: what a traveller's year on those trains
+    looks like in a history of many years. The import finds them in the local timetable."""
+    places = {row["stop_id"]: (row["stop_name"], float(row["stop_lat"]), float(row["stop_lon"]))
+              for row in feed_table("stops.txt")}  # fmt: skip
+    lines = {row["route_id"]: row["route_long_name"] or row["route_short_name"]
+             for row in feed_table("routes.txt")}  # fmt: skip
+    stops: dict[str, list[tuple[str, int]]] = {}
+    for row in feed_table("stop_times.txt"):
+        stops.setdefault(row["trip_id"], []).append(
+            (
+                row["stop_id"],
+                int(row["stop_sequence"]),
+                row["departure_time"] or row["arrival_time"],
+            )
+        )
+    days: dict[str, list[str]] = {}
+    for row in feed_table("calendar_dates.txt"):
+        if row["exception_type"] == "1":
+            days.setdefault(row["date"], []).append(row["service_id"])
+    trips_of: dict[str, list[dict[str, str]]] = {}
+    for row in feed_table("trips.txt"):
+        if len(stops.get(row["trip_id"], ())) >= 3:
+            trips_of.setdefault(row["service_id"], []).append(row)
+
+    def at(day: str, clock: str) -> datetime:
+        hours, minutes, seconds = (int(part) for part in clock.split(":"))
+        noon = datetime(int(day[:4]), int(day[4:6]), int(day[6:]), 12, tzinfo=BERLIN)
+        # GTFS's zero is noon less 12 hours of elapsed time (not of the wall clock: DST days).
+        return (
+            noon.astimezone(UTC)
+            - timedelta(hours=12)
+            + timedelta(hours=hours, minutes=minutes, seconds=seconds)
+        )
+
+    found: list[dict[str, Any]] = []
+    for day in sorted(days):
+        running = [trip for service in days[day] for trip in trips_of.get(service, ())]
+        end = None
+        for trip in sorted(rng.sample(running, min(3, len(running))), key=lambda t: t["trip_id"]):
+            calls = sorted(stops[trip["trip_id"]], key=lambda call: call[1])
+            first = rng.randrange(len(calls) - 2)
+            last = rng.randrange(first + 2, len(calls))
+            departure, arrival = at(day, calls[first][2]), at(day, calls[last][2])
+            if (end is not None and departure < end) or arrival <= departure:
+                continue
+            end = arrival
+            kind, _, number = lines[trip["route_id"]].partition(" ")
+            origin, middle, destination = (places[calls[i][0]] for i in (first, first + 1, last))
+            found.append({
+                "origin": origin, "middle": middle, "destination": destination,
+                "departure": departure, "arrival": arrival, "delay": rng.choice([0, 60, 300]),
+                "distance": 0, "line": kind, "number": number or kind,
+            })  # fmt: skip
+            if len(found) == count:
+                return found
+    return found
 
 
 def iso(moment: datetime) -> str:
@@ -87,7 +167,7 @@ def traewelling_json(journeys: list[dict[str, Any]]) -> bytes:
             "checkin": {
                 "lineName": f"{j['line']} {j['number']}", "journeyNumber": j["number"],
                 "category": {"ICE": "nationalExpress", "IC": "national", "RE": "regional",
-                             "S": "suburban"}[j["line"]],
+                             "S": "suburban", "Bus": "bus"}.get(j["line"], "national"),
                 "distance": j["distance"], "operator": {"name": "DB"},
                 "origin": stop(j["origin"], "departure", j["departure"],
                                j["departure"] + timedelta(seconds=j["delay"])),
@@ -253,8 +333,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     os.environ["MONGO_DB"] = MONGO_DB
     pymongo.MongoClient(mongo_url).drop_database(MONGO_DB)
     prepare_django(args.database_url)
+    from checkins.timetable.selectors import active_versions
+
+    if not active_versions(DB):  # the rides are found in it
+        say(f"importing the {DB} timetable")
+        trainy_import(DB, GTFS_DIR / DB / "gtfs")
     journeys = plan(args.journeys, random.Random(args.seed))  # noqa: S311 (not secrets)
-    say(f"== {args.journeys:,} journeys per file, one file per format, {os.cpu_count()} cores")
+    real = sum(1 for journey in journeys if journey["departure"] < START)
+    say(f"== {args.journeys:,} journeys per file ({real:,} real rides of {DB}), one file per "
+        f"format, {os.cpu_count()} cores")  # fmt: skip
     rows: list[tuple[str, ...]] = []
     for name, write in WRITERS.items():
         data = write(journeys)
@@ -267,7 +354,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         rows.append((
             name, f"{len(data) / 2**20:,.1f} MB", f"{dry:.1f} s", f"{seconds:.1f} s",
             f"{args.journeys / seconds:,.0f}/s", f"{again:.1f} s",
-            f"{len(result.new):,} new, {len(result.refused)} refused",
+            f"{len(result.new):,} new ({result.matched:,} found in the timetable), "
+            f"{len(result.refused)} refused",
             verdict(ok and seconds < TARGET_SECONDS * args.journeys / 20_000),
         ))  # fmt: skip
         say(f"  {name}: dry run {dry:.1f} s, import {seconds:.1f} s, again {again:.1f} s "

@@ -619,6 +619,8 @@ IMPORT_SUMMARY_EXAMPLE = {
     "new": 412,
     "created": 0,
     "duplicates": 3,
+    "matched": 380,
+    "manual": 32,
     "overlap_count": 1,
     "overlaps": [{"number": 17, "other": "RE 1 Potsdam Hbf → Berlin Hbf, 3 Dec 2026 10:00"}],
     "refused_count": 1,
@@ -667,6 +669,16 @@ class ImportSummarySerializer(serializers.Serializer):
     new = serializers.IntegerField(help_text="Journeys not imported before, and plausible.")
     created = serializers.IntegerField(help_text="Journeys imported (0 in a dry run).")
     duplicates = serializers.IntegerField(help_text="Journeys imported before: skipped.")
+    matched = serializers.IntegerField(
+        required=False,
+        help_text="New journeys found on a trip of the local timetable (by station, line and "
+        "time): they get its stops and route. Absent from imports older than matching.",
+    )
+    manual = serializers.IntegerField(
+        required=False,
+        help_text="New journeys not found there: manual journeys, with the file's times and "
+        "distance.",
+    )
     overlap_count = serializers.IntegerField()
     overlaps = _ImportOverlapSerializer(many=True)
     refused_count = serializers.IntegerField()

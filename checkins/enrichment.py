@@ -123,6 +123,24 @@ def imported_document(
     return document
 
 
+def matched_import_document(
+    checkin: CheckIn, trip: Trip, *, provenance: dict[str, Any]
+) -> dict[str, Any] | None:
+    """The document of an imported journey that the local timetable has (its row names the
+    trip, entry and exit) and whose source had only its two ends: the trip's stops and shape
+    between them, with the source's real times, and its distance when it had one. None if the
+    trip has not both stops."""
+    document = _trip_document(checkin, trip)
+    if document is None:
+        return None
+    document["provenance"] = {**provenance, "timetable": document["provenance"]}
+    document["times"]["departure_real"] = _iso(checkin.departure_real)
+    document["times"]["arrival_real"] = _iso(checkin.arrival_real)
+    if checkin.distance_method == "source":
+        document["distance"] = {"meters": checkin.distance_m, "method": "source"}
+    return document
+
+
 def _iso(moment: datetime | None) -> str | None:
     return None if moment is None else moment.isoformat()
 

@@ -28,7 +28,7 @@ from django.db import transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerUnavailable
 
-from checkins.enrichment import imported_document
+from checkins.enrichment import imported_document, matched_import_document
 from checkins.geo import path_length_m
 from checkins.imports.formats import (
     FORMAT_NAMES,
@@ -38,8 +38,9 @@ from checkins.imports.formats import (
     Stopover,
     read_export,
 )
-from checkins.models import CheckIn, JourneyImport, Visibility
+from checkins.models import CheckIn, JourneyImport, Mode, Visibility
 from checkins.services.checkins import Place, check_plausible
+from checkins.timetable import matching
 from trainy.accounts.models import User
 from trainy.documents import DocumentStoreError, journey_store
 from trainy.generations import FEED, STATS
@@ -102,6 +103,15 @@ class ImportResult:
     refused: list[Problem] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     created_ids: list[int] = field(default_factory=list)
+    # The new journeys found in the local timetable, by their place in ``new``.
+    matches: dict[int, matching.TripMatch] = field(default_factory=dict)
+
+    @property
+    def matched(self) -> int:
+        """New journeys on a timetable trip: found in it, or restored from a Trainy archive
+        with their trip."""
+        restored = sum(1 for j in self.new if j.restore is not None and j.restore.get("trip_id"))
+        return len(self.matches) + restored
 
     @property
     def format_name(self) -> str:
@@ -162,11 +172,34 @@ def _import(
         result.new.append(journey)
     result.refused.sort(key=lambda problem: problem.number)
     result.overlaps = _overlaps(user, result.new)
+    result.matches = _matches(result.new)
     if not dry_run and result.new:
         result.created_ids = _write(
-            user, result.new, visibility or Visibility.PRIVATE, progress or _silent
+            user, result.new, result.matches, visibility or Visibility.PRIVATE, progress or _silent
         )
     return result
+
+
+def _matches(journeys: list[ImportedJourney]) -> dict[int, matching.TripMatch]:
+    """The journeys' trips in the local timetable, by their place in ``journeys``. A Trainy
+    archive's journeys keep the trip they had."""
+    places = [index for index, journey in enumerate(journeys) if journey.restore is None]
+    wanted = []
+    for index in places:
+        journey = journeys[index]
+        wanted.append(
+            matching.Wanted(
+                origin=matching.Place(journey.origin_name, journey.origin_lat, journey.origin_lon),
+                destination=matching.Place(
+                    journey.destination_name, journey.destination_lat, journey.destination_lon
+                ),
+                departure=journey.departure_planned,
+                line=journey.line_name,
+                number=journey.journey_number,
+            )
+        )
+    found = matching.trips_matching(wanted)
+    return {places[index]: match for index, match in found.items()}
 
 
 def _whose(source_users: set[str], user: User) -> list[str]:
@@ -257,7 +290,13 @@ def _points(journey: ImportedJourney) -> list[tuple[float, float]] | None:
     return points  # type: ignore[return-value]
 
 
-def _row(user: User, journey: ImportedJourney, visibility: str, now: datetime) -> CheckIn:
+def _row(
+    user: User,
+    journey: ImportedJourney,
+    visibility: str,
+    now: datetime,
+    match: matching.TripMatch | None,
+) -> CheckIn:
     if journey.restore is not None:
         # A Trainy archive's journey: every field as it was there.
         return CheckIn(
@@ -273,7 +312,7 @@ def _row(user: User, journey: ImportedJourney, visibility: str, now: datetime) -
         distance_m, method = round(path_length_m(points)), "stop_to_stop"
     else:
         distance_m, method = None, "unknown"
-    return CheckIn(
+    row = CheckIn(
         user=user,
         mode=journey.mode,
         line_name=journey.line_name or journey.journey_number or "?",
@@ -299,6 +338,28 @@ def _row(user: User, journey: ImportedJourney, visibility: str, now: datetime) -
         import_source=journey.source_format,
         import_source_id=journey.source_id,
     )
+    if match is not None:
+        _link(row, match)
+    return row
+
+
+def _link(row: CheckIn, match: matching.TripMatch) -> None:
+    """Name the timetable trip the journey was found on, and fill in from it what the
+    source left out (coordinates, the mode, the operator); what the source had stays."""
+    trip, entry, exit_stop = match.trip, match.entry, match.exit
+    row.feed_name, row.feed_version_id = trip.feed, trip.version_id
+    row.trip_id, row.service_date = trip.trip_id, trip.service_date
+    row.origin_stop_id, row.origin_seq = entry.stop_id, entry.seq
+    row.destination_stop_id, row.destination_seq = exit_stop.stop_id, exit_stop.seq
+    if row.origin_lat is None or row.origin_lon is None:
+        row.origin_lat, row.origin_lon = entry.lat, entry.lon
+    if row.destination_lat is None or row.destination_lon is None:
+        row.destination_lat, row.destination_lon = exit_stop.lat, exit_stop.lon
+    if row.mode == Mode.OTHER:
+        row.mode = trip.mode
+    row.operator_name = row.operator_name or trip.agency
+    if entry.departure is not None:
+        row.time_zone = str(entry.departure.tzinfo)
 
 
 def _stopover(stop: Stopover) -> dict[str, Any]:
@@ -317,35 +378,60 @@ def _stopover(stop: Stopover) -> dict[str, Any]:
 
 
 def _write(
-    user: User, journeys: list[ImportedJourney], visibility: str, progress: Progress
+    user: User,
+    journeys: list[ImportedJourney],
+    matches: dict[int, matching.TripMatch],
+    visibility: str,
+    progress: Progress,
 ) -> list[int]:
     now = timezone.now()
-    rows = [_row(user, journey, visibility, now) for journey in journeys]
+    rows = [
+        _row(user, journey, visibility, now, matches.get(index))
+        for index, journey in enumerate(journeys)
+    ]
+    # A journey found in the timetable whose source had only its ends gets the trip's stops
+    # and path (and its distance, when the source had none); built before the rows are saved
+    # since the distance is a column.
+    from_timetable = {
+        index: _timetable_document(rows[index], journeys[index], match)
+        for index, match in matches.items()
+        if len(journeys[index].stopovers) < 2
+    }
     with transaction.atomic():
         for start in range(0, len(rows), BATCH):
             progress(WRITING, start, len(rows))
             CheckIn.objects.bulk_create(rows[start : start + BATCH])
         progress(WRITING, len(rows), len(rows))
         _restore_times(rows, journeys)
-        documents = {
-            row.id: dict(journey.document or {})
-            if journey.restore is not None
-            else imported_document(
-                row,
-                [_stopover(stop) for stop in journey.stopovers],
-                provenance={
-                    "source": "import",
-                    "format": journey.source_format,
-                    "source_id": journey.source_id,
-                },
-            )
-            for row, journey in zip(rows, journeys, strict=True)
-            if journey.restore is None or journey.document is not None
-        }
+        documents = {}
+        for index, (row, journey) in enumerate(zip(rows, journeys, strict=True)):
+            document = from_timetable.get(index)
+            if journey.restore is not None:
+                if journey.document is not None:
+                    documents[row.id] = dict(journey.document)
+            elif document is not None:
+                documents[row.id] = {**document, "checkin_id": row.id}
+            else:
+                stopovers = [_stopover(stop) for stop in journey.stopovers]
+                documents[row.id] = imported_document(row, stopovers, provenance=_source(journey))
         transaction.on_commit(lambda: _store_documents(documents, progress))
     FEED.changed()
     STATS.changed(user.pk)
     return [row.id for row in rows]
+
+
+def _source(journey: ImportedJourney) -> dict[str, Any]:
+    return {"source": "import", "format": journey.source_format, "source_id": journey.source_id}
+
+
+def _timetable_document(
+    row: CheckIn, journey: ImportedJourney, match: matching.TripMatch
+) -> dict[str, Any] | None:
+    document = matched_import_document(row, match.trip, provenance=_source(journey))
+    if document is not None and row.distance_method != "source":
+        row.distance_m = document["distance"]["meters"]
+        row.distance_method = document["distance"]["method"]
+    return document
 
 
 def _restore_times(rows: list[CheckIn], journeys: list[ImportedJourney]) -> None:
@@ -397,6 +483,9 @@ def result_summary(result: ImportResult) -> dict[str, Any]:
         "new": len(result.new),
         "created": len(result.created_ids),
         "duplicates": result.duplicates,
+        # New journeys found on a trip of the local timetable, and the others (manual ones).
+        "matched": result.matched,
+        "manual": len(result.new) - result.matched,
         "overlap_count": len(result.overlaps),
         "overlaps": [
             {"number": overlap.number, "other": overlap.other}

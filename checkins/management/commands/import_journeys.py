@@ -57,6 +57,7 @@ class Command(BaseCommand):
         verb = "would be imported" if result.dry_run else "imported"
         write(f"  {_count(len(result.new), 'new journey')} {verb}")
         write(f"  {_count(result.duplicates, 'journey')} imported before (skipped)")
+        write(f"  {_count(result.matched, 'new journey')} found on a trip of the timetable here")
         write(f"  {_count(len(result.overlaps), 'new journey')} overlapping another of yours")
         write(f"  {_count(len(result.refused), 'row')} refused")
         for overlap in result.overlaps[:SHOWN]:
