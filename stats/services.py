@@ -72,10 +72,11 @@ def _queued(export: Export) -> Export:
 
 
 @transaction.atomic
-def archive_create(*, owner: User) -> Export:
+def archive_create(*, owner: User, by: User | None = None) -> Export:
     """Record the traveller's archive (all their data, stats.exports.archive) to be made in
     the background, and queue its task once committed. It expires ARCHIVE_KEEP_DAYS after it
-    is made. One already under way is answered instead of a second."""
+    is made. One already under way is answered instead of a second. ``by``: the admin who
+    asked on the traveller's behalf; the archive names them, and the log says so."""
     unfinished = (
         Export.objects.filter(user=owner, format=ARCHIVE)
         .filter(status__in=[Export.Status.QUEUED, Export.Status.RUNNING])
@@ -84,17 +85,26 @@ def archive_create(*, owner: User) -> Export:
     )
     if unfinished is not None:
         return unfinished
+    options = {"period": "all"}  # everything, of all time
+    if by is not None and by.pk != owner.pk:
+        options["made_by"] = by.username
     export = Export(
         user=owner,
         format=ARCHIVE,
-        # Everything, of all time.
-        options={"period": "all"},
+        options=options,
         rows_total=CheckIn.objects.filter(user=owner).count(),
         filename=f"trainy-archive-{owner.username}-{timezone.localdate():%Y-%m-%d}.zip",
         content_type=ARCHIVE_FORMAT.content_type,
     )
     export.full_clean()
     export.save()
+    if "made_by" in options:
+        logger.info(
+            "archive %s of traveller %s asked for by admin %s",
+            export.id,
+            owner.pk,
+            options["made_by"],
+        )
     return _queued(export)
 
 

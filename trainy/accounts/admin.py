@@ -100,10 +100,12 @@ class UserAdmin(BaseUserAdmin):
         user_admin_save(user=obj, by=request.user)
 
     def delete_model(self, request: HttpRequest, obj: User) -> None:
-        users_delete(users=User.objects.filter(pk=obj.pk))
+        assert isinstance(request.user, User)
+        users_delete(users=User.objects.filter(pk=obj.pk), by=request.user)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
-        users_delete(users=queryset)
+        assert isinstance(request.user, User)
+        users_delete(users=queryset, by=request.user)
 
 
 @admin.register(AccessToken)

@@ -21,7 +21,7 @@ from oauth2_provider.models import Application, Grant, RefreshToken
 
 # The domain core (checkins is no social feature, STYLE.md 6a).
 from checkins.models import CheckIn, Visibility
-from checkins.services.moderation import checkins_delete, journeys_make_private_by_age
+from checkins.services.moderation import journeys_make_private_by_age
 from trainy.accounts.models import AccessToken, Scope, User, UserSession
 from trainy.accounts.selectors import ended_sessions
 from trainy.accounts.signals import profile_made_public
@@ -104,18 +104,15 @@ def user_admin_save(*, user: User, by: User) -> User:
 
 
 @transaction.atomic
-def users_delete(*, users: QuerySet[User]) -> int:
-    """Delete travellers (an admin's doing) with their journeys and the journeys' documents,
-    which the database's cascade alone would leave in the document store; their follows, likes
-    and notifications go by that cascade. Cached pages are let go after the commit. Returns
-    how many travellers went."""
-    ids = list(users.values_list("pk", flat=True))
-    checkins_delete(
-        checkin_ids=list(CheckIn.objects.filter(user__in=ids).values_list("id", flat=True))
-    )
-    User.objects.filter(pk__in=ids).delete()
-    FEED.changed()
-    return len(ids)
+def users_delete(*, users: QuerySet[User], by: User) -> int:
+    """An admin deletes travellers at once: each as account_delete deletes a traveller who
+    left (their journeys' documents first, then everything of theirs, their browser sessions),
+    logged with the admin's name. Returns how many travellers went."""
+    deleted = 0
+    for user in users:
+        account_delete(user=user, by=by)
+        deleted += 1
+    return deleted
 
 
 # --- Leaving ------------------------------------------------------------------------------------
@@ -146,7 +143,7 @@ def account_deletion_cancel(*, user: User) -> bool:
     return bool(cancelled)
 
 
-def account_delete(*, user: User) -> None:
+def account_delete(*, user: User, by: User | None = None) -> None:
     """Delete the traveller and everything of theirs: their journeys' documents in the
     document store first (an outage raises DocumentStoreError, and nothing is deleted yet:
     the periodic task tries again), then the account with its journeys, likes, follows,
@@ -163,7 +160,15 @@ def account_delete(*, user: User) -> None:
         store(session_key=session_key).delete()
     FEED.changed()
     STATS.changed(user.pk)
-    logger.info("account %s deleted with %d journeys", user.pk, len(checkin_ids))
+    if by is None:
+        logger.info("account %s deleted with %d journeys", user.pk, len(checkin_ids))
+    else:
+        logger.info(
+            "account %s deleted with %d journeys by admin %s",
+            user.pk,
+            len(checkin_ids),
+            by.get_username(),
+        )
 
 
 def accounts_delete_due() -> int:
