@@ -56,8 +56,9 @@ SCHEMA_VERSION = 1
 ARCHIVE_NAME = "trainy-archive.json"
 CSV_NAME = "journeys.csv"
 # Journeys read, and their documents fetched, per round trip: few round trips, as the
-# document store's answer to a list of ids may cost a scan (FerretDB's does).
-CHUNK = 5000
+# document store's answer to a list of ids may cost a scan (FerretDB's does); the archive holds
+# no more than this many at a time.
+CHUNK = 10_000
 # A journey's fields that say whose and which row it is here: the archive's own keys instead.
 NOT_ARCHIVED = frozenset({"id", "user"})
 # Archived, but not restored as they are: where the journey came from is the archive now (or
@@ -229,8 +230,8 @@ def _history(user: User) -> dict[str, Any]:
 
 
 def _journeys(user: User, progress: Progress) -> Iterator[dict[str, Any]]:
-    """Every journey of the traveller's, oldest first, with its document; the documents a few
-    hundred at a time. A document store that is down costs the documents (null), said in the
+    """Every journey of the traveller's, oldest first, with its document; the documents CHUNK
+    at a time. A document store that is down costs the documents (null), said in the
     archive's ``documents_missing``, never the journeys."""
     rows = CheckIn.objects.filter(user=user).order_by("departure_planned", "id")
     chunk: list[CheckIn] = []
@@ -256,25 +257,33 @@ def _journeys(user: User, progress: Progress) -> Iterator[dict[str, Any]]:
 
 
 def archive_write(user: User, out: IO[bytes], progress: Progress) -> int:
-    """Write the traveller's archive (a ZIP) to ``out``; the number of journeys in it."""
-    journeys = list(_journeys(user, progress))
-    document = {
+    """Write the traveller's archive (a ZIP) to ``out``; the number of journeys in it. The
+    JSON is written as the journeys are read, CHUNK at a time: a history of tens of thousands
+    of journeys is never held whole."""
+    head = {
         "schema": SCHEMA,
         "schema_version": SCHEMA_VERSION,
         "made_at": _when(timezone.now()),
         "site": settings.TRAINY_SITE_NAME,
         "profile": _profile(user),
         "settings": _settings(user),
-        "journeys": journeys,
-        "documents_missing": sum(1 for journey in journeys if journey["document"] is None),
-        **_social(user),
-        **_access(user),
-        **_history(user),
     }
+    count = missing = 0
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         with archive.open(ARCHIVE_NAME, "w") as target:
-            target.write(json.dumps(document, cls=DjangoJSONEncoder, ensure_ascii=False,
-                                    indent=1).encode())  # fmt: skip
+            target.write(b"{\n")
+            for key, value in head.items():
+                target.write(_member(key, value) + b",\n")
+            target.write(b' "journeys": [\n')
+            for record in _journeys(user, progress):
+                target.write((b",\n" if count else b"") + _json(record))
+                count += 1
+                missing += record["document"] is None
+            target.write(b"\n ],\n")
+            tail = {"documents_missing": missing, **_social(user), **_access(user),
+                    **_history(user)}  # fmt: skip
+            target.write(b",\n".join(_member(key, value) for key, value in tail.items()))
+            target.write(b"\n}\n")
         with archive.open(CSV_NAME, "w") as target:
             options = ExportOptions(
                 format="csv",
@@ -285,7 +294,15 @@ def archive_write(user: User, out: IO[bytes], progress: Progress) -> int:
             for chunk in csv_chunks(ExportSource(owner=user, options=options)):
                 target.write(chunk)
         archive.writestr("README.md", readme())
-    return len(journeys)
+    return count
+
+
+def _json(value: Any) -> bytes:
+    return json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False, indent=1).encode()
+
+
+def _member(key: str, value: Any) -> bytes:
+    return f" {json.dumps(key)}: ".encode() + _json(value)
 
 
 def readme() -> str:

@@ -21,6 +21,7 @@ from checkins.models import CheckIn, JourneyImport
 from checkins.services.enrichment_lifecycle import journey_enrich
 from feed.models import Block, Follow, Like, Mute, Notification
 from feed.services.webhooks import webhook_endpoint_create
+from stats.exports import archive as archive_module
 from stats.exports.archive import ARCHIVE_NAME, CSV_NAME, SCHEMA_VERSION, journey_fields
 from stats.models import Export
 from stats.services import archive_create, export_run, exports_expire
@@ -172,3 +173,33 @@ def test_the_archive_over_the_api(traveller, bob):
     assert (
         bearer(token_for(traveller, ("read",))).post("/api/v1/exports/archive/").status_code == 403
     )
+
+
+def test_a_history_longer_than_a_chunk_is_written_whole_in_order(alice, full_stack, monkeypatch):
+    """The archive is written as the journeys are read, CHUNK at a time: every journey once,
+    oldest first, each with its document, across the chunks' seams."""
+    monkeypatch.setattr(archive_module, "CHUNK", 2)
+    start = timezone.now() - timedelta(days=30)
+    journeys = [
+        CheckInFactory(user=alice, departure_planned=start + timedelta(days=n),
+                       arrival_planned=start + timedelta(days=n, hours=1))
+        for n in range(5)
+    ]  # fmt: skip
+    for journey in journeys[:4]:
+        journey_enrich(checkin_id=journey.id)
+    seen: list[int] = []
+    export = archive_create(owner=alice)
+    monkeypatch.setattr(archive_module, "_journeys", _recording(archive_module._journeys, seen))
+    with made(export) as archive:
+        data = json.loads(archive.read(ARCHIVE_NAME))
+    assert [j["id"] for j in data["journeys"]] == [j.id for j in journeys]
+    assert [j["document"] is not None for j in data["journeys"]] == [True] * 4 + [False]
+    assert data["documents_missing"] == 1
+    assert seen == [2, 4, 5]  # the progress, chunk by chunk
+
+
+def _recording(journeys, seen):
+    def wrapped(user, progress):
+        return journeys(user, lambda done: (seen.append(done), progress(done)))
+
+    return wrapped
