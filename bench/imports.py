@@ -96,7 +96,7 @@ def rides(count: int, rng: random.Random) -> list[dict[str, Any]]:
               for row in feed_table("stops.txt")}  # fmt: skip
     lines = {row["route_id"]: row["route_long_name"] or row["route_short_name"]
              for row in feed_table("routes.txt")}  # fmt: skip
-    stops: dict[str, list[tuple[str, int]]] = {}
+    stops: dict[str, list[tuple[str, int, str]]] = {}
     for row in feed_table("stop_times.txt"):
         stops.setdefault(row["trip_id"], []).append(
             (
