@@ -1,10 +1,13 @@
 """The admin site in Chromium: a superuser imports a timetable from an uploaded zip and watches
-it run on the real worker, then finds a journey by station and makes it private; and a
-traveller whose sign-in an admin blocked is refused at GitLab sign-in."""
+it run on the real worker, then finds a journey by station and makes it private; makes a
+traveller's archive on their behalf and downloads it; and a traveller whose sign-in an admin
+blocked is refused at GitLab sign-in."""
 
 from __future__ import annotations
 
+import json
 import re
+import zipfile
 
 import pytest
 from django.test import Client
@@ -12,6 +15,8 @@ from playwright.sync_api import Page, expect
 
 from checkins.models import CheckIn, Visibility
 from checkins.timetable.models import Feed
+from stats.exports.archive import ARCHIVE_NAME
+from stats.models import Export
 from tests.checkins.feeds import post_trip_checkin, write_feed
 from tests.e2e.test_sso import (  # noqa: F401  (fixtures)
     gitlab,
@@ -21,7 +26,7 @@ from tests.e2e.test_sso import (  # noqa: F401  (fixtures)
     start_sign_in,
 )
 from tests.e2e.test_trip_checkin import sign_in
-from tests.factories import PASSWORD, UserFactory
+from tests.factories import PASSWORD, CheckInFactory, UserFactory
 from tests.idp.server import GitLabIdP
 from trainy.accounts.models import User
 
@@ -109,3 +114,42 @@ def test_a_traveller_whose_sign_in_is_blocked_is_refused_by_gitlab_sign_in(
 
     admin.post("/admin/accounts/user/", {"action": "allow_sign_in", "_selected_action": [una.pk]})
     sign_in_with_gitlab(page, "una")
+
+
+def test_an_admin_makes_a_travellers_archive_and_downloads_it(page: Page, celery_worker):
+    """A traveller asked by mail for their data: the admin makes their archive, the worker
+    makes it, the admin downloads it; the admin's history says who did what."""
+    UserFactory(username="root", display_name="Root", is_staff=True, is_superuser=True)
+    vera = UserFactory(username="vera", display_name="Vera")
+    CheckInFactory(user=vera, message="Hamburg and back")
+    sign_in(page, "root")
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+    page.goto("/admin/")
+    page.get_by_role("link", name="Exports").click()
+    page.get_by_role("link", name="Make a traveller's archive").click()
+    page.get_by_label("Traveller").fill("nobody")
+    page.get_by_role("button", name="Make the archive").click()
+    expect(page.get_by_text("There is no traveller called nobody.")).to_be_visible()
+    page.get_by_label("Traveller").fill("vera")
+    page.get_by_role("button", name="Make the archive").click()
+    expect(page.get_by_text("The archive of vera is being made.")).to_be_visible()
+    expect(page.locator(".field-made_by")).to_contain_text("root")
+
+    # The worker makes it; the list offers it for download.
+    export = Export.objects.get(user=vera)
+    for _ in range(120):
+        page.goto("/admin/stats/export/")
+        if page.get_by_role("link", name="Download").count():
+            break
+        page.wait_for_timeout(500)
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download").click()
+    with zipfile.ZipFile(download.value.path()) as archive:
+        data = json.loads(archive.read(ARCHIVE_NAME))
+    assert data["profile"]["username"] == "vera"
+    assert [j["fields"]["message"] for j in data["journeys"]] == ["Hamburg and back"]
+
+    page.goto(f"/admin/stats/export/{export.id}/history/")
+    expect(page.locator("#change-history")).to_contain_text("Archive of vera asked for.")
+    expect(page.locator("#change-history")).to_contain_text("File downloaded.")
