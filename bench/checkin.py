@@ -41,6 +41,7 @@ from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
+import pymongo
 from processes import stop, wait_until_listening
 from timetable import (
     FEEDS,
@@ -218,7 +219,12 @@ def forget_earlier_runs() -> None:
     stale = [s.pk for s in Session.objects.all() if s.get_decoded().get("_auth_user_id") in ids]
     Session.objects.filter(pk__in=stale).delete()
     deleted, _ = CheckIn.objects.filter(user__username__startswith="bench-traveller-").delete()
-    Interruptions.retrying(journey_store().drop_all)  # type: ignore[attr-defined]
+    # The benchmark's document database dropped whole: deleting the documents of a long run
+    # one by one takes the SQLite-backed FerretDB longer than a client waits for an answer.
+    Interruptions.retrying(
+        lambda: pymongo.MongoClient(os.environ["MONGO_URL"]).drop_database(os.environ["MONGO_DB"])
+    )
+    journey_store().ensure_indexes()
     purged = purge_queues()
     say(f"  earlier runs: {deleted} journeys, {len(stale)} sessions, {purged} queued tasks removed")
 
@@ -815,7 +821,12 @@ def unenrich(ids: list[int]) -> None:
     CheckIn.objects.filter(id__in=ids).update(
         enriched_at=None, distance_m=None, duration_s=None, distance_method=""
     )
-    Interruptions.retrying(journey_store().drop_all)  # type: ignore[attr-defined]
+    # The benchmark's document database dropped whole: deleting the documents of a long run
+    # one by one takes the SQLite-backed FerretDB longer than a client waits for an answer.
+    Interruptions.retrying(
+        lambda: pymongo.MongoClient(os.environ["MONGO_URL"]).drop_database(os.environ["MONGO_DB"])
+    )
+    journey_store().ensure_indexes()
     purge_queues()
 
 
