@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -117,6 +118,18 @@ def services() -> Iterator[ServiceControl]:
         yield control
     finally:
         control.restore()
+
+
+def configure_gitlab(settings: Any) -> None:
+    """GitLab sign-in configured (a GitLab that is never asked: for pages that only offer or
+    refuse it), as an administrator sets GITLAB_CLIENT_ID and the provider."""
+    settings.GITLAB_CLIENT_ID = "trainy-client"
+    settings.SOCIALACCOUNT_PROVIDERS = {
+        "openid_connect": {
+            "APPS": [{"provider_id": "gitlab", "name": "GitLab", "client_id": "trainy-client",
+                      "secret": "s3cret", "settings": {"server_url": "https://git.example.edu"}}],
+        }
+    }  # fmt: skip
 
 
 def wait_for(predicate: Callable[[], object], *, timeout: float, message: str) -> object:

@@ -30,12 +30,12 @@ from checkins.timetable.selectors import (
     ActiveVersion,
     Trip,
     TripStop,
-    _day_start,
-    _fetch,
-    _placeholders,
     active_versions,
+    fetch_rows,
     line_name,
     normalise_query,
+    placeholders,
+    service_day_start,
     trip_get,
 )
 
@@ -108,7 +108,7 @@ def _service_days(version: ActiveVersion, departure: datetime) -> list[tuple[dat
     local_day = departure.astimezone(version.timezone).date()
     days = []
     for day in (local_day, local_day - timedelta(days=1)):
-        seconds = int((departure - _day_start(day, version.timezone)).total_seconds())
+        seconds = int((departure - service_day_start(day, version.timezone)).total_seconds())
         if seconds > version.max_departure_s + TIME_SLACK_S:
             continue
         if version.start_date and day < version.start_date:
@@ -134,14 +134,14 @@ class _StopFinder:
         ordered = sorted(names)
         for start in range(0, len(ordered), CHUNK):
             chunk = ordered[start : start + CHUNK]
-            rows = _fetch(
+            rows = fetch_rows(
                 f"""
                 SELECT s.search_name, s.stop_pk, s.stop_id FROM tt_stop s
-                WHERE s.version_id = %s AND s.search_name IN ({_placeholders(chunk)})
+                WHERE s.version_id = %s AND s.search_name IN ({placeholders(chunk)})
                 UNION ALL
                 SELECT p.search_name, c.stop_pk, c.stop_id FROM tt_stop p
                 JOIN tt_stop c ON c.version_id = p.version_id AND c.parent_pk = p.stop_pk
-                WHERE p.version_id = %s AND p.search_name IN ({_placeholders(chunk)})
+                WHERE p.version_id = %s AND p.search_name IN ({placeholders(chunk)})
                 """,
                 [version.id, *chunk, version.id, *chunk],
             )
@@ -161,7 +161,7 @@ class _StopFinder:
     def _near(self, lat: float, lon: float) -> set[Stop]:
         dlat = NEAR_M / 111_195
         dlon = dlat / max(math.cos(math.radians(lat)), 0.01)
-        rows = _fetch(
+        rows = fetch_rows(
             """
             SELECT stop_pk, stop_id, lat, lon FROM tt_stop
             WHERE lat BETWEEN %s AND %s AND lon BETWEEN %s AND %s AND version_id = %s
@@ -216,7 +216,7 @@ def _departures(
     """Trips running on ``day`` that leave one of ``stop_pks`` within the slack of
     ``seconds`` (the departure board's index: stop, then time)."""
     ordered = sorted(stop_pks)
-    return _fetch(
+    return fetch_rows(
         f"""
         SELECT t.trip_id, st.seq, st.departure_s, t.short_name, r.short_name, r.long_name,
                r.route_id
@@ -225,7 +225,7 @@ def _departures(
              AND sd.service_pk = st.service_pk AND sd.date = %s
         JOIN tt_trip t ON t.version_id = st.version_id AND t.trip_pk = st.trip_pk
         JOIN tt_route r ON r.version_id = t.version_id AND r.route_pk = t.route_pk
-        WHERE st.version_id = %s AND st.stop_pk IN ({_placeholders(ordered)})
+        WHERE st.version_id = %s AND st.stop_pk IN ({placeholders(ordered)})
           AND st.departure_s BETWEEN %s AND %s
         """,
         [day, version.id, *ordered, seconds - TIME_SLACK_S, seconds + TIME_SLACK_S],
@@ -244,7 +244,7 @@ def _ends(
     the first later stop that is the destination."""
     entry_ids = {stop_id for _, stop_id in origin}
     exit_ids = {stop_id for _, stop_id in destination}
-    base = _day_start(day, zone)
+    base = service_day_start(day, zone)
     for position, stop in enumerate(trip.stops):
         if stop.stop_id not in entry_ids or stop.departure is None:
             continue

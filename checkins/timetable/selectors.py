@@ -152,7 +152,7 @@ def active_versions(feed: str | None = None) -> list[ActiveVersion]:
             end_date=end_date,
             max_departure_s=max_departure_s,
         )
-        for version_id, name, zone, start_date, end_date, max_departure_s in _fetch(sql, params)
+        for version_id, name, zone, start_date, end_date, max_departure_s in fetch_rows(sql, params)
     ]
 
 
@@ -161,11 +161,11 @@ def _zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
 
 
-def _placeholders(values: Sequence[Any]) -> str:
+def placeholders(values: Sequence[Any]) -> str:
     return ", ".join(["%s"] * len(values))
 
 
-def _fetch(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+def fetch_rows(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
@@ -227,7 +227,7 @@ def station_search(query: str, limit: int = 10) -> list[Station]:
     conditions = " AND ".join(["search_name LIKE %s"] * len(words))
     sql = f"""
         SELECT {STATION_COLUMNS} FROM tt_stop
-        WHERE version_id IN ({_placeholders(versions)})
+        WHERE version_id IN ({placeholders(versions)})
           AND parent_pk IS NULL AND location_type IN (0, 1)
           AND {conditions}
         ORDER BY
@@ -245,7 +245,7 @@ def station_search(query: str, limit: int = 10) -> list[Station]:
         f"% {phrase}%",
         limit,
     ]
-    return [_station(row, feeds) for row in _fetch(sql, params)]
+    return [_station(row, feeds) for row in fetch_rows(sql, params)]
 
 
 def stations_nearby(
@@ -261,10 +261,10 @@ def stations_nearby(
     sql = f"""
         SELECT {STATION_COLUMNS} FROM tt_stop
         WHERE lat BETWEEN %s AND %s AND lon BETWEEN %s AND %s
-          AND version_id IN ({_placeholders(versions)})
+          AND version_id IN ({placeholders(versions)})
           AND parent_pk IS NULL AND location_type IN (0, 1)
     """
-    rows = _fetch(sql, [lat - dlat, lat + dlat, lon - dlon, lon + dlon, *feeds])
+    rows = fetch_rows(sql, [lat - dlat, lat + dlat, lon - dlon, lon + dlon, *feeds])
     found = []
     for row in rows:
         station = _station(row, feeds)
@@ -281,7 +281,7 @@ def station_get(*, feed: str, stop_id: str) -> Station | None:
 
 
 def _station_of(version: ActiveVersion, stop_id: str) -> Station | None:
-    rows = _fetch(
+    rows = fetch_rows(
         f"SELECT {STATION_COLUMNS} FROM tt_stop WHERE version_id = %s AND stop_id = %s",
         [version.id, stop_id],
     )
@@ -291,7 +291,7 @@ def _station_of(version: ActiveVersion, stop_id: str) -> Station | None:
 def version_of_stop(stop_id: str, feed: str | None = None) -> ActiveVersion | None:
     """The first active version (by feed name) that has this stop id."""
     for version in active_versions(feed):
-        if _fetch(
+        if fetch_rows(
             "SELECT 1 FROM tt_stop WHERE version_id = %s AND stop_id = %s", [version.id, stop_id]
         ):
             return version
@@ -301,7 +301,7 @@ def version_of_stop(stop_id: str, feed: str | None = None) -> ActiveVersion | No
 def _board_place(version: ActiveVersion, stop_id: str) -> tuple[Station, list[int]] | None:
     """The station ``stop_id`` of ``version`` and its stop pks (itself first, then its
     platforms), in one round trip; None if the version has no such stop."""
-    rows = _fetch(
+    rows = fetch_rows(
         f"""
         SELECT 0, {STATION_COLUMNS} FROM tt_stop WHERE version_id = %s AND stop_id = %s
         UNION ALL
@@ -321,7 +321,7 @@ def _board_place(version: ActiveVersion, stop_id: str) -> tuple[Station, list[in
 def _board_stop_pks(version_id: int, stop_id: str) -> list[int]:
     """The stop itself (first) and, for a station, all its platforms; empty if the version has
     no such stop. One round trip: boards are hot."""
-    rows = _fetch(
+    rows = fetch_rows(
         """
         SELECT 0, stop_pk FROM tt_stop WHERE version_id = %s AND stop_id = %s
         UNION ALL
@@ -338,7 +338,7 @@ def _board_stop_pks(version_id: int, stop_id: str) -> list[int]:
 # --- Departures ----------------------------------------------------------------------------
 
 
-def _day_start(day: date, zone: ZoneInfo) -> datetime:
+def service_day_start(day: date, zone: ZoneInfo) -> datetime:
     """GTFS's zero for a service day: noon local time minus 12 h (midnight but on DST days)."""
     return datetime(day.year, day.month, day.day, 12, tzinfo=zone).astimezone(UTC) - timedelta(
         hours=12
@@ -490,13 +490,13 @@ def _board_rows(
         if (version.start_date is None or day >= version.start_date) and (
             version.end_date is None or day <= version.end_date
         ):
-            base = int(_day_start(day, zone).timestamp())
+            base = int(service_day_start(day, zone).timestamp())
             lo, hi = low - base, high - base
             if hi >= 0 and lo <= version.max_departure_s:
                 branches.append(f"""
                     SELECT %s AS base, %s AS day, trip_pk, seq, stop_pk, departure_s, headsign
                     FROM tt_stop_time
-                    WHERE version_id = %s AND stop_pk IN ({_placeholders(stop_pks)})
+                    WHERE version_id = %s AND stop_pk IN ({placeholders(stop_pks)})
                       AND departure_s >= %s AND departure_s < %s AND pickup_type <> 1
                       AND service_pk IN (
                         SELECT service_pk FROM tt_service_date WHERE version_id = %s AND date = %s
@@ -508,7 +508,7 @@ def _board_rows(
         return []
     order = "DESC" if before else "ASC"
     materialized = "MATERIALIZED" if connection.vendor == "postgresql" else ""
-    mode_filter = f"AND r.mode IN ({_placeholders(modes)})" if modes else ""
+    mode_filter = f"AND r.mode IN ({placeholders(modes)})" if modes else ""
     sql = f"""
         WITH candidate AS {materialized} ({" UNION ALL ".join(branches)})
         SELECT c.base + c.departure_s AS instant, c.day, t.trip_id, r.route_id, r.short_name,
@@ -523,7 +523,7 @@ def _board_rows(
         LIMIT %s
     """
     params += [version.id] * 3 + list(modes or [])
-    rows = _fetch(sql, [*params, limit])
+    rows = fetch_rows(sql, [*params, limit])
     result = []
     for row in rows:
         (instant, service_date, trip_id, route_id, short_name, long_name, trip_short_name,
@@ -558,7 +558,7 @@ def trip_get(*, feed: str, trip_id: str, service_date: date) -> Trip | None:
     if not versions:
         return None
     version = versions[0]
-    head = _fetch(
+    head = fetch_rows(
         """
         SELECT t.trip_pk, t.trip_id, r.route_id, r.short_name, r.long_name, t.short_name,
                r.mode, COALESCE(t.headsign, ''), COALESCE(a.name, ''), t.shape_pk
@@ -575,13 +575,13 @@ def trip_get(*, feed: str, trip_id: str, service_date: date) -> Trip | None:
         return None
     (trip_pk, trip_id, route_id, short_name, long_name, trip_short_name, mode, headsign,
      agency, shape_pk) = head[0]  # fmt: skip
-    base = _day_start(service_date, version.timezone)
+    base = service_day_start(service_date, version.timezone)
     zone = version.timezone
 
     def instant(seconds: int | None) -> datetime | None:
         return None if seconds is None else (base + timedelta(seconds=seconds)).astimezone(zone)
 
-    rows = _fetch(
+    rows = fetch_rows(
         """
         SELECT st.seq, s.stop_id, s.name, s.platform_code, s.lat, s.lon, st.arrival_s,
                st.departure_s, p.stop_id, p.name
@@ -621,7 +621,7 @@ def trip_exists(*, feed: str, trip_id: str) -> bool:
     """Whether the feed's active version has the trip at all, whatever the day."""
     versions = active_versions(feed)
     return bool(versions) and bool(
-        _fetch(
+        fetch_rows(
             "SELECT 1 FROM tt_trip WHERE version_id = %s AND trip_id = %s",
             [versions[0].id, trip_id],
         )
@@ -639,7 +639,7 @@ def realtime_trip(*, feed: str, trip_id: str, service_date: date) -> RealtimeTri
 def shape_path(version_id: int, shape_pk: int) -> list[tuple[float, float]]:
     """A shape's points (lat, lon) in order; empty if the version has no such shape. Cached:
     a version's shapes never change, and a feed has few shapes for many journeys."""
-    rows = _fetch(
+    rows = fetch_rows(
         "SELECT path FROM tt_shape WHERE version_id = %s AND shape_pk = %s", [version_id, shape_pk]
     )
     return decode_path(rows[0][0]) if rows else []

@@ -7,6 +7,7 @@ import re
 import pytest
 from django.core import mail
 
+from tests.conftest import configure_gitlab
 from tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -36,13 +37,7 @@ def test_a_forgotten_password_is_reset_through_the_emailed_link(client):
 def test_the_gitlab_button_appears_only_when_configured(client, settings):
     assert b"GitLab" not in client.get("/accounts/login/").content
 
-    settings.GITLAB_CLIENT_ID = "trainy-client"
-    settings.SOCIALACCOUNT_PROVIDERS = {
-        "openid_connect": {
-            "APPS": [{"provider_id": "gitlab", "name": "GitLab", "client_id": "trainy-client",
-                      "secret": "s3cret", "settings": {"server_url": "https://git.example.edu"}}],
-        }
-    }  # fmt: skip
+    configure_gitlab(settings)
     page = client.get("/accounts/login/").content.decode()
     assert "GitLab" in page
     assert "/accounts/oidc/gitlab/login/" in page

@@ -18,6 +18,7 @@ from checkins.services.enrichment_lifecycle import journey_enrich
 from feed.models import Block, Follow, Like, Notification, WebhookEndpoint
 from feed.services.webhooks import webhook_endpoint_create
 from stats.models import Export
+from tests.conftest import configure_gitlab
 from tests.factories import PASSWORD, CheckInFactory, UserFactory
 from trainy.accounts.models import AccessToken, User, UserSession
 from trainy.accounts.services import accounts_delete_due, token_create
@@ -143,14 +144,7 @@ def test_nothing_goes_while_the_document_store_is_down(alice, full_stack, servic
 
 
 def test_without_a_password_a_fresh_gitlab_sign_in_is_asked_for(alice, settings):
-    # GitLab configured as the sign-in page's test configures it (tests/accounts/test_accounts.py).
-    settings.GITLAB_CLIENT_ID = "trainy-client"
-    settings.SOCIALACCOUNT_PROVIDERS = {
-        "openid_connect": {
-            "APPS": [{"provider_id": "gitlab", "name": "GitLab", "client_id": "trainy-client",
-                      "secret": "s3cret", "settings": {"server_url": "https://git.example.edu"}}],
-        }
-    }  # fmt: skip
+    configure_gitlab(settings)
     alice.set_unusable_password()  # signs in with GitLab only
     alice.save()
     client = Client()

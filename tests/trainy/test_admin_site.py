@@ -5,22 +5,15 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import configure_gitlab
 from tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
 
-GITLAB = {
-    "openid_connect": {
-        "APPS": [{"provider_id": "gitlab", "name": "GitLab", "client_id": "trainy-client",
-                  "secret": "s3cret", "settings": {"server_url": "https://git.example.edu"}}],
-    }
-}  # fmt: skip
-
 
 @pytest.fixture
 def sso_only(settings):
-    settings.GITLAB_CLIENT_ID = "trainy-client"
-    settings.SOCIALACCOUNT_PROVIDERS = GITLAB
+    configure_gitlab(settings)
     settings.TRAINY_LOCAL_ACCOUNTS = False
 
 
