@@ -5,12 +5,15 @@ Journeys are always read through checkins.selectors.checkins_visible_to, then na
 
 from __future__ import annotations
 
+import copy
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
@@ -18,12 +21,15 @@ from django.utils import timezone
 
 from checkins.models import MAX_DURATION, CheckIn, Visibility
 from checkins.selectors import (
+    Relations,
     Totals,
     Viewer,
     checkin_totals,
     checkins_visible_to,
+    journey_cursor,
     not_blocked,
     page_after,
+    relations_of,
     with_likes,
 )
 from feed.models import (
@@ -178,35 +184,151 @@ def _who(viewer: Viewer) -> str:
     return str(viewer.pk) if viewer.is_authenticated else "anonymous"
 
 
-def cached_global_feed(
-    *, viewer: Viewer, after: tuple[datetime, int] | None = None, limit: int = PAGE_SIZE
-) -> tuple[FeedPage, list[CheckIn]]:
-    """The global feed's page and who is travelling now; the first page (of the pages' size)
-    from the cache."""
-    if after is not None or limit != PAGE_SIZE:
-        return global_feed(viewer=viewer, after=after, limit=limit), travelling_now(viewer=viewer)
-    return _cached(
-        f"global:{_who(viewer)}",
-        lambda: (global_feed(viewer=viewer), travelling_now(viewer=viewer)),
+# --- First pages cut from the newest journeys ---------------------------------------------------
+#
+# Every signed-in viewer's first page of the global feed, and everyone's "on the move now", is
+# cut from the same few rows: the newest feed journeys and the journeys in progress. Each
+# process keeps those for the current feed generation (no query, nothing to unpickle), and a
+# viewer's page is what their Relations (one small query) let them see of them.
+
+# The newest feed journeys kept: enough for a page of everyone but the few who mute or cannot
+# see many of the most active travellers; their pages are asked of the database.
+NEWEST_KEPT = 100
+# Journeys in progress kept: at peak hours more are on the move than "on the move now" shows,
+# and the newest are the ones shown.
+MOVING_KEPT = 200
+
+
+@dataclass(frozen=True)
+class Newest:
+    journeys: list[CheckIn]  # newest first, FEED_VISIBILITIES, of active travellers
+    moving: list[CheckIn]  # in progress when read, newest first, FOLLOWING_VISIBILITIES
+
+    @property
+    def ids(self) -> list[int]:
+        return [journey.id for journey in (*self.journeys, *self.moving)]
+
+
+_kept: dict[str, tuple[int, float, Any]] = {}
+
+
+def _kept_in_process(name: str, build: Callable[[], T]) -> T:
+    """``build()``, kept in this process for the current feed generation and at most
+    FRONT_PAGE_SECONDS (as _cached keeps entries in the cache). Built afresh every time while
+    the cache is down: no generation can be read then, so a change would go unnoticed."""
+    generation = FEED_GENERATION.current()
+    if not generation:
+        FEED_GENERATION.move_on()  # a cache that has not counted yet: start counting
+        generation = FEED_GENERATION.current()
+        if not generation:
+            return build()
+    now = time.monotonic()
+    kept = _kept.get(name)
+    if kept is not None and kept[0] == generation and now - kept[1] < FRONT_PAGE_SECONDS:
+        return kept[2]
+    value = build()
+    _kept[name] = (generation, now, value)
+    return value
+
+
+def _newest() -> Newest:
+    """The newest journeys that belong in anyone's feed, private profiles' included (their
+    followers see them), with their like counts; and the journeys in progress."""
+    now = timezone.now()
+    anyone = AnonymousUser()  # like counts; whether the viewer liked them comes per viewer
+    active = CheckIn.objects.filter(user__is_active=True).select_related("user")
+    journeys = active.filter(visibility__in=FEED_VISIBILITIES)
+    moving = active.filter(
+        visibility__in=FOLLOWING_VISIBILITIES,
+        departure_planned__gt=now - MAX_DURATION,
+        departure_planned__lte=now,
+    ).filter(Q(arrival_real__gt=now) | Q(arrival_real__isnull=True, arrival_planned__gt=now))
+    newest_first = ("-departure_planned", "-id")
+    return Newest(
+        journeys=list(with_likes(journeys, anyone).order_by(*newest_first)[:NEWEST_KEPT]),
+        moving=list(with_likes(moving, anyone).order_by(*newest_first)[:MOVING_KEPT]),
     )
+
+
+def _seen(
+    journeys: list[CheckIn],
+    relations: Relations,
+    wanted: int,
+    kept: int,
+    keep: Callable[[CheckIn], bool],
+) -> list[CheckIn] | None:
+    """The first ``wanted`` of ``journeys`` that the viewer sees and ``keep`` keeps, as the
+    viewer's copies (with ``liked``); None when fewer were found among a full list of ``kept``
+    rows (more may be in the database)."""
+    shown = []
+    for journey in journeys:
+        if keep(journey) and journey.user_id not in relations.muted and relations.sees(journey):
+            mine = copy.copy(journey)  # the kept row is every viewer's: never changed
+            mine.liked = journey.id in relations.liked  # type: ignore[attr-defined] # with_likes names it
+            shown.append(mine)
+            if len(shown) == wanted:
+                return shown
+    return None if len(journeys) >= kept else shown
+
+
+def _moving_seen(
+    newest: Newest, relations: Relations, *, following_only: bool, limit: int = 10
+) -> list[CheckIn] | None:
+    """travelling_now's list cut from the kept journeys in progress; None when it cannot be."""
+    now = timezone.now()
+
+    def keep(journey: CheckIn) -> bool:
+        arrival = journey.arrival_real or journey.arrival_planned
+        if arrival is None or arrival <= now:
+            return False  # arrived since the list was read
+        if following_only:
+            return journey.user_id in relations.followed
+        return journey.visibility in FEED_VISIBILITIES
+
+    return _seen(newest.moving, relations, limit, MOVING_KEPT, keep)
+
+
+def cached_global_feed(
+    *, viewer: Viewer, after: tuple[datetime, int] | None = None, limit: int | None = None
+) -> tuple[FeedPage, list[CheckIn]]:
+    """The global feed's page and who is travelling now. The first page is the cached one for
+    signed-out visitors (of the pages' size), and cut from the newest journeys for a signed-in
+    viewer."""
+    limit = limit or PAGE_SIZE
+    if after is not None:
+        return global_feed(viewer=viewer, after=after, limit=limit), travelling_now(viewer=viewer)
+    if not viewer.is_authenticated:
+        if limit != PAGE_SIZE:
+            return global_feed(viewer=viewer, limit=limit), travelling_now(viewer=viewer)
+        return _cached(
+            "global:anonymous", lambda: (global_feed(viewer=viewer), travelling_now(viewer=viewer))
+        )
+    newest = _kept_in_process("newest", _newest)
+    relations = relations_of(viewer, liked_among=newest.ids)
+    rows = _seen(newest.journeys, relations, limit + 1, NEWEST_KEPT, lambda _: True)
+    if rows is None:
+        page = global_feed(viewer=viewer, limit=limit)
+    else:
+        more = len(rows) > limit
+        page = FeedPage(rows[:limit], journey_cursor(rows[limit - 1]) if more else None)
+    travelling = _moving_seen(newest, relations, following_only=False)
+    return page, travelling_now(viewer=viewer) if travelling is None else travelling
 
 
 def cached_following_feed(
-    *, viewer: User, after: tuple[datetime, int] | None = None, limit: int = PAGE_SIZE
+    *, viewer: User, after: tuple[datetime, int] | None = None, limit: int | None = None
 ) -> tuple[FeedPage, list[CheckIn]]:
-    """The following feed's page and who of them is travelling now; the first page (of the
-    pages' size) from the cache."""
-    if after is not None or limit != PAGE_SIZE:
-        return following_feed(viewer=viewer, after=after, limit=limit), travelling_now(
-            viewer=viewer, following_only=True
-        )
-    return _cached(
-        f"following:{viewer.pk}",
-        lambda: (
-            following_feed(viewer=viewer),
-            travelling_now(viewer=viewer, following_only=True),
-        ),
-    )
+    """The following feed's page and who of them is travelling now (cut from the journeys in
+    progress)."""
+    page = following_feed(viewer=viewer, after=after, limit=limit)
+    if after is not None:
+        return page, travelling_now(viewer=viewer, following_only=True)
+    newest = _kept_in_process("newest", _newest)
+    relations = relations_of(viewer, liked_among=[journey.id for journey in newest.moving])
+    travelling = _moving_seen(newest, relations, following_only=True)
+    if travelling is None:
+        travelling = travelling_now(viewer=viewer, following_only=True)
+    return page, travelling
 
 
 # --- Profiles ---------------------------------------------------------------------------------

@@ -38,6 +38,7 @@ from feed.selectors import (
     with_likes,
 )
 from feed.services import social, webhooks
+from feed.templatetags.cards import render_cards
 from trainy.accounts.models import User
 from trainy.forms import add_service_errors
 from trainy.http import AuthenticatedRequest
@@ -237,7 +238,7 @@ def like(request: AuthenticatedRequest, checkin_id: int, action: str) -> HttpRes
     if journey is None or checkin_get(viewer=request.user, checkin_id=checkin_id) is None:
         raise Http404("No such journey.")
     if request.headers.get("HX-Request") == "true":
-        return render(request, "feed/_like.html", {"journey": journey})
+        return HttpResponse(render_cards(request, "feed/_like.html", {"journey": journey}))
     return _back(request, f"/journeys/{checkin_id}/")
 
 

@@ -157,6 +157,14 @@ TEMPLATES = [
             ],
         },
     },
+    # The journey cards and the like button (trainy/jinja2.py says why), rendered through
+    # checkins.templatetags.journeys from Django's templates and by the like view.
+    {
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [BASE_DIR / "templates" / "jinja2"],
+        "APP_DIRS": False,
+        "OPTIONS": {"environment": "trainy.jinja2.environment"},
+    },
 ]
 
 LANGUAGE_CODE = "en"

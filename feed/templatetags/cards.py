@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django import template
+from django.http import HttpRequest
+from django.template import engines
+from django.template.backends.utils import csrf_input
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
+
+register = template.Library()
+
+
+@register.simple_tag
+def avatar(person: Any, small: bool = False) -> SafeString:
+    """A traveller's picture, or their initials where they have none. One function for Django's
+    templates and the Jinja2 journey cards (trainy/jinja2.py)."""
+    size = " small" if small else ""
+    if person.avatar_url:
+        return format_html(
+            '<img class="avatar{}" src="{}" alt="" width="32" height="32" loading="lazy">',
+            size,
+            person.avatar_url,
+        )
+    return format_html('<span class="avatar{}" aria-hidden="true">{}</span>', size, person.initials)
+
+
+def render_cards(request: HttpRequest | None, name: str, values: dict[str, Any]) -> SafeString:
+    """The Jinja2 template ``name`` (a card or a like button) for the viewer of ``request``."""
+    values["request"] = request
+    values["user"] = getattr(request, "user", None)
+    # One token for every form of the page (each masked token is valid for the cookie): the
+    # backend would mask a new one per form, 32 random characters each time.
+    values["csrf_input"] = csrf_input(request) if request is not None else ""
+    html = engines["jinja2"].get_template(name).render(values)
+    return mark_safe(html)  # noqa: S308 -- escaped by Jinja2 as it rendered
+
+
+@register.simple_tag(takes_context=True)
+def journey_cards(context: template.Context, journeys: Iterable[Any]) -> SafeString:
+    """The cards of ``journeys`` (feed/_journey.html), each with the viewer's like button."""
+    return render_cards(context.get("request"), "feed/_journeys.html", {"journeys": journeys})
+
+
+@register.simple_tag(takes_context=True)
+def like_button(context: template.Context, journey: Any) -> SafeString:
+    """A journey's like button and count (feed/_like.html), as the like view answers htmx."""
+    return render_cards(context.get("request"), "feed/_like.html", {"journey": journey})
