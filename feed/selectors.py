@@ -91,16 +91,23 @@ def following_feed(
 ) -> FeedPage:
     """The journeys of the people the viewer follows (accepted follows), followers-only ones
     included."""
+    limit = limit or PAGE_SIZE
+    if connection.vendor == "postgresql":
+        # The newest journeys of each person followed, then the newest of those (see
+        # _following_ids), loaded by id and held to the privacy rule with the viewer's
+        # Relations: the same rows as the query below, at a fraction of its cost to build.
+        ids = _following_ids(viewer, after, limit + 1)
+        relations = relations_of(viewer, liked_among=ids)
+        rows = CheckIn.objects.filter(id__in=ids).select_related("user")
+        loaded = list(with_likes(rows, AnonymousUser()).order_by("-departure_planned", "-id"))
+        shown = _seen(loaded, relations, limit, lambda _: True, complete=True) or []
+        more = len(ids) > limit and shown
+        return FeedPage(shown, journey_cursor(shown[-1]) if more else None)
     followed = Follow.objects.filter(follower=viewer, accepted=True).values("followee")
     journeys = checkins_visible_to(viewer).filter(
         user__in=followed, visibility__in=FOLLOWING_VISIBILITIES
     )
-    journeys = with_likes(_not_muted(journeys, viewer), viewer)
-    if connection.vendor == "postgresql":
-        # Narrowed first to the newest journeys of each person followed (see _following_ids):
-        # the same rows, the privacy rule still applied to them above.
-        journeys = journeys.filter(id__in=_following_ids(viewer, after, (limit or PAGE_SIZE) + 1))
-    return _page(journeys, after, limit)
+    return _page(with_likes(_not_muted(journeys, viewer), viewer), after, limit)
 
 
 def _following_ids(viewer: User, after: tuple[datetime, int] | None, count: int) -> list[int]:
@@ -254,21 +261,22 @@ def _seen(
     journeys: list[CheckIn],
     relations: Relations,
     wanted: int,
-    kept: int,
     keep: Callable[[CheckIn], bool],
+    *,
+    complete: bool,
 ) -> list[CheckIn] | None:
     """The first ``wanted`` of ``journeys`` that the viewer sees and ``keep`` keeps, as the
-    viewer's copies (with ``liked``); None when fewer were found among a full list of ``kept``
-    rows (more may be in the database)."""
+    viewer's copies (with ``liked``); None when fewer were found and ``journeys`` is not the
+    ``complete`` list (more may be in the database)."""
     shown = []
     for journey in journeys:
         if keep(journey) and journey.user_id not in relations.muted and relations.sees(journey):
-            mine = copy.copy(journey)  # the kept row is every viewer's: never changed
+            mine = copy.copy(journey)  # a kept row is every viewer's: never changed
             mine.liked = journey.id in relations.liked  # type: ignore[attr-defined] # with_likes names it
             shown.append(mine)
             if len(shown) == wanted:
                 return shown
-    return None if len(journeys) >= kept else shown
+    return shown if complete else None
 
 
 def _moving_seen(
@@ -285,7 +293,7 @@ def _moving_seen(
             return journey.user_id in relations.followed
         return journey.visibility in FEED_VISIBILITIES
 
-    return _seen(newest.moving, relations, limit, MOVING_KEPT, keep)
+    return _seen(newest.moving, relations, limit, keep, complete=len(newest.moving) < MOVING_KEPT)
 
 
 def cached_global_feed(
@@ -305,7 +313,13 @@ def cached_global_feed(
         )
     newest = _kept_in_process("newest", _newest)
     relations = relations_of(viewer, liked_among=newest.ids)
-    rows = _seen(newest.journeys, relations, limit + 1, NEWEST_KEPT, lambda _: True)
+    rows = _seen(
+        newest.journeys,
+        relations,
+        limit + 1,
+        lambda _: True,
+        complete=len(newest.journeys) < NEWEST_KEPT,
+    )
     if rows is None:
         page = global_feed(viewer=viewer, limit=limit)
     else:
@@ -604,6 +618,10 @@ def notification_page(
 
 def unread_count(*, recipient: User) -> int:
     """How many of the notifications the recipient is shown are unread."""
+    # Every page's header asks. Most travellers have read theirs, and the unread index answers
+    # them at once; building and planning the privacy checks costs a few milliseconds.
+    if not Notification.objects.filter(recipient=recipient, read_at__isnull=True).exists():
+        return 0
     return _inbox(recipient).filter(read_at__isnull=True).count()
 
 
