@@ -185,12 +185,6 @@ def _cached(key: str, build: Callable[[], T]) -> T:
     return cached
 
 
-def _who(viewer: Viewer) -> str:
-    # Signed-out visitors all see the same; a signed-in viewer's pages depend on whom they
-    # follow, mute and block.
-    return str(viewer.pk) if viewer.is_authenticated else "anonymous"
-
-
 # --- First pages cut from the newest journeys ---------------------------------------------------
 #
 # Every signed-in viewer's first page of the global feed, and everyone's "on the move now", is
@@ -442,13 +436,15 @@ def profile_get(
             followers=Count("id", filter=Q(followee=owner)),
             following=Count("id", filter=Q(follower=owner)),
         )
-        page = _page(with_likes(journeys, viewer), after, limit)
+        page = _page(with_likes(journeys, anyone), after, limit)
         return page, checkin_totals(journeys), counts
 
+    anyone = AnonymousUser()  # like counts; whether the viewer liked them comes per viewer
     if after is None and limit == PAGE_SIZE:
-        page, totals, counts = _cached(f"profile:{owner.pk}:{_who(viewer)}", figures)
+        page, totals, counts = _cached(f"profile:{owner.pk}:{_standing(viewer, standing)}", figures)
     else:
         page, totals, counts = figures()
+    page = _liked_by(viewer, page)
     return Profile(
         owner=owner,
         relation=standing,
@@ -457,6 +453,36 @@ def profile_get(
         followers=counts["followers"],
         following=counts["following"],
     )
+
+
+def _standing(viewer: Viewer, standing: Relation) -> str:
+    """Who the viewer is to a profile's owner, as far as which of the owner's journeys they see
+    goes: by checkins_visible_to, signed-in viewers who neither follow the owner (accepted) nor
+    block them see the same, as do all their accepted followers. The profile's figures are
+    kept per standing, not per viewer (tests/feed/test_privacy.py checks the pages)."""
+    if not viewer.is_authenticated:
+        return "anonymous"
+    if standing.is_self:
+        return f"self:{viewer.pk}"
+    if standing.blocked:
+        return "blocker"
+    return "follower" if standing.follows else "signed-in"
+
+
+def _liked_by(viewer: Viewer, page: FeedPage) -> FeedPage:
+    """The page with ``liked`` as the viewer liked its journeys."""
+    if not viewer.is_authenticated or not page.journeys:
+        return page
+    ids = [journey.id for journey in page.journeys]
+    liked = set(
+        Like.objects.filter(user=viewer, checkin_id__in=ids).values_list("checkin_id", flat=True)
+    )
+    journeys = []
+    for journey in page.journeys:
+        mine = copy.copy(journey)
+        mine.liked = journey.id in liked  # type: ignore[attr-defined] # with_likes names it
+        journeys.append(mine)
+    return FeedPage(journeys, page.next_cursor)
 
 
 def traveller_get(*, viewer: Viewer, username: str) -> User | None:
