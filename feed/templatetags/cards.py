@@ -7,8 +7,12 @@ from django import template
 from django.http import HttpRequest
 from django.template import engines
 from django.template.backends.utils import csrf_input
+from django.urls import get_script_prefix
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
+from markupsafe import Markup
 
 register = template.Library()
 
@@ -25,6 +29,32 @@ def avatar(person: Any, small: bool = False) -> SafeString:
             person.avatar_url,
         )
     return format_html('<span class="avatar{}" aria-hidden="true">{}</span>', size, person.initials)
+
+
+# Rendered card bodies kept in this process, by everything they show: a feed's first page is
+# much the same for every viewer, and a card's date formatting and links cost more than the
+# rest of the page's cards together. Cleared when full.
+BODIES_KEPT = 5000
+_bodies: dict[tuple[Any, ...], Markup] = {}
+
+
+def card_body(journey: Any) -> Markup:
+    """The part of ``journey``'s card that every viewer sees alike (feed/_card.html)."""
+    user = journey.user
+    key = (
+        journey.id, journey.updated_at, journey.enriched_at, journey.visibility, journey.mode,
+        journey.line_name, journey.origin_name, journey.destination_name,
+        journey.departure_planned, journey.arrival_planned, journey.arrival_real,
+        journey.distance_m, journey.message, user.username, user.display_name, user.avatar_url,
+        timezone.get_current_timezone_name(), get_language(), get_script_prefix(),
+    )  # fmt: skip
+    body = _bodies.get(key)
+    if body is None:
+        if len(_bodies) >= BODIES_KEPT:
+            _bodies.clear()
+        html = engines["jinja2"].get_template("feed/_card.html").render({"journey": journey})
+        body = _bodies[key] = Markup(html)  # noqa: S704 -- escaped by Jinja2 as it rendered
+    return body
 
 
 def render_cards(request: HttpRequest | None, name: str, values: dict[str, Any]) -> SafeString:
@@ -48,3 +78,9 @@ def journey_cards(context: template.Context, journeys: Iterable[Any]) -> SafeStr
 def like_button(context: template.Context, journey: Any) -> SafeString:
     """A journey's like button and count (feed/_like.html), as the like view answers htmx."""
     return render_cards(context.get("request"), "feed/_like.html", {"journey": journey})
+
+
+@register.simple_tag(takes_context=True)
+def on_the_move(context: template.Context, journeys: Iterable[Any]) -> SafeString:
+    """The "on the move now" list above a feed (feed/_travelling.html)."""
+    return render_cards(context.get("request"), "feed/_travelling.html", {"travelling": journeys})
