@@ -9,6 +9,7 @@ every viewer, so a page added tomorrow is checked the day it is added."""
 from __future__ import annotations
 
 import itertools
+import random
 import re
 from dataclasses import dataclass
 from datetime import timedelta
@@ -19,9 +20,16 @@ from django.urls import reverse
 from django.utils import timezone
 
 from checkins.models import CheckIn, JourneyImport, Visibility
-from checkins.selectors import checkins_visible_to, relations_of
+from checkins.selectors import checkins_visible_to, parse_cursor, relations_of
 from checkins.services.enrichment_lifecycle import journey_enrich
-from feed.models import Block, Follow, Like, Notification
+from feed.models import Block, Follow, Like, Mute, Notification
+from feed.selectors import (
+    FEED_VISIBILITIES,
+    FOLLOWING_VISIBILITIES,
+    cached_global_feed,
+    following_feed,
+    global_feed,
+)
 from stats.models import Export
 from stats.services import calendar_token_renew
 from tests.apiclient import bearer, token_for
@@ -676,3 +684,91 @@ def test_no_page_shows_a_journey_its_viewer_may_not_see():
         f"\nprivacy walk: {pairs} (route, viewer) pairs checked, {requests} requests, "
         f"{skipped} admin (route, viewer) pairs skipped"
     )
+
+
+@pytest.mark.parametrize("limit", [1, 4, 20])
+def test_every_page_of_the_feeds_cut_by_relations_is_the_privacy_querys_page(limit):
+    """The global feed's pages (cut from everyone's newest journeys with the viewer's Relations,
+    the first page from the journeys each process keeps) and the following feed's, paged to
+    the end, against the privacy query's answer: the same journeys in the same order, for a
+    viewer who follows public and private profiles, has a pending request, mutes one traveller,
+    blocks one and is blocked by another."""
+    rng = random.Random(limit)
+    viewer = UserFactory()
+    people = [UserFactory(private_profile=n % 3 == 0) for n in range(9)]
+    Follow.objects.create(follower=viewer, followee=people[0])  # private, accepted
+    Follow.objects.create(follower=viewer, followee=people[1])
+    Follow.objects.create(follower=viewer, followee=people[3], accepted=False)  # pending
+    Mute.objects.create(muter=viewer, muted=people[4])
+    Block.objects.create(blocker=viewer, blocked=people[5])
+    Block.objects.create(blocker=people[6], blocked=viewer)
+    Follow.objects.create(follower=viewer, followee=people[7])
+    # Followed, then their sign-in blocked.
+    sign_in_allow(users=User.objects.filter(pk=people[7].pk), allowed=False, by=viewer)
+    now = timezone.now()
+    for _ in range(120):
+        CheckInFactory(
+            user=rng.choice([viewer, *people]),
+            visibility=rng.choice(LEVELS),
+            departure_planned=now - timedelta(minutes=rng.randrange(0, 60 * 24 * 30)),
+        )
+
+    def paged(read) -> list[int]:
+        ids, after = [], None
+        while True:
+            page = read(after)
+            ids += [journey.id for journey in page.journeys]
+            assert len(page.journeys) <= limit
+            if page.next_cursor is None:
+                return ids
+            after = parse_cursor(page.next_cursor)
+
+    newest_first = ("-departure_planned", "-id")
+    visible = checkins_visible_to(viewer).exclude(user=people[4])
+    expected_global = list(
+        visible.filter(visibility__in=FEED_VISIBILITIES)
+        .order_by(*newest_first)
+        .values_list("id", flat=True)
+    )
+    followed = Follow.objects.filter(follower=viewer, accepted=True).values("followee")
+    expected_following = list(
+        visible.filter(user__in=followed, visibility__in=FOLLOWING_VISIBILITIES)
+        .order_by(*newest_first)
+        .values_list("id", flat=True)
+    )
+    assert expected_global and expected_following
+
+    def global_page(after):
+        if after is None:
+            return cached_global_feed(viewer=viewer, limit=limit)[0]
+        return global_feed(viewer=viewer, after=after, limit=limit)
+
+    assert paged(global_page) == expected_global
+    assert paged(lambda after: following_feed(viewer=viewer, after=after, limit=limit)) == (
+        expected_following
+    )
+
+
+def test_a_viewer_who_mutes_the_newest_travellers_still_gets_a_full_page(monkeypatch):
+    """Too few of everyone's newest journeys for the viewer after a few rounds: the privacy
+    query answers."""
+    from feed import selectors
+
+    viewer, busy, quiet = UserFactory(), UserFactory(), UserFactory()
+    Mute.objects.create(muter=viewer, muted=busy)
+    now = timezone.now()
+    for n in range(40):
+        CheckInFactory(user=busy, departure_planned=now - timedelta(minutes=n + 1))
+    older = [
+        CheckInFactory(user=quiet, departure_planned=now - timedelta(days=1, minutes=n))
+        for n in range(3)
+    ]
+    rounds = []
+    monkeypatch.setattr(
+        selectors, "relations_of", lambda *a, **k: rounds.append(1) or relations_of(*a, **k)
+    )
+
+    page = global_feed(viewer=viewer, limit=3)
+
+    assert [journey.id for journey in page.journeys] == [journey.id for journey in older]
+    assert len(rounds) == selectors.CUT_ROUNDS  # it tried, then asked the query
