@@ -307,6 +307,18 @@ def _seen(
     return shown if complete else None
 
 
+def _mark_liked(viewer: User, journeys: list[CheckIn]) -> None:
+    """Set ``liked`` on the viewer's copies of journeys (from _seen) as the viewer liked them."""
+    if not journeys:
+        return
+    ids = [journey.id for journey in journeys]
+    liked = set(
+        Like.objects.filter(user=viewer, checkin_id__in=ids).values_list("checkin_id", flat=True)
+    )
+    for journey in journeys:
+        journey.liked = journey.id in liked  # type: ignore[attr-defined] # with_likes names it
+
+
 def _moving_seen(
     newest: Newest, relations: Relations, *, following_only: bool, limit: int = 10
 ) -> list[CheckIn] | None:
@@ -340,7 +352,7 @@ def cached_global_feed(
             "global:anonymous", lambda: (global_feed(viewer=viewer), travelling_now(viewer=viewer))
         )
     newest = _kept_in_process("newest", _newest)
-    relations = relations_of(viewer, liked_among=newest.ids)
+    relations = relations_of(viewer)
     rows = _seen(
         newest.journeys,
         relations,
@@ -348,12 +360,14 @@ def cached_global_feed(
         lambda _: True,
         complete=len(newest.journeys) < NEWEST_KEPT,
     )
+    travelling = _moving_seen(newest, relations, following_only=False)
+    # Whether the viewer liked them: asked for the few shown, not for every row kept.
+    _mark_liked(viewer, [*(rows or [])[:limit], *(travelling or [])])
     if rows is None:
         page = global_feed(viewer=viewer, limit=limit)
     else:
         more = len(rows) > limit
         page = FeedPage(rows[:limit], journey_cursor(rows[limit - 1]) if more else None)
-    travelling = _moving_seen(newest, relations, following_only=False)
     return page, travelling_now(viewer=viewer) if travelling is None else travelling
 
 
@@ -366,8 +380,8 @@ def cached_following_feed(
     if after is not None:
         return page, travelling_now(viewer=viewer, following_only=True)
     newest = _kept_in_process("newest", _newest)
-    relations = relations_of(viewer, liked_among=[journey.id for journey in newest.moving])
-    travelling = _moving_seen(newest, relations, following_only=True)
+    travelling = _moving_seen(newest, relations_of(viewer), following_only=True)
+    _mark_liked(viewer, travelling or [])
     if travelling is None:
         travelling = travelling_now(viewer=viewer, following_only=True)
     return page, travelling
@@ -505,17 +519,10 @@ def _standing(viewer: Viewer, standing: Relation) -> str:
 
 def _liked_by(viewer: Viewer, page: FeedPage) -> FeedPage:
     """The page with ``liked`` as the viewer liked its journeys."""
-    if not viewer.is_authenticated or not page.journeys:
+    if not viewer.is_authenticated:
         return page
-    ids = [journey.id for journey in page.journeys]
-    liked = set(
-        Like.objects.filter(user=viewer, checkin_id__in=ids).values_list("checkin_id", flat=True)
-    )
-    journeys = []
-    for journey in page.journeys:
-        mine = copy.copy(journey)
-        mine.liked = journey.id in liked  # type: ignore[attr-defined] # with_likes names it
-        journeys.append(mine)
+    journeys = [copy.copy(journey) for journey in page.journeys]  # the kept page stays as is
+    _mark_liked(viewer, journeys)
     return FeedPage(journeys, page.next_cursor)
 
 
