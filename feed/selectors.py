@@ -339,32 +339,33 @@ def _moving_seen(
 def cached_global_feed(
     *, viewer: Viewer, after: tuple[datetime, int] | None = None, limit: int | None = None
 ) -> tuple[FeedPage, list[CheckIn]]:
-    """The global feed's page and who is travelling now. The first page is the cached one for
-    signed-out visitors (of the pages' size), and cut from the newest journeys for a signed-in
-    viewer."""
+    """A page of the global feed and who is travelling now. Signed out, the first page (of the
+    pages' size) is the cached one; signed in, it is cut from the newest journeys, as is "on
+    the move now" on every page."""
     limit = limit or PAGE_SIZE
-    if after is not None:
-        return global_feed(viewer=viewer, after=after, limit=limit), travelling_now(viewer=viewer)
     if not viewer.is_authenticated:
-        if limit != PAGE_SIZE:
-            return global_feed(viewer=viewer, limit=limit), travelling_now(viewer=viewer)
+        if after is not None or limit != PAGE_SIZE:
+            page = global_feed(viewer=viewer, after=after, limit=limit)
+            return page, travelling_now(viewer=viewer)
         return _cached(
             "global:anonymous", lambda: (global_feed(viewer=viewer), travelling_now(viewer=viewer))
         )
     newest = _kept_in_process("newest", _newest)
     relations = relations_of(viewer)
-    rows = _seen(
-        newest.journeys,
-        relations,
-        limit + 1,
-        lambda _: True,
-        complete=len(newest.journeys) < NEWEST_KEPT,
-    )
+    rows = None
+    if after is None:
+        rows = _seen(
+            newest.journeys,
+            relations,
+            limit + 1,
+            lambda _: True,
+            complete=len(newest.journeys) < NEWEST_KEPT,
+        )
     travelling = _moving_seen(newest, relations, following_only=False)
     # Whether the viewer liked them: asked for the few shown, not for every row kept.
     _mark_liked(viewer, [*(rows or [])[:limit], *(travelling or [])])
     if rows is None:
-        page = global_feed(viewer=viewer, limit=limit)
+        page = global_feed(viewer=viewer, after=after, limit=limit)
     else:
         more = len(rows) > limit
         page = FeedPage(rows[:limit], journey_cursor(rows[limit - 1]) if more else None)
@@ -374,11 +375,9 @@ def cached_global_feed(
 def cached_following_feed(
     *, viewer: User, after: tuple[datetime, int] | None = None, limit: int | None = None
 ) -> tuple[FeedPage, list[CheckIn]]:
-    """The following feed's page and who of them is travelling now (cut from the journeys in
-    progress)."""
+    """A page of the following feed and who of them is travelling now (cut from the journeys
+    in progress)."""
     page = following_feed(viewer=viewer, after=after, limit=limit)
-    if after is not None:
-        return page, travelling_now(viewer=viewer, following_only=True)
     newest = _kept_in_process("newest", _newest)
     travelling = _moving_seen(newest, relations_of(viewer), following_only=True)
     _mark_liked(viewer, travelling or [])

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from typing import Any
 
 from django import template
+from django.core.cache import cache
 from django.http import HttpRequest
 from django.template import engines
 from django.template.backends.utils import csrf_input
@@ -31,27 +33,46 @@ def avatar(person: Any, small: bool = False) -> SafeString:
     return format_html('<span class="avatar{}" aria-hidden="true">{}</span>', size, person.initials)
 
 
-# Rendered card bodies kept in this process, by everything they show: a feed's first page is
-# much the same for every viewer, and a card's date formatting and links cost more than the
-# rest of the page's cards together. Cleared when full.
+# Rendered card bodies, by everything they show, kept in this process and shared through the
+# cache: a feed's first page is much the same for every viewer, the journeys of much-followed
+# travellers are on many pages, and a card's date formatting and links cost more than the rest
+# of the page's cards together. The process's copies are cleared when full.
 BODIES_KEPT = 5000
-_bodies: dict[tuple[Any, ...], Markup] = {}
+BODY_SECONDS = 3600
+_bodies: dict[str, Markup] = {}
 
 
-def card_body(journey: Any) -> Markup:
-    """The part of ``journey``'s card that every viewer sees alike (feed/_card.html)."""
+def _body_key(journey: Any) -> str:
     user = journey.user
-    key = (
-        journey.id, journey.updated_at, journey.enriched_at, journey.visibility, journey.mode,
+    shown = (
+        journey.updated_at, journey.enriched_at, journey.visibility, journey.mode,
         journey.line_name, journey.origin_name, journey.destination_name,
         journey.departure_planned, journey.arrival_planned, journey.arrival_real,
         journey.distance_m, journey.message, user.username, user.display_name, user.avatar_url,
         timezone.get_current_timezone_name(), get_language(), get_script_prefix(),
     )  # fmt: skip
+    return f"card:{journey.id}:{hashlib.sha256(repr(shown).encode()).hexdigest()[:32]}"
+
+
+def _bodies_fetch(journeys: Iterable[Any]) -> list[str]:
+    """Bring the cached bodies of ``journeys`` this process lacks (one round trip); the keys
+    of those nobody has rendered yet."""
+    missing = [key for key in map(_body_key, journeys) if key not in _bodies]
+    if not missing:
+        return []
+    if len(_bodies) + len(missing) > BODIES_KEPT:
+        _bodies.clear()
+    found = cache.get_many(missing)
+    for key, html in found.items():
+        _bodies[key] = Markup(html)  # noqa: S704 -- rendered (and escaped) by card_body
+    return [key for key in missing if key not in found]
+
+
+def card_body(journey: Any) -> Markup:
+    """The part of ``journey``'s card that every viewer sees alike (feed/_card.html)."""
+    key = _body_key(journey)
     body = _bodies.get(key)
     if body is None:
-        if len(_bodies) >= BODIES_KEPT:
-            _bodies.clear()
         html = engines["jinja2"].get_template("feed/_card.html").render({"journey": journey})
         body = _bodies[key] = Markup(html)  # noqa: S704 -- escaped by Jinja2 as it rendered
     return body
@@ -71,7 +92,11 @@ def render_cards(request: HttpRequest | None, name: str, values: dict[str, Any])
 @register.simple_tag(takes_context=True)
 def journey_cards(context: template.Context, journeys: Iterable[Any]) -> SafeString:
     """The cards of ``journeys`` (feed/_journey.html), each with the viewer's like button."""
-    return render_cards(context.get("request"), "feed/_journeys.html", {"journeys": journeys})
+    journeys = list(journeys)
+    new = _bodies_fetch(journeys)
+    html = render_cards(context.get("request"), "feed/_journeys.html", {"journeys": journeys})
+    cache.set_many({key: str(_bodies[key]) for key in new if key in _bodies}, BODY_SECONDS)
+    return html
 
 
 @register.simple_tag(takes_context=True)
