@@ -78,7 +78,9 @@ def _rate_limited(request: Request, group: str) -> None:
     together with the pages', so that the API is no way around it."""
     usage = get_usage(request, group=group, key="user", rate=SOCIAL_RATE, increment=True)
     if usage is not None and usage["should_limit"]:
-        raise Throttled(wait=usage["time_left"])
+        # At the window's last second django-ratelimit says 0 seconds left, and DRF sends no
+        # Retry-After for a wait of 0: a 429 always says to wait at least a second.
+        raise Throttled(wait=max(1, usage["time_left"]))
 
 
 def _other(request: Request, username: str) -> User:

@@ -360,6 +360,19 @@ def test_follows_over_the_api_and_the_pages_share_one_rate_limit(api_as, alice, 
     assert error_of(refused)["code"] == "throttled"
 
 
+def test_a_refusal_in_the_rate_windows_last_second_still_says_when_to_come_back(
+    api_as, alice, bob, monkeypatch
+):
+    from feed import apis
+
+    def last_second(*args, **kwargs):  # django-ratelimit's answer as its window ends
+        return {"count": 31, "limit": 30, "should_limit": True, "time_left": 0}
+
+    monkeypatch.setattr(apis, "get_usage", last_second)
+    refused = api_as(bob).put(f"{API}/users/alice/follow/")
+    assert refused.status_code == 429 and refused["Retry-After"] == "1"
+
+
 # --- Likes --------------------------------------------------------------------------------------
 
 
