@@ -1,6 +1,8 @@
 """Reads of the social side: feeds, profiles, likes, follows and notifications.
 
-Journeys are always read through checkins.selectors.checkins_visible_to, then narrowed.
+Journeys are read through checkins.selectors.checkins_visible_to, then narrowed; or, where a
+page is cut from rows already loaded (the feeds of signed-in viewers), held to the same rule by
+the viewer's checkins.selectors.Relations.
 """
 
 from __future__ import annotations
