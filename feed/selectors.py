@@ -686,13 +686,33 @@ def notification_page(
     return NotificationPage(rows, next_cursor)
 
 
+# Unread notifications counted from their rows (see unread_count); past this many, by the query.
+UNREAD_LOADED = 100
+
+
 def unread_count(*, recipient: User) -> int:
     """How many of the notifications the recipient is shown are unread."""
-    # Every page's header asks. Most travellers have read theirs, and the unread index answers
-    # them at once; building and planning the privacy checks costs a few milliseconds.
-    if not Notification.objects.filter(recipient=recipient, read_at__isnull=True).exists():
+    # Every page's header asks, and building and planning _inbox's privacy checks costs a few
+    # milliseconds. A traveller's unread notifications are few (none for most): they are read
+    # from the unread index with their actor and journey, and held to _inbox's rule with the
+    # recipient's Relations (tests/feed/test_privacy.py holds the two to each other).
+    unread = list(
+        Notification.objects.filter(recipient=recipient, read_at__isnull=True).select_related(
+            "actor", "checkin__user"
+        )[: UNREAD_LOADED + 1]
+    )
+    if not unread:
         return 0
-    return _inbox(recipient).filter(read_at__isnull=True).count()
+    if len(unread) > UNREAD_LOADED:
+        return _inbox(recipient).filter(read_at__isnull=True).count()
+    relations = relations_of(recipient)
+    return sum(
+        1
+        for notification in unread
+        if notification.actor.is_active
+        and notification.actor_id not in relations.blocked
+        and (notification.checkin is None or relations.sees(notification.checkin))
+    )
 
 
 # --- Webhooks ----------------------------------------------------------------------------------

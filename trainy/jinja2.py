@@ -17,7 +17,7 @@ from django.utils import timezone
 from jinja2 import Environment
 
 from checkins.templatetags import journeys
-from feed.templatetags.cards import avatar, card_body
+from feed.templatetags.cards import avatar
 
 
 def date(value: datetime | None, format_string: str) -> str:
@@ -43,7 +43,7 @@ def _reverse(prefix: str, name: str, args: tuple[Any, ...]) -> str:
 
 def environment(**options: Any) -> Environment:
     env = Environment(**options)  # noqa: S701 -- autoescape is on: Django's backend sets it
-    env.globals.update(avatar=avatar, card_body=card_body, static=static, url=url)
+    env.globals.update(avatar=avatar, static=static, url=url)
     env.filters.update(
         date=date,
         delay=journeys.delay,

@@ -54,28 +54,29 @@ def _body_key(journey: Any) -> str:
     return f"card:{journey.id}:{hashlib.sha256(repr(shown).encode()).hexdigest()[:32]}"
 
 
-def _bodies_fetch(journeys: Iterable[Any]) -> list[str]:
-    """Bring the cached bodies of ``journeys`` this process lacks (one round trip); the keys
-    of those nobody has rendered yet."""
-    missing = [key for key in map(_body_key, journeys) if key not in _bodies]
-    if not missing:
-        return []
-    if len(_bodies) + len(missing) > BODIES_KEPT:
-        _bodies.clear()
-    found = cache.get_many(missing)
-    for key, html in found.items():
-        _bodies[key] = Markup(html)  # noqa: S704 -- rendered (and escaped) by card_body
-    return [key for key in missing if key not in found]
-
-
-def card_body(journey: Any) -> Markup:
-    """The part of ``journey``'s card that every viewer sees alike (feed/_card.html)."""
-    key = _body_key(journey)
-    body = _bodies.get(key)
-    if body is None:
-        html = engines["jinja2"].get_template("feed/_card.html").render({"journey": journey})
-        body = _bodies[key] = Markup(html)  # noqa: S704 -- escaped by Jinja2 as it rendered
-    return body
+def card_bodies(journeys: list[Any]) -> dict[int, Markup]:
+    """The bodies of the cards of ``journeys`` by journey id (feed/_card.html): from this
+    process, else from the cache (one round trip for all), else rendered and shared."""
+    keys = {journey.id: _body_key(journey) for journey in journeys}
+    missing = [key for key in keys.values() if key not in _bodies]
+    if missing:
+        if len(_bodies) + len(missing) > BODIES_KEPT:
+            _bodies.clear()
+        for key, html in cache.get_many(missing).items():
+            _bodies[key] = Markup(html)  # noqa: S704 -- rendered (and escaped) below, earlier
+    bodies, rendered = {}, {}
+    template = engines["jinja2"].get_template("feed/_card.html")
+    for journey in journeys:
+        key = keys[journey.id]
+        body = _bodies.get(key)
+        if body is None:
+            html = template.render({"journey": journey})
+            body = _bodies[key] = Markup(html)  # noqa: S704 -- escaped by Jinja2 as it rendered
+            rendered[key] = html
+        bodies[journey.id] = body
+    if rendered:
+        cache.set_many(rendered, BODY_SECONDS)
+    return bodies
 
 
 def render_cards(request: HttpRequest | None, name: str, values: dict[str, Any]) -> SafeString:
@@ -93,10 +94,8 @@ def render_cards(request: HttpRequest | None, name: str, values: dict[str, Any])
 def journey_cards(context: template.Context, journeys: Iterable[Any]) -> SafeString:
     """The cards of ``journeys`` (feed/_journey.html), each with the viewer's like button."""
     journeys = list(journeys)
-    new = _bodies_fetch(journeys)
-    html = render_cards(context.get("request"), "feed/_journeys.html", {"journeys": journeys})
-    cache.set_many({key: str(_bodies[key]) for key in new if key in _bodies}, BODY_SECONDS)
-    return html
+    values = {"journeys": journeys, "bodies": card_bodies(journeys)}
+    return render_cards(context.get("request"), "feed/_journeys.html", values)
 
 
 @register.simple_tag(takes_context=True)

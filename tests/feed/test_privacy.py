@@ -772,3 +772,35 @@ def test_a_viewer_who_mutes_the_newest_travellers_still_gets_a_full_page(monkeyp
 
     assert [journey.id for journey in page.journeys] == [journey.id for journey in older]
     assert len(rounds) == selectors.CUT_ROUNDS  # it tried, then asked the query
+
+
+@pytest.mark.parametrize("loaded", [100, 3])
+def test_the_unread_count_is_the_notification_pages_count(loaded, monkeypatch):
+    """The header's unread count (read from the unread rows with the recipient's Relations; by
+    the query past UNREAD_LOADED) against the unread notifications the notifications page's
+    query shows: from active and blocked actors, either way, about journeys of every
+    visibility of public and private profiles, followed or not, and about none."""
+    from feed import selectors
+
+    monkeypatch.setattr(selectors, "UNREAD_LOADED", loaded)
+    rng = random.Random(loaded)
+    recipient = UserFactory()
+    others = [UserFactory(private_profile=n % 2 == 0) for n in range(6)]
+    Follow.objects.create(follower=recipient, followee=others[0])
+    Block.objects.create(blocker=recipient, blocked=others[1])
+    Block.objects.create(blocker=others[2], blocked=recipient)
+    sign_in_allow(users=User.objects.filter(pk=others[3].pk), allowed=False, by=recipient)
+    for _ in range(40):
+        actor = rng.choice(others)
+        about = rng.choice([None, recipient, *others])
+        checkin = (
+            None if about is None else CheckInFactory(user=about, visibility=rng.choice(LEVELS))
+        )
+        Notification.objects.create(
+            recipient=recipient, actor=actor, kind=Notification.Kind.LIKE, checkin=checkin,
+            read_at=timezone.now() if rng.random() < 0.2 else None,
+        )  # fmt: skip
+
+    shown = selectors._inbox(recipient).filter(read_at__isnull=True).count()
+    assert 0 < shown < Notification.objects.filter(read_at__isnull=True).count()
+    assert selectors.unread_count(recipient=recipient) == shown
