@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -18,7 +17,6 @@ from django.db.models.functions import Coalesce
 
 from checkins.geo import decode_path
 from checkins.models import CheckIn, JourneyImport, Mode, Purpose, Visibility
-from checkins.timetable.selectors import placeholders
 from feed.models import Block, Follow, Like, Mute
 from trainy.accounts.models import User
 from trainy.documents import DocumentStoreError, journey_store
@@ -68,8 +66,8 @@ FOLLOWER_VISIBILITIES = SHARED_VISIBILITIES | {Visibility.FOLLOWERS}
 @dataclass(frozen=True)
 class Relations:
     """A signed-in viewer's standing to everyone else, read in one query (relations_of): whom
-    they follow (accepted), who is blocked either way, whom they mute, and which of the
-    journeys asked about they like. With it, ``sees`` applies checkins_visible_to's rule to
+    they follow (accepted), who is blocked either way, and whom they mute. With it, ``sees``
+    applies checkins_visible_to's rule to
     journeys already loaded, e.g. the newest feed journeys that every viewer's feed is cut
     from (feed.selectors), without a query of the journeys per viewer."""
 
@@ -77,7 +75,6 @@ class Relations:
     followed: frozenset[int]
     blocked: frozenset[int]
     muted: frozenset[int]
-    liked: frozenset[int]
 
     def sees(self, journey: CheckIn) -> bool:
         """checkins_visible_to(viewer)'s rule for one journey with its ``user`` loaded (kept
@@ -92,26 +89,18 @@ class Relations:
         return owner.pk in self.followed and journey.visibility in FOLLOWER_VISIBILITIES
 
 
-def relations_of(viewer: User, *, liked_among: Sequence[int] = ()) -> Relations:
-    """The viewer's Relations, with their likes among the journeys ``liked_among``."""
-    follow, block, mute, like = (model._meta.db_table for model in (Follow, Block, Mute, Like))
-    # Only table names and placeholders go into the text; values are parameters.
+def relations_of(viewer: User) -> Relations:
+    follow, block, mute = (model._meta.db_table for model in (Follow, Block, Mute))
+    # Only table names go into the text; values are parameters.
     sql = f"""
         SELECT 'f', followee_id FROM {follow} WHERE follower_id = %s AND accepted
         UNION ALL SELECT 'b', blocked_id FROM {block} WHERE blocker_id = %s
         UNION ALL SELECT 'b', blocker_id FROM {block} WHERE blocked_id = %s
         UNION ALL SELECT 'm', muted_id FROM {mute} WHERE muter_id = %s
     """  # noqa: S608
-    params: list[int] = [viewer.pk] * 4
-    if liked_among:
-        sql += f"""
-            UNION ALL SELECT 'l', checkin_id FROM {like}
-            WHERE user_id = %s AND checkin_id IN ({placeholders(liked_among)})
-        """  # noqa: S608
-        params += [viewer.pk, *liked_among]
-    found: dict[str, set[int]] = {"f": set(), "b": set(), "m": set(), "l": set()}
+    found: dict[str, set[int]] = {"f": set(), "b": set(), "m": set()}
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, [viewer.pk] * 4)
         for kind, other in cursor.fetchall():
             found[kind].add(other)
     return Relations(
@@ -119,7 +108,6 @@ def relations_of(viewer: User, *, liked_among: Sequence[int] = ()) -> Relations:
         followed=frozenset(found["f"]),
         blocked=frozenset(found["b"]),
         muted=frozenset(found["m"]),
-        liked=frozenset(found["l"]),
     )
 
 

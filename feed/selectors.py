@@ -87,9 +87,16 @@ def global_feed(
     users only" ones for signed-in viewers; never unlisted or private ones, nor muted
     travellers'."""
     if viewer.is_authenticated:
-        page = _global_cut(viewer, after, limit or PAGE_SIZE)
+        page = _global_cut(viewer, relations_of(viewer), after, limit or PAGE_SIZE)
         if page is not None:
+            _mark_liked(viewer, page.journeys)
             return page
+    return _global_query(viewer, after, limit)
+
+
+def _global_query(
+    viewer: Viewer, after: tuple[datetime, int] | None, limit: int | None
+) -> FeedPage:
     journeys = checkins_visible_to(viewer).filter(visibility__in=FEED_VISIBILITIES)
     return _page(with_likes(_not_muted(journeys, viewer), viewer), after, limit)
 
@@ -100,12 +107,15 @@ CUT_BATCH = 1.25
 CUT_ROUNDS = 3
 
 
-def _global_cut(viewer: User, after: tuple[datetime, int] | None, limit: int) -> FeedPage | None:
+def _global_cut(
+    viewer: User, relations: Relations, after: tuple[datetime, int] | None, limit: int
+) -> FeedPage | None:
     """global_feed for a signed-in viewer, read as everyone's newest feed journeys after the
     cursor (one plain index range) cut with the viewer's Relations, a few pages' worth at a
     time: the privacy query costs more to build and plan than this costs to run. None when
     CUT_ROUNDS rounds did not fill the page (a viewer who mutes or cannot see most of the
-    newest journeys): the query answers then."""
+    newest journeys): the query answers then. Whether the viewer liked them is for the caller
+    to mark (_mark_liked)."""
     candidates = CheckIn.objects.filter(
         visibility__in=FEED_VISIBILITIES, user__is_active=True
     ).select_related("user")
@@ -114,7 +124,6 @@ def _global_cut(viewer: User, after: tuple[datetime, int] | None, limit: int) ->
     for _ in range(CUT_ROUNDS):
         rows = candidates.filter(after_cursor(after)).order_by("-departure_planned", "-id")
         loaded = list(with_likes(rows, AnonymousUser())[:batch])
-        relations = relations_of(viewer, liked_among=[journey.id for journey in loaded])
         wanted = limit + 1 - len(shown)
         shown += _seen(loaded, relations, wanted, lambda _: True, complete=True) or []
         if len(shown) > limit or len(loaded) < batch:
@@ -129,23 +138,30 @@ def following_feed(
 ) -> FeedPage:
     """The journeys of the people the viewer follows (accepted follows), followers-only ones
     included."""
-    limit = limit or PAGE_SIZE
-    if connection.vendor == "postgresql":
-        # The newest journeys of each person followed, then the newest of those (see
-        # _following_ids), loaded by id and held to the privacy rule with the viewer's
-        # Relations: the same rows as the query below, at a fraction of its cost to build.
-        ids = _following_ids(viewer, after, limit + 1)
-        relations = relations_of(viewer, liked_among=ids)
-        rows = CheckIn.objects.filter(id__in=ids).select_related("user")
-        loaded = list(with_likes(rows, AnonymousUser()).order_by("-departure_planned", "-id"))
-        shown = _seen(loaded, relations, limit, lambda _: True, complete=True) or []
-        more = len(ids) > limit and shown
-        return FeedPage(shown, journey_cursor(shown[-1]) if more else None)
-    followed = Follow.objects.filter(follower=viewer, accepted=True).values("followee")
-    journeys = checkins_visible_to(viewer).filter(
-        user__in=followed, visibility__in=FOLLOWING_VISIBILITIES
-    )
-    return _page(with_likes(_not_muted(journeys, viewer), viewer), after, limit)
+    if connection.vendor != "postgresql":
+        followed = Follow.objects.filter(follower=viewer, accepted=True).values("followee")
+        journeys = checkins_visible_to(viewer).filter(
+            user__in=followed, visibility__in=FOLLOWING_VISIBILITIES
+        )
+        return _page(with_likes(_not_muted(journeys, viewer), viewer), after, limit)
+    page = _following_cut(viewer, relations_of(viewer), after, limit or PAGE_SIZE)
+    _mark_liked(viewer, page.journeys)
+    return page
+
+
+def _following_cut(
+    viewer: User, relations: Relations, after: tuple[datetime, int] | None, limit: int
+) -> FeedPage:
+    """following_feed on PostgreSQL: the newest journeys of each person followed, then the
+    newest of those (see _following_ids), loaded by id and held to the privacy rule with the
+    viewer's Relations: the same rows as the query on other databases, at a fraction of its
+    cost to build. Likes are for the caller to mark (_mark_liked)."""
+    ids = _following_ids(viewer, after, limit + 1)
+    rows = CheckIn.objects.filter(id__in=ids).select_related("user")
+    loaded = list(with_likes(rows, AnonymousUser()).order_by("-departure_planned", "-id"))
+    shown = _seen(loaded, relations, limit, lambda _: True, complete=True) or []
+    more = len(ids) > limit and shown
+    return FeedPage(shown, journey_cursor(shown[-1]) if more else None)
 
 
 def _following_ids(viewer: User, after: tuple[datetime, int] | None, count: int) -> list[int]:
@@ -298,21 +314,20 @@ def _seen(
     complete: bool,
 ) -> list[CheckIn] | None:
     """The first ``wanted`` of ``journeys`` that the viewer sees and ``keep`` keeps, as the
-    viewer's copies (with ``liked``); None when fewer were found and ``journeys`` is not the
+    viewer's copies (for _mark_liked); None when fewer were found and ``journeys`` is not the
     ``complete`` list (more may be in the database)."""
     shown = []
     for journey in journeys:
         if keep(journey) and journey.user_id not in relations.muted and relations.sees(journey):
-            mine = copy.copy(journey)  # a kept row is every viewer's: never changed
-            mine.liked = journey.id in relations.liked  # type: ignore[attr-defined] # with_likes names it
-            shown.append(mine)
+            shown.append(copy.copy(journey))  # a kept row is every viewer's: never changed
             if len(shown) == wanted:
                 return shown
     return shown if complete else None
 
 
 def _mark_liked(viewer: User, journeys: list[CheckIn]) -> None:
-    """Set ``liked`` on the viewer's copies of journeys (from _seen) as the viewer liked them."""
+    """Set ``liked`` on the viewer's copies of journeys (from _seen) as the viewer liked them:
+    one query for the journeys shown."""
     if not journeys:
         return
     ids = [journey.id for journey in journeys]
@@ -365,14 +380,16 @@ def cached_global_feed(
             lambda _: True,
             complete=len(newest.journeys) < NEWEST_KEPT,
         )
+    cut: FeedPage | None
+    if rows is not None:
+        more = len(rows) > limit
+        cut = FeedPage(rows[:limit], journey_cursor(rows[limit - 1]) if more else None)
+    else:
+        cut = _global_cut(viewer, relations, after, limit)
     travelling = _moving_seen(newest, relations, following_only=False)
     # Whether the viewer liked them: asked for the few shown, not for every row kept.
-    _mark_liked(viewer, [*(rows or [])[:limit], *(travelling or [])])
-    if rows is None:
-        page = global_feed(viewer=viewer, after=after, limit=limit)
-    else:
-        more = len(rows) > limit
-        page = FeedPage(rows[:limit], journey_cursor(rows[limit - 1]) if more else None)
+    _mark_liked(viewer, [*(cut.journeys if cut else []), *(travelling or [])])
+    page = cut or _global_query(viewer, after, limit)
     return page, travelling_now(viewer=viewer) if travelling is None else travelling
 
 
@@ -381,10 +398,14 @@ def cached_following_feed(
 ) -> tuple[FeedPage, list[CheckIn]]:
     """A page of the following feed and who of them is travelling now (cut from the journeys
     in progress)."""
-    page = following_feed(viewer=viewer, after=after, limit=limit)
+    if connection.vendor != "postgresql":
+        page = following_feed(viewer=viewer, after=after, limit=limit)
+        return page, travelling_now(viewer=viewer, following_only=True)
+    relations = relations_of(viewer)
+    page = _following_cut(viewer, relations, after, limit or PAGE_SIZE)
     newest = _kept_in_process("newest", _newest)
-    travelling = _moving_seen(newest, relations_of(viewer), following_only=True)
-    _mark_liked(viewer, travelling or [])
+    travelling = _moving_seen(newest, relations, following_only=True)
+    _mark_liked(viewer, [*page.journeys, *(travelling or [])])
     if travelling is None:
         travelling = travelling_now(viewer=viewer, following_only=True)
     return page, travelling

@@ -63,7 +63,7 @@ def card_bodies(journeys: list[Any]) -> dict[int, Markup]:
         if len(_bodies) + len(missing) > BODIES_KEPT:
             _bodies.clear()
         for key, html in cache.get_many(missing).items():
-            _bodies[key] = Markup(html)  # noqa: S704 -- rendered (and escaped) below, earlier
+            _bodies[key] = Markup(html)  # noqa: S704 -- Jinja2's escaped output, stored below
     bodies, rendered = {}, {}
     template = engines["jinja2"].get_template("feed/_card.html")
     for journey in journeys:
