@@ -80,13 +80,21 @@ class Relations:
         """checkins_visible_to(viewer)'s rule for one journey with its ``user`` loaded (kept
         the same as the query there: tests/feed/test_privacy.py holds them to each other)."""
         owner = journey.user
-        if owner.pk == self.viewer_id:
+        return self.sees_values(
+            owner.pk, owner.is_active, owner.private_profile, journey.visibility
+        )
+
+    def sees_values(
+        self, owner_id: int, owner_active: bool, private_profile: bool, visibility: str
+    ) -> bool:
+        """``sees`` from the four values it reads, for rows read as values, not models."""
+        if owner_id == self.viewer_id:
             return True
-        if not owner.is_active or owner.pk in self.blocked:
+        if not owner_active or owner_id in self.blocked:
             return False
-        if journey.visibility in SHARED_VISIBILITIES and not owner.private_profile:
+        if visibility in SHARED_VISIBILITIES and not private_profile:
             return True
-        return owner.pk in self.followed and journey.visibility in FOLLOWER_VISIBILITIES
+        return owner_id in self.followed and visibility in FOLLOWER_VISIBILITIES
 
 
 def relations_of(viewer: User) -> Relations:

@@ -36,6 +36,7 @@ from checkins.selectors import (
     relations_of,
     with_likes,
 )
+from checkins.timetable.demo import DEMO_USERNAME
 from feed.models import (
     Block,
     Follow,
@@ -330,10 +331,15 @@ def _mark_liked(viewer: User, journeys: list[CheckIn]) -> None:
     one query for the journeys shown."""
     if not journeys:
         return
+    # Written out (a table name in the text, values as parameters): the ORM takes longer to
+    # build this query than the database to answer it, on every page of every viewer.
     ids = [journey.id for journey in journeys]
-    liked = set(
-        Like.objects.filter(user=viewer, checkin_id__in=ids).values_list("checkin_id", flat=True)
-    )
+    marks = ", ".join(["%s"] * len(ids))
+    like = Like._meta.db_table
+    sql = f"SELECT checkin_id FROM {like} WHERE user_id = %s AND checkin_id IN ({marks})"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [viewer.pk, *ids])
+        liked = {checkin_id for (checkin_id,) in cursor.fetchall()}
     for journey in journeys:
         journey.liked = journey.id in liked  # type: ignore[attr-defined] # with_likes names it
 
@@ -353,6 +359,12 @@ def _moving_seen(
         return journey.visibility in FEED_VISIBILITIES
 
     return _seen(newest.moving, relations, limit, keep, complete=len(newest.moving) < MOVING_KEPT)
+
+
+def demo_loaded() -> bool:
+    """Whether the demo data (manage.py load_demo, its user ``demo``) is loaded, which the
+    front page says; read once per process and feed generation, not on every page."""
+    return _kept_in_process("demo", User.objects.filter(username=DEMO_USERNAME).exists)
 
 
 def cached_global_feed(
@@ -448,24 +460,27 @@ def relation(*, viewer: Viewer, owner: User) -> Relation:
         return Relation()
     if viewer.pk == owner.pk:
         return Relation(is_self=True)
-    follows = {
-        (f.follower_id, f.accepted)
-        for f in Follow.objects.filter(
-            Q(follower=viewer, followee=owner) | Q(follower=owner, followee=viewer)
-        )
-    }
-    blocks = set(
-        Block.objects.filter(
-            Q(blocker=viewer, blocked=owner) | Q(blocker=owner, blocked=viewer)
-        ).values_list("blocker_id", flat=True)
-    )
+    follow, block, mute = (model._meta.db_table for model in (Follow, Block, Mute))
+    # Every profile page asks: one query written out (only table names go into the text;
+    # values are parameters), as relations_of is, for the three the ORM would build.
+    sql = f"""
+        SELECT 'f', follower_id, accepted FROM {follow}
+        WHERE (follower_id = %s AND followee_id = %s) OR (follower_id = %s AND followee_id = %s)
+        UNION ALL SELECT 'b', blocker_id, TRUE FROM {block}
+        WHERE (blocker_id = %s AND blocked_id = %s) OR (blocker_id = %s AND blocked_id = %s)
+        UNION ALL SELECT 'm', muter_id, TRUE FROM {mute} WHERE muter_id = %s AND muted_id = %s
+    """  # noqa: S608
+    me, them = viewer.pk, owner.pk
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [me, them, them, me] * 2 + [me, them])
+        found = {(kind, who, bool(accepted)) for kind, who, accepted in cursor.fetchall()}
     return Relation(
-        follows=(viewer.pk, True) in follows,
-        requested=(viewer.pk, False) in follows,
-        followed_by=(owner.pk, True) in follows,
-        blocked=viewer.pk in blocks,
-        blocked_by=owner.pk in blocks,
-        muted=Mute.objects.filter(muter=viewer, muted=owner).exists(),
+        follows=("f", me, True) in found,
+        requested=("f", me, False) in found,
+        followed_by=("f", them, True) in found,
+        blocked=("b", me, True) in found,
+        blocked_by=("b", them, True) in found,
+        muted=("m", me, True) in found,
     )
 
 
@@ -496,9 +511,9 @@ def profile_get(
     standing = relation(viewer=viewer, owner=owner)
     if standing.blocked_by:
         return None
-    journeys = checkins_visible_to(viewer).filter(user=owner)
 
     def figures() -> tuple[FeedPage, Totals, dict[str, int]]:
+        journeys = checkins_visible_to(viewer).filter(user=owner)
         # As the follow lists count them: people whose sign-in is blocked are left out.
         counts = Follow.objects.filter(
             Q(followee=owner, follower__is_active=True)
@@ -715,13 +730,25 @@ def unread_count(*, recipient: User) -> int:
     """How many of the notifications the recipient is shown are unread."""
     # Every page's header asks, and building and planning _inbox's privacy checks costs a few
     # milliseconds. A traveller's unread notifications are few (none for most): they are read
-    # from the unread index with their actor and journey, and held to _inbox's rule with the
-    # recipient's Relations (tests/feed/test_privacy.py holds the two to each other).
-    unread = list(
-        Notification.objects.filter(recipient=recipient, read_at__isnull=True).select_related(
-            "actor", "checkin__user"
-        )[: UNREAD_LOADED + 1]
-    )
+    # from the unread index as the few values the rule needs (models would cost more than the
+    # query) and held to _inbox's rule with the recipient's Relations
+    # (tests/feed/test_privacy.py holds the two to each other).
+    notification, user, journey = (model._meta.db_table for model in (Notification, User, CheckIn))
+    # Only table names go into the text; values are parameters. Written out, as relations_of
+    # is, because the ORM takes longer to build this query than the database to answer it.
+    sql = f"""
+        SELECT n.actor_id, actor.is_active, n.checkin_id, j.user_id, owner.is_active,
+               owner.private_profile, j.visibility
+        FROM {notification} n
+        JOIN {user} actor ON actor.id = n.actor_id
+        LEFT JOIN {journey} j ON j.id = n.checkin_id
+        LEFT JOIN {user} owner ON owner.id = j.user_id
+        WHERE n.recipient_id = %s AND n.read_at IS NULL
+        LIMIT %s
+    """  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [recipient.pk, UNREAD_LOADED + 1])
+        unread = cursor.fetchall()
     if not unread:
         return 0
     if len(unread) > UNREAD_LOADED:
@@ -729,10 +756,10 @@ def unread_count(*, recipient: User) -> int:
     relations = relations_of(recipient)
     return sum(
         1
-        for notification in unread
-        if notification.actor.is_active
-        and notification.actor_id not in relations.blocked
-        and (notification.checkin is None or relations.sees(notification.checkin))
+        for actor_id, actor_active, checkin_id, *journey in unread
+        if actor_active
+        and actor_id not in relations.blocked
+        and (checkin_id is None or relations.sees_values(*journey))
     )
 
 

@@ -26,6 +26,7 @@ from feed.selectors import (
     FRONT_PAGE_SECONDS,
     cached_following_feed,
     cached_global_feed,
+    demo_loaded,
     follow_list,
     follow_requests,
     likers,
@@ -111,7 +112,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "tab": "everyone",
         "page": page,
         "travelling": travelling,
-        "demo_loaded": User.objects.filter(username="demo").exists(),
+        "demo_loaded": demo_loaded(),
         "search_form": StationSearchForm(),
     }
     return render(request, "feed/home.html", context)

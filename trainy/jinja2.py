@@ -14,7 +14,8 @@ from django.template import defaultfilters
 from django.templatetags.static import static
 from django.urls import get_script_prefix, reverse
 from django.utils import timezone
-from jinja2 import Environment
+from jinja2 import Environment, pass_context
+from jinja2.runtime import Context
 
 from checkins.templatetags import journeys
 from feed.templatetags.cards import avatar
@@ -29,8 +30,11 @@ def date(value: datetime | None, format_string: str) -> str:
     return defaultfilters.date(value, format_string)
 
 
-def url(name: str, *args: Any) -> str:
-    return _reverse(get_script_prefix(), name, args)
+@pass_context
+def url(context: Context, name: str, *args: Any) -> str:
+    # The page's script prefix, where the page read it once (cards.render_cards).
+    prefix = context.get("script_prefix") or get_script_prefix()
+    return _reverse(prefix, name, args)
 
 
 @lru_cache(maxsize=8192)

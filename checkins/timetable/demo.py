@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 DEMO_FEED_NAME = "demo"
+# The traveller whose example journeys load_demo adds (the front page says they are loaded).
+DEMO_USERNAME = "demo"
 
 STOPS = [
     # stop_id, name, lat, lon

@@ -42,14 +42,14 @@ BODY_SECONDS = 3600
 _bodies: dict[str, Markup] = {}
 
 
-def _body_key(journey: Any) -> str:
+def _body_key(journey: Any, request_shown: tuple[str, ...]) -> str:
     user = journey.user
     shown = (
         journey.updated_at, journey.enriched_at, journey.visibility, journey.mode,
         journey.line_name, journey.origin_name, journey.destination_name,
         journey.departure_planned, journey.arrival_planned, journey.arrival_real,
         journey.distance_m, journey.message, user.username, user.display_name, user.avatar_url,
-        timezone.get_current_timezone_name(), get_language(), get_script_prefix(),
+        request_shown,
     )  # fmt: skip
     return f"card:{journey.id}:{hashlib.sha256(repr(shown).encode()).hexdigest()[:32]}"
 
@@ -57,7 +57,9 @@ def _body_key(journey: Any) -> str:
 def card_bodies(journeys: list[Any]) -> dict[int, Markup]:
     """The bodies of the cards of ``journeys`` by journey id (feed/_card.html): from this
     process, else from the cache (one round trip for all), else rendered and shared."""
-    keys = {journey.id: _body_key(journey) for journey in journeys}
+    # What the request changes in every body (times, words, links), read once for the page.
+    request_shown = (timezone.get_current_timezone_name(), get_language(), get_script_prefix())
+    keys = {journey.id: _body_key(journey, request_shown) for journey in journeys}
     missing = [key for key in keys.values() if key not in _bodies]
     if missing:
         if len(_bodies) + len(missing) > BODIES_KEPT:
@@ -86,6 +88,9 @@ def render_cards(request: HttpRequest | None, name: str, values: dict[str, Any])
     # One token for every form of the page (each masked token is valid for the cookie): the
     # backend would mask a new one per form, 32 random characters each time.
     values["csrf_input"] = csrf_input(request) if request is not None else ""
+    # Read once for the page, not once per card: where a like form returns to, and the paths.
+    values["next_path"] = request.get_full_path() if request is not None else ""
+    values["script_prefix"] = get_script_prefix()
     html = engines["jinja2"].get_template(name).render(values)
     return mark_safe(html)  # noqa: S308 -- escaped by Jinja2 as it rendered
 

@@ -17,8 +17,8 @@ from checkins.models import CheckIn, Visibility
 from checkins.services.checkins import checkin_delete, checkin_update
 from checkins.services.moderation import journeys_make_private_by_age
 from checkins.tasks import make_old_journeys_private
-from feed.models import Follow, Like, Notification
-from feed.selectors import FEED_GENERATION, FOLLOW_LIST_SIZE, PAGE_SIZE
+from feed.models import Block, Follow, Like, Mute, Notification
+from feed.selectors import FEED_GENERATION, FOLLOW_LIST_SIZE, PAGE_SIZE, relation
 from feed.services.social import (
     block_create,
     follow_create,
@@ -45,6 +45,41 @@ def feed_messages(client: Client, path: str = "/") -> list[str]:
 
 
 # --- Follows ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("ours", ("none", "requested", "accepted"))
+@pytest.mark.parametrize("theirs", ("none", "requested", "accepted"))
+@pytest.mark.parametrize("block", ("none", "mine", "theirs", "both"))
+@pytest.mark.parametrize("mute", (False, True))
+def test_a_profiles_relation_reads_each_row_between_the_two(alice, bob, ours, theirs, block, mute):
+    """relation() (one query for the profile page) for every follow either way, block either
+    way or both, and mute; rows between others must not count."""
+    charlie = UserFactory()
+    for follower, followee, state in ((alice, bob, ours), (bob, alice, theirs)):
+        if state != "none":
+            Follow.objects.create(
+                follower=follower, followee=followee, accepted=state == "accepted"
+            )
+        Follow.objects.create(follower=follower, followee=charlie, accepted=True)
+    if block in ("mine", "both"):
+        Block.objects.create(blocker=alice, blocked=bob)
+    if block in ("theirs", "both"):
+        Block.objects.create(blocker=bob, blocked=alice)
+    Block.objects.create(blocker=charlie, blocked=alice)
+    Block.objects.create(blocker=bob, blocked=charlie)
+    if mute:
+        Mute.objects.create(muter=alice, muted=bob)
+    Mute.objects.create(muter=bob, muted=alice)
+
+    found = relation(viewer=alice, owner=bob)
+
+    assert (found.follows, found.requested) == (ours == "accepted", ours == "requested")
+    assert found.followed_by == (theirs == "accepted")
+    assert found.blocked == (block in ("mine", "both"))
+    assert found.blocked_by == (block in ("theirs", "both"))
+    assert found.muted == mute
+    assert not found.is_self
+    assert relation(viewer=alice, owner=alice).is_self
 
 
 def test_following_a_public_profile_is_immediate_and_notifies(alice, bob):

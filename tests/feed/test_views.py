@@ -50,8 +50,14 @@ def test_the_footer_credits_the_data_sources(client):
     assert "GTFS" in page
 
 
-def test_demo_data_is_labelled_as_such(client):
-    call_command("load_demo")
+def test_demo_data_is_labelled_as_such(client, alice, django_capture_on_commit_callbacks):
+    client.force_login(alice)
+    assert b'data-testid="demo-notice"' not in client.get("/").content
+    # Read once per feed generation: loading the demo's journeys moves it on (after commit).
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("load_demo")
+    assert b'data-testid="demo-notice"' in client.get("/").content
+    client.logout()
     call_command("load_demo")  # a second run changes nothing
     response = client.get("/")
     assert b"demo data" in response.content

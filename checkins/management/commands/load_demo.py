@@ -12,12 +12,11 @@ from django.utils import timezone
 
 from checkins.models import Mode, Purpose, Visibility
 from checkins.services.checkins import Place, checkin_create
-from checkins.timetable.demo import DEMO_FEED_NAME, write_demo_feed
+from checkins.timetable.demo import DEMO_FEED_NAME, DEMO_USERNAME, write_demo_feed
 from checkins.timetable.importer import feed_import
 from checkins.timetable.models import Feed
 from trainy.accounts.models import User
 
-DEMO_USERNAME = "demo"
 # Shown on the feed page on purpose: the demo account exists to be tried.
 DEMO_PASSWORD = "demo"  # noqa: S105
 
