@@ -4,7 +4,7 @@ per worker process, on the MTA subway feed (with shapes). Prints figures; not a 
 Run with the services up, as root (the broker gets a vhost of its own, made with rabbitmqctl):
 
     eval "$(scripts/services env)"
-    .venv/bin/python bench/checkin.py                   # both parts, ~8 min
+    .venv/bin/python bench/checkin.py                   # both parts, ~15 min
     .venv/bin/python bench/checkin.py --skip-enrich     # the check-in POST only
     .venv/bin/python bench/checkin.py --skip-post       # enrichment only
 
