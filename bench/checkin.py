@@ -4,7 +4,7 @@ per worker process, on the MTA subway feed (with shapes). Prints figures; not a 
 Run with the services up, as root (the broker gets a vhost of its own, made with rabbitmqctl):
 
     eval "$(scripts/services env)"
-    .venv/bin/python bench/checkin.py                   # both parts, ~8 min
+    .venv/bin/python bench/checkin.py                   # both parts, ~15 min
     .venv/bin/python bench/checkin.py --skip-enrich     # the check-in POST only
     .venv/bin/python bench/checkin.py --skip-post       # enrichment only
 
@@ -872,16 +872,40 @@ class Interruptions:
 
 
 @dataclass
+class EnrichRun:
+    """Journeys enriched one after the other in this process: each one's time, the seconds
+    in all, and the store's put() times within them (and of its replace_one calls)."""
+
+    times: list[float]
+    seconds: float
+    put_times: list[float]
+    replace_times: list[float]
+
+    @property
+    def rate(self) -> float:
+        return len(self.times) / max(self.seconds, 1e-9)
+
+    @property
+    def without_put_rate(self) -> float:
+        return len(self.times) / max(self.seconds - sum(self.put_times), 1e-9)
+
+    @property
+    def put_rate(self) -> float:
+        return len(self.put_times) / max(sum(self.put_times), 1e-9)
+
+
+@dataclass
 class EnrichFigures:
-    in_process: list[float]
-    in_process_seconds: float
+    first: EnrichRun  # documents written the first time, the collection growing from empty
+    again: EnrichRun  # the same journeys enriched again: every put() replaces a document
     build_rate: float
     put_rate: float
-    without_put_rate: float
     worker_rate: float = 0.0
+    worker_again_rate: float = 0.0
     sql_worker_rate: float | None = None
     worker_span_rate: float = 0.0
     task_times: list[float] = field(default_factory=list)
+    task_again_times: list[float] = field(default_factory=list)
 
 
 def store_note() -> str:
@@ -946,43 +970,27 @@ def bench_in_process(ids: list[int], profile_count: int, time_limit: float) -> E
     for checkin_id in ids[:50]:
         Interruptions.retrying(lambda: journey_enrich(checkin_id=checkin_id))  # noqa: B023
     unenrich(ids)
-    # The store's put() timed on the side (an instance attribute shadowing the method), so the
-    # document database's share can be told from Trainy's own.
-    store = journey_store()
-    put = store.put
-    put_times: list[float] = []
+    first = enrich_timed(ids, time_limit)
+    say(f"  in-process journey_enrich(), first time: {first.rate:.0f} journeys/s "
+        f"({len(first.times)} in {first.seconds:.1f} s, the collection growing from empty; "
+        f"each {spread(first.times)})")  # fmt: skip
+    show_put_share(first)
+    say(f"    journeys: {journeys_summary(ids[: len(first.times)])}")
 
-    def timed_put(checkin_id: int, document: dict[str, Any]) -> None:
-        began = time.perf_counter()
-        try:
-            put(checkin_id, document)
-        finally:
-            put_times.append(time.perf_counter() - began)
-
-    store.put = timed_put  # type: ignore[method-assign]
-    times: list[float] = []
-    started = time.perf_counter()
-    try:
-        for checkin_id in ids:
-            began = time.perf_counter()
-            if began - started > time_limit:
-                say(f"  time limit: stopped after {len(times)} of {len(ids)} journeys")
-                break
-            Interruptions.retrying(lambda: journey_enrich(checkin_id=checkin_id))  # noqa: B023
-            times.append(time.perf_counter() - began)
-    finally:
-        del store.put
-    seconds = time.perf_counter() - started
-    say(f"  in-process journey_enrich(): {len(times) / seconds:.0f} journeys/s "
-        f"({len(times)} in {seconds:.1f} s, the collection growing from empty; "
-        f"each {spread(times)})")  # fmt: skip
-    tenth = max(1, len(put_times) // 10)
-    without = len(times) / max(seconds - sum(put_times), 1e-9)
-    say(f"    of which the store's put(): {sum(put_times) / seconds:.0%} of the time; "
-        f"{percentile(put_times[:tenth], 0.5) * 1000:.1f} ms (p50) for the first tenth, "
-        f"{percentile(put_times[-tenth:], 0.5) * 1000:.1f} ms for the last; "
-        f"the rest alone: {without:.0f} journeys/s")  # fmt: skip
-    say(f"    journeys: {journeys_summary(ids[: len(times)])}")
+    # The same journeys enriched again, as after a traveller's edit or new realtime times:
+    # each already has its document, so the store's put() meets it and replaces it.
+    done = ids[: len(first.times)]
+    have = len(Interruptions.retrying(lambda: journey_store().get_many(done)))
+    again = enrich_timed(done, time_limit)
+    say(f"  in-process journey_enrich() again, replacing documents ({have} of {len(done)} "
+        f"journeys had one): {again.rate:.0f} journeys/s ({len(again.times)} in "
+        f"{again.seconds:.1f} s, {len(again.replace_times)} documents replaced; "
+        f"each {spread(again.times)})")  # fmt: skip
+    show_put_share(again)
+    if again.replace_times:
+        say(f"    the store's replace_one() alone (after its insert met the document): "
+            f"{spread(again.replace_times)}; {sum(again.replace_times) / again.seconds:.0%} "
+            f"of the time")  # fmt: skip
 
     profiled = ids[:profile_count]
     unenrich(profiled)
@@ -997,20 +1005,102 @@ def bench_in_process(ids: list[int], profile_count: int, time_limit: float) -> E
         "journeys enriched in-process, from an empty collection",
         trainy_too=True,
     )
-    return EnrichFigures(times, seconds, build_rate, put_rate, without)
+    return EnrichFigures(first, again, build_rate, put_rate)
+
+
+def enrich_timed(ids: list[int], time_limit: float) -> EnrichRun:
+    """journey_enrich() on each journey in turn (until ``time_limit``), the store's put() and
+    the collection's replace_one() timed on the side (instance attributes shadowing the
+    methods), so that the document database's share can be told from Trainy's own."""
+    from checkins.services.enrichment_lifecycle import journey_enrich
+    from trainy.documents import journey_store
+
+    store = journey_store()
+    put = store.put
+    put_times: list[float] = []
+    replace_times: list[float] = []
+
+    def timed_put(checkin_id: int, document: dict[str, Any]) -> None:
+        began = time.perf_counter()
+        try:
+            put(checkin_id, document)
+        finally:
+            put_times.append(time.perf_counter() - began)
+
+    collection = getattr(store, "_collection", None)
+    replace_one = getattr(collection, "replace_one", None)
+
+    def timed_replace_one(*args: Any, **kwargs: Any) -> Any:
+        began = time.perf_counter()
+        try:
+            return replace_one(*args, **kwargs)  # type: ignore[misc]
+        finally:
+            replace_times.append(time.perf_counter() - began)
+
+    store.put = timed_put  # type: ignore[method-assign]
+    if collection is not None:
+        collection.replace_one = timed_replace_one
+    times: list[float] = []
+    started = time.perf_counter()
+    try:
+        for checkin_id in ids:
+            began = time.perf_counter()
+            if began - started > time_limit:
+                say(f"  time limit: stopped after {len(times)} of {len(ids)} journeys")
+                break
+            Interruptions.retrying(lambda: journey_enrich(checkin_id=checkin_id))  # noqa: B023
+            times.append(time.perf_counter() - began)
+    finally:
+        del store.put
+        if collection is not None:
+            del collection.replace_one
+    return EnrichRun(times, time.perf_counter() - started, put_times, replace_times)
+
+
+def show_put_share(run: EnrichRun) -> None:
+    tenth = max(1, len(run.put_times) // 10)
+    say(f"    of which the store's put(): {sum(run.put_times) / run.seconds:.0%} of the time; "
+        f"{percentile(run.put_times[:tenth], 0.5) * 1000:.1f} ms (p50) for the first tenth, "
+        f"{percentile(run.put_times[-tenth:], 0.5) * 1000:.1f} ms for the last; "
+        f"the rest alone: {run.without_put_rate:.0f} journeys/s")  # fmt: skip
 
 
 def bench_worker(
-    ids: list[int], pool: str, log: Path, time_limit: float, *, sql_store: bool = False
+    ids: list[int],
+    pool: str,
+    log: Path,
+    time_limit: float,
+    *,
+    sql_store: bool = False,
+    again: bool = False,
 ) -> tuple[float, float, list[float]]:
     """N queued enrich_journey tasks, then one worker process: journeys/s from the moment it is
     ready to the last enriched_at (or to the time limit), and from the first to the last. With
     ``sql_store`` the worker runs without MONGO_URL: documents go to the embedded SQL store (a
-    table in PostgreSQL), as a reference for an indexed document store."""
+    table in PostgreSQL), as a reference for an indexed document store. With ``again`` every
+    journey keeps (or is first given, untimed) its MongoDB document, so each task replaces one:
+    the journeys enriched again after an edit or new realtime times."""
+    from checkins.enrichment import build_document
     from checkins.models import CheckIn, JourneyDocument
     from checkins.tasks import enrich_journey
+    from trainy.documents import journey_store
 
-    unenrich(ids)
+    if again:
+        # Only the summary cleared, so that the wait below sees each task done; the documents
+        # stay, and those a cut-short earlier run did not write are written now (untimed).
+        CheckIn.objects.filter(id__in=ids).update(enriched_at=None)
+        purge_queues()
+        documents = journey_store()
+        have = Interruptions.retrying(lambda: documents.get_many(ids))
+        missing = [checkin for checkin in CheckIn.objects.filter(id__in=ids)
+                   if checkin.id not in have]  # fmt: skip
+        if missing:
+            Interruptions.retrying(
+                lambda: documents.put_many({c.id: build_document(c) for c in missing})
+            )
+        say(f"  every journey has its document ({len(missing)} written first, untimed)")
+    else:
+        unenrich(ids)
     JourneyDocument.objects.filter(checkin_id__in=ids).delete()
     started = time.perf_counter()
     for checkin_id in ids:
@@ -1062,6 +1152,8 @@ def bench_worker(
     retries = len(re.findall(r"[Rr]etry in", text))
     cut = "" if done == len(ids) else f"; time limit: {done} of {len(ids)} done"
     store = "the embedded SQL document store" if sql_store else "MongoDB"
+    if again:
+        store += ", every document replaced"
     say(f"  one Celery worker process ({pool}, concurrency 1, {store}): {rate:.0f} journeys/s "
         f"from ready "
         f"to the last enriched_at ({(end - ready_at).total_seconds():.1f} s; {span:.0f}/s first "
@@ -1168,6 +1260,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         enrich.worker_rate, enrich.worker_span_rate, enrich.task_times = bench_worker(
             ids, args.pool, log, args.time_limit
         )
+        log = LOG_DIR / "trainy-bench-checkin-worker-again.log"
+        enrich.worker_again_rate, _, enrich.task_again_times = bench_worker(
+            ids, args.pool, log, args.time_limit, again=True
+        )
         if not args.no_sql_store:
             log = LOG_DIR / "trainy-bench-checkin-worker-sql.log"
             enrich.sql_worker_rate, _, _ = bench_worker(
@@ -1207,14 +1303,22 @@ def main(argv: Sequence[str] | None = None) -> None:
             rows.append(("check-in POST alone, in-process p50/p95/p99", spread(post.sequential),
                          "–", "–", "–"))  # fmt: skip
     if enrich is not None:
-        in_process = len(enrich.in_process) / enrich.in_process_seconds
         parts = f"store put {enrich.put_rate:.0f}/s, build {enrich.build_rate:.0f}/s"
-        rows.append(("enrichment in-process, 1 process", f"{in_process:.0f} journeys/s",
-                     f"{enrich.without_put_rate:.0f}/s without put; " + parts,
-                     TARGETS["enrich"], verdict(in_process >= 100)))  # fmt: skip
-        rows.append((f"enrichment, 1 Celery worker ({args.pool} -c 1)",
+        for label, run in (("first time", enrich.first), ("again, replacing", enrich.again)):
+            rows.append((f"enrichment in-process, 1 process, {label}",
+                         f"{run.rate:.0f} journeys/s",
+                         f"{run.without_put_rate:.0f}/s without put; its put {run.put_rate:.0f}/s"
+                         + ("; " + parts if run is enrich.first else ""),
+                         TARGETS["enrich"], verdict(run.rate >= 100)))  # fmt: skip
+        rows.append((f"enrichment, 1 Celery worker ({args.pool} -c 1), first time",
                      f"{enrich.worker_rate:.0f} journeys/s", parts, TARGETS["enrich"],
                      verdict(enrich.worker_rate >= 100)))  # fmt: skip
+        rows.append((f"enrichment, 1 Celery worker ({args.pool} -c 1), again, replacing",
+                     f"{enrich.worker_again_rate:.0f} journeys/s",
+                     "task run time p50 "
+                     + (f"{percentile(enrich.task_again_times, 0.5) * 1000:.1f} ms"
+                        if enrich.task_again_times else "–"),
+                     TARGETS["enrich"], verdict(enrich.worker_again_rate >= 100)))  # fmt: skip
         if enrich.sql_worker_rate is not None:
             rows.append(("  the same worker, SQL document store (no MONGO_URL)",
                          f"{enrich.sql_worker_rate:.0f} journeys/s", "–", "–", "–"))  # fmt: skip

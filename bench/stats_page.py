@@ -1,19 +1,24 @@
 """Statistics benchmark: the statistics page of a traveller with 10,000 journeys, cold (nothing
 cached: every figure computed from PostgreSQL) and warm (the traveller's figures cached in
-Redis), over HTTP from gunicorn. Prints figures; not a test.
+Redis, labelled as such), and the page's route map /stats/map.json (the journey documents in
+MongoDB; nothing cached on its way), over HTTP from gunicorn. Prints figures; not a test.
 
     eval "$(scripts/services env)"
     .venv/bin/python bench/stats_page.py                 # 10,000 journeys, 200 requests each way
-    .venv/bin/python bench/stats_page.py --requests 500
+    .venv/bin/python bench/stats_page.py --requests 500 --map-requests 50
 
-Runs against the database trainy_bench (created and migrated if missing). The traveller
-bench-stats gets 10,000 journeys over two years (made once, kept for later runs).
+Runs against the database trainy_bench (created and migrated if missing) and the MongoDB
+database trainy_bench. The traveller bench-stats gets 10,000 journeys over two years (made
+once, kept for later runs) and a journey document for each (made whenever some are missing:
+bench/checkin.py drops that MongoDB database at its start).
 """
 
 from __future__ import annotations
 
 import argparse
 import http.client
+import json
+import math
 import os
 import random
 import sys
@@ -24,16 +29,30 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from checkin import HOST, LOG_DIR, gunicorn, machine_note, signed_in_cookie
+from checkin import (
+    BENCH_NAME,
+    HOST,
+    LOG_DIR,
+    gunicorn,
+    harness_url,
+    machine_note,
+    signed_in_cookie,
+)
 from timetable import add_database_argument, percentile, prepare_django, say, spread, verdict
 
 USERNAME = "bench-stats"
-TARGETS = {"warm": 0.100, "cold": 0.500}
-PATHS = {
-    "this year": "/stats/?period=this-year",
-    "all time": "/stats/?period=all",
-    "business, last year": "/stats/?period=last-year&purpose=business",
+TARGETS = {"warm": 0.100, "cold": 0.500, "map": 0.500}
+# The ranges, as the page's query string: the page is /stats/?<query>, its map
+# /stats/map.json?<query> (the page asks for it with its own query once it has loaded).
+RANGES = {
+    "this year": "period=this-year",
+    "all time": "period=all",
+    "business, last year": "period=last-year&purpose=business",
 }
+# The routes of the bench journeys: a point every 100 m along the way (the MTA feed's shapes
+# have one every 44 m or so), at most 2,000 a journey, as a cut shape would give.
+METRES_PER_POINT = 100
+MAX_POINTS = 2000
 
 
 def traveller(journeys: int, seed: int) -> Any:
@@ -89,55 +108,223 @@ def traveller(journeys: int, seed: int) -> Any:
     return user
 
 
-def fetch(port: int, path: str, cookie: str) -> float:
-    connection = http.client.HTTPConnection(HOST, port, timeout=60)
+def route(checkin: Any, rng: random.Random) -> list[tuple[float, float]]:
+    """A route from the journey's origin to its destination with as many points as a shape of
+    the journey's distance would have (the bench's stations are drawn at random, so the
+    distance, not the stations' separation, says how long the ride was), wandering a little
+    off the straight line (a straight one would encode shorter than a real shape)."""
+    (lat0, lon0), (lat1, lon1) = (
+        (checkin.origin_lat, checkin.origin_lon),
+        (checkin.destination_lat, checkin.destination_lon),
+    )
+    metres = checkin.distance_m or 0
+    count = max(2, min(MAX_POINTS, math.ceil(metres / METRES_PER_POINT)))
+    bend = rng.uniform(-0.05, 0.05)  # degrees off the straight line halfway, up to ~5 km
+    points = [(lat0, lon0)]
+    for n in range(1, count - 1):
+        share = n / (count - 1)
+        points.append((
+            lat0 + (lat1 - lat0) * share + bend * math.sin(share * math.pi) + rng.gauss(0, 2e-4),
+            lon0 + (lon1 - lon0) * share + rng.gauss(0, 2e-4),
+        ))  # fmt: skip
+    points.append((lat1, lon1))
+    return points
+
+
+def documents(user: Any, seed: int) -> None:
+    """A journey document for every journey of ``user`` that has none: what enrichment builds
+    for a journey without a trip (build_document()), with a route of a real shape's weight in
+    place of its two-point line. Not timed; the documents are kept for later runs."""
+    from checkins.enrichment import build_document
+    from checkins.geo import encode_path
+    from checkins.models import CheckIn
+    from trainy.documents import journey_store
+
+    store = journey_store()
+    store.ensure_indexes()
+    ids = list(CheckIn.objects.filter(user=user).order_by("id").values_list("id", flat=True))
+    began = time.perf_counter()
+    have: set[int] = set()
+    # FerretDB answers a list of ids by scanning the collection: a few large lists.
+    for start in range(0, len(ids), 5000):
+        have.update(store.get_many(ids[start : start + 5000]))
+    missing = [checkin_id for checkin_id in ids if checkin_id not in have]
+    say(f"  journey documents of {USERNAME}: {len(have):,} of {len(ids):,} there "
+        f"(looked up in {time.perf_counter() - began:.1f} s)")  # fmt: skip
+    if not missing:
+        return
+    say(f"  making the {len(missing):,} missing journey documents (not timed)")
+    rng = random.Random(seed)  # noqa: S311 (reproducible data, not secrets)
+    began = time.perf_counter()
+    points = 0
+    for start in range(0, len(missing), 1000):
+        batch = {}
+        for checkin in CheckIn.objects.filter(id__in=missing[start : start + 1000]):
+            document = build_document(checkin)
+            path = route(checkin, rng)
+            points += len(path)
+            document["geometry"] = {
+                "encoding": "polyline6",
+                "path": encode_path(path),
+                "points": len(path),
+            }
+            batch[checkin.id] = document
+        store.put_many(batch)
+    say(f"    {len(missing):,} documents ({points / len(missing):.0f} route points each on "
+        f"average) in {time.perf_counter() - began:.1f} s")  # fmt: skip
+
+
+def fetch(port: int, path: str, cookie: str) -> tuple[float, bytes]:
+    connection = http.client.HTTPConnection(HOST, port, timeout=120)
     began = time.perf_counter()
     connection.request("GET", path, headers={"Host": HOST, "Cookie": f"sessionid={cookie}"})
     response = connection.getresponse()
     body = response.read()
     elapsed = time.perf_counter() - began
     connection.close()
-    if response.status != 200 or b'data-testid="total-journeys"' not in body:
-        raise SystemExit(f"GET {path} answered {response.status} without the figures")
+    if response.status != 200:
+        raise SystemExit(f"GET {path} answered {response.status}")
+    return elapsed, body
+
+
+def fetch_page(port: int, path: str, cookie: str) -> float:
+    elapsed, body = fetch(port, path, cookie)
+    if b'data-testid="total-journeys"' not in body:
+        raise SystemExit(f"GET {path} answered without the figures")
     return elapsed
+
+
+def fetch_map(port: int, path: str, cookie: str, routes: int) -> tuple[float, int]:
+    """Seconds and bytes of one map; it must draw ``routes`` routes (every journey of the
+    range's newest 500 has a document with a route)."""
+    elapsed, body = fetch(port, path, cookie)
+    answer = json.loads(body)
+    if "note" in answer or len(answer["paths"]) != routes:
+        raise SystemExit(
+            f"GET {path}: {len(answer['paths'])} routes, not {routes} ({answer.get('note')})"
+        )
+    return elapsed, len(body)
+
+
+def map_parts(user: Any, query: str, count: int) -> str:
+    """Where a map's time goes, in this process, the view's own steps one after the other:
+    the ids from PostgreSQL, the documents from the store (one get_many), the routes decoded
+    and thinned (journey_paths, handed the documents just read), the JSON response. Medians
+    of ``count``."""
+    from django.http import JsonResponse, QueryDict
+
+    from checkins.selectors import journey_paths
+    from stats.forms import StatsFilterForm
+    from stats.selectors import journey_ids_for_map
+    from trainy.documents import journey_store
+
+    form = StatsFilterForm(QueryDict(query))
+    if not form.is_valid():
+        raise SystemExit(f"the range {query} is not valid: {form.errors}")
+    criteria = form.criteria()
+    store = journey_store()
+    parts: dict[str, list[float]] = {"ids": [], "documents": [], "routes": [], "json": []}
+    for _ in range(count):
+        began = time.perf_counter()
+        ids = journey_ids_for_map(owner=user, criteria=criteria)
+        fetched = time.perf_counter()
+        read = store.get_many(ids)
+        got = time.perf_counter()
+
+        # journey_paths reads them again: handed what was just read (an instance attribute
+        # shadowing the method), only its decoding and thinning is timed.
+        def already_read(_ids: Any, read: dict[int, Any] = read) -> dict[int, Any]:
+            return read
+
+        store.get_many = already_read  # type: ignore[method-assign,assignment]
+        try:
+            paths = journey_paths(checkin_ids=ids, every=4)
+        finally:
+            del store.get_many
+        decoded = time.perf_counter()
+        JsonResponse({"paths": paths})
+        done = time.perf_counter()
+        for name, seconds in zip(
+            parts, (fetched - began, got - fetched, decoded - got, done - decoded), strict=True
+        ):
+            parts[name].append(seconds)
+    return ", ".join(
+        f"{name} {percentile(times, 0.5) * 1000:.1f} ms" for name, times in parts.items()
+    )
+
+
+def map_routes(user: Any, query: str) -> int:
+    from django.http import QueryDict
+
+    from stats.forms import StatsFilterForm
+    from stats.selectors import journey_ids_for_map
+
+    form = StatsFilterForm(QueryDict(query))
+    form.is_valid()
+    return len(journey_ids_for_map(owner=user, criteria=form.criteria()))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     add_database_argument(parser, "Trainy's benchmark database (created and migrated if missing)")
     parser.add_argument("--journeys", type=int, default=10_000)
-    parser.add_argument("--requests", type=int, default=200, help="timed requests each way")
+    parser.add_argument("--requests", type=int, default=200,
+                        help="timed page requests each way (cold, cached) per range")  # fmt: skip
+    parser.add_argument("--map-requests", type=int, default=20,
+                        help="timed /stats/map.json requests per range")  # fmt: skip
     parser.add_argument("--seed", type=int, default=20261126)
     args = parser.parse_args()
-    if not os.environ.get("REDIS_URL"):
-        raise SystemExit('REDIS_URL is not set: run `eval "$(scripts/services env)"` first')
+    harness_url("REDIS_URL")
+    harness_url("MONGO_URL")  # the map reads the journey documents from MongoDB
+    os.environ["MONGO_DB"] = BENCH_NAME
     os.environ.pop("CELERY_BROKER_URL", None)  # nothing here queues tasks
     prepare_django(args.database_url)
     from trainy.generations import STATS as STATS_GENERATION
 
     user = traveller(args.journeys, args.seed)
+    documents(user, args.seed)
     cookie = signed_in_cookie(user)
     say(f"== Statistics page of {USERNAME} ({args.journeys:,} journeys); gunicorn, 1 worker")
     say(f"  machine: {machine_note()}")
     rows = []
     with gunicorn(1, 1, LOG_DIR / "trainy-bench-stats-gunicorn.log") as port:
-        for name, path in PATHS.items():
+        for name, query in RANGES.items():
+            path = f"/stats/?{query}"
             for _ in range(5):  # warm-up: imports, connections, templates
-                fetch(port, path, cookie)
+                fetch_page(port, path, cookie)
             cold = []
             for _ in range(args.requests):
                 # A new generation: nothing of the traveller's is cached.
                 STATS_GENERATION.move_on(user.pk)
-                cold.append(fetch(port, path, cookie))
-            warm = [fetch(port, path, cookie) for _ in range(args.requests)]
-            say(f"  {name}: cold {spread(cold)}, warm {spread(warm)}")
-            rows.append((f"{name}, cold (p50/p95/p99)", spread(cold), "p95 < 500 ms",
+                cold.append(fetch_page(port, path, cookie))
+            # The figures of the last cold request, from Redis: what a traveller gets when they
+            # look again before their journeys change. Never a stand-in for the cold figure.
+            cached = [fetch_page(port, path, cookie) for _ in range(args.requests)]
+            say(f"  {name}: page cold {spread(cold)}; page cached {spread(cached)}")
+            rows.append((f"{name}: page, cold (uncached)", spread(cold), "p95 < 500 ms",
                          verdict(percentile(cold, 0.95) < TARGETS["cold"])))  # fmt: skip
-            rows.append((f"{name}, warm (p50/p95/p99)", spread(warm), "p95 < 100 ms",
-                         verdict(percentile(warm, 0.95) < TARGETS["warm"])))  # fmt: skip
+            rows.append((f"{name}: page, warm (figures cached in Redis)", spread(cached),
+                         "p95 < 100 ms",
+                         verdict(percentile(cached, 0.95) < TARGETS["warm"])))  # fmt: skip
+
+            # The map: no cache on its way (ids from PostgreSQL, documents from MongoDB), so
+            # every request is a cold one.
+            map_path = f"/stats/map.json?{query}"
+            routes = map_routes(user, query)
+            for _ in range(3):
+                fetch_map(port, map_path, cookie, routes)
+            times, size = [], 0
+            for _ in range(args.map_requests):
+                elapsed, size = fetch_map(port, map_path, cookie, routes)
+                times.append(elapsed)
+            say(f"  {name}: map.json ({routes} routes, {size / 1e6:.2f} MB) {spread(times)}")
+            say(f"    its parts in-process (medians of 5): {map_parts(user, query, 5)}")
+            rows.append((f"{name}: map.json, {routes} routes (uncached)", spread(times),
+                         "p95 < 500 ms",
+                         verdict(percentile(times, 0.95) < TARGETS["map"])))  # fmt: skip
     say(f"  machine afterwards: {machine_note()}")
     say()
-    header = ("measure", "Trainy", "target", "met")
+    header = ("measure (p50 / p95 / p99)", "Trainy", "target", "met")
     widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
     for row in [header, tuple("-" * width for width in widths), *rows]:
         say("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)))
