@@ -106,6 +106,9 @@ def tile_shift(tile: int) -> tuple[float, float]:
     return -(tile // GRID_COLUMNS) * TILE_LAT, -(tile % GRID_COLUMNS) * TILE_LON
 
 
+NATIONAL_FEED = "national"
+
+
 def national_name(tiles: int) -> str:
     return f"national-{tiles}"
 
@@ -252,6 +255,8 @@ class ImportRun:
     seconds: float
     stop_times: int
     max_rss_kb: int  # the import process's peak resident memory (wait4's ru_maxrss)
+    cpu_seconds: float  # the import process's user + system time (wait4)
+    backend_cpu_seconds: float  # its backend's, at the last sample (parallel workers not counted)
     backend_rss_kb: int  # its PostgreSQL backend's peak (VmHWM), shared buffers it touched included
     worker_rss_kb: int  # the largest parallel worker of its index builds (VmHWM), 0 if none seen
     index_seconds: float  # from the "indexing" phase to the next one
@@ -272,6 +277,15 @@ def _peak_kb(pid: int) -> int:
     return 0
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system time of a process so far, from /proc (0 if it cannot be read)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
 def measured_import(url: str, name: str, source: Path) -> ImportRun:
     """`manage.py import_gtfs` in a process of its own: its wall time and peak RSS, its
     PostgreSQL backend's peak RSS (sampled every 0.2 s from /proc, which needs root or the
@@ -280,6 +294,7 @@ def measured_import(url: str, name: str, source: Path) -> ImportRun:
            "PYTHONUNBUFFERED": "1"}  # fmt: skip
     phases: list[tuple[float, str]] = []
     peaks = {"backend": 0, "worker": 0}
+    backend_cpu = [0.0]
     done = threading.Event()
 
     def read_phases(stream: IO[bytes]) -> None:
@@ -303,6 +318,8 @@ def measured_import(url: str, name: str, source: Path) -> ImportRun:
                 for pid, kind in rows:
                     key = "worker" if kind == "parallel worker" else "backend"
                     peaks[key] = max(peaks[key], _peak_kb(pid))
+                    if key == "backend":
+                        backend_cpu[0] = max(backend_cpu[0], _cpu_seconds(pid))
 
     started = time.perf_counter()
     process = subprocess.Popen(
@@ -350,6 +367,8 @@ def measured_import(url: str, name: str, source: Path) -> ImportRun:
         seconds=seconds,
         stop_times=stop_times,
         max_rss_kb=usage.ru_maxrss,
+        cpu_seconds=usage.ru_utime + usage.ru_stime,
+        backend_cpu_seconds=backend_cpu[0],
         backend_rss_kb=peaks["backend"],
         worker_rss_kb=peaks["worker"],
         index_seconds=index_seconds,
@@ -358,11 +377,24 @@ def measured_import(url: str, name: str, source: Path) -> ImportRun:
     )
 
 
+def active_stop_times(url: str, feed: str) -> int | None:
+    """The stop_times of the feed's active version in that database (None without one)."""
+    with psycopg.connect(url) as connection:
+        row = connection.execute(
+            """SELECT (v.row_counts ->> 'stop_times')::bigint
+               FROM checkins_feedversion v JOIN checkins_feed f ON f.active_version_id = v.id
+               WHERE f.name = %s""",
+            [feed],
+        ).fetchone()
+    return row[0] if row else None
+
+
 def report_import(run: ImportRun) -> None:
     say(f"    {run.summary}")
     say(f"    {run.seconds:.1f} s ({run.stop_times / run.seconds / 1000:.0f}k stop_times/s), "
         f"peak RSS {run.max_rss_kb / 1024:.0f} MB, backend {run.backend_rss_kb / 1024:.0f} MB, "
-        f"indexes {run.index_seconds:.1f} s, {run.disk_bytes / 1024**2:,.0f} MB on disk; "
+        f"indexes {run.index_seconds:.1f} s, {run.disk_bytes / 1024**2:,.0f} MB on disk, "
+        f"CPU {run.cpu_seconds:.0f} s (backend {run.backend_cpu_seconds:.0f} s); "
         f"{load_average()}")  # fmt: skip
 
 
@@ -426,7 +458,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         raise SystemExit(f"the staged feed is missing: {FEEDS[MTA]}")
     national_url = args.database_url
     mta_url = database_url(national_url, urlsplit(national_url).path.lstrip("/") + "_mta")
-    national = national_name(args.tiles)
+    # One feed name whatever the tile count, so that each import replaces the last one.
+    national = NATIONAL_FEED
     say(f"Machine: {os.cpu_count()} cores, {load_average()}")
     say(f"== The {args.tiles}-tile feed")
     folder = generate(args.tiles, args.output)
@@ -454,7 +487,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         say(f"== Import of {MTA} ({MTA_STOP_TIMES:,} stop_times) into {mta_url}")
         runs[MTA] = measured_import(mta_url, MTA, FEEDS[MTA])
         report_import(runs[MTA])
-        say(f"== Import of {national} into {national_url}")
+        say(f"== Import of {folder} into {national_url}")
         runs[national] = measured_import(national_url, national, folder)
         report_import(runs[national])
         if peer:
@@ -463,6 +496,10 @@ def main(argv: Sequence[str] | None = None) -> None:
             peer_seconds = peer_import(executable)
             say(f"    {peer_seconds:.1f} s; {load_average()}")
             peer_finish()
+    for url, feed, wanted in ((mta_url, MTA, MTA_STOP_TIMES),
+                              (national_url, national, args.tiles * MTA_STOP_TIMES)):  # fmt: skip
+        if active_stop_times(url, feed) != wanted:
+            raise SystemExit(f"{feed} in {url} is not the feed wanted: run without --skip-import")
     if peer and not peer_database_exists():
         raise SystemExit(f"no {PEER_DATABASE} database: run without --skip-import, or --no-peer")
     say()
@@ -540,6 +577,9 @@ def print_table(
     rows = [
         ("import wall time", *import_cells(wall, lambda r: r.seconds <= 120, "≤ 120 s")),
         ("  gtfs-via-postgres " + PEER_VERSION, peer_cell, "–", "(MTA, reference)", "–"),
+        ("  CPU: import process / backend", *import_cells(
+            lambda r: f"{r.cpu_seconds:.0f} s / {r.backend_cpu_seconds:.0f} s", None,
+            "(reference)")),
         ("import peak RSS", *import_cells(lambda r: megabytes(r.max_rss_kb),
                                            lambda r: r.max_rss_kb < 1024**2, "< 1 GB")),
         ("  its PostgreSQL backend", *import_cells(lambda r: megabytes(r.backend_rss_kb),
