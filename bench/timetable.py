@@ -342,6 +342,11 @@ def search_queries(count: int, rng: random.Random) -> list[str]:
     names += [
         row["stop_name"] for row in feed_rows(MTA, "stops.txt") if row["location_type"] == "1"
     ]
+    return queries_from_names(names, count, rng)
+
+
+def queries_from_names(names: Sequence[str], count: int, rng: random.Random) -> list[str]:
+    """``count`` queries a traveller might type to find one of ``names``."""
     queries = []
     for _ in range(count):
         name = rng.choice(names)

@@ -251,14 +251,18 @@ def create_load_tables(connection: BaseDatabaseWrapper, version_id: int) -> None
             cursor.execute(
                 f"ALTER TABLE {name} ALTER COLUMN version_id SET DEFAULT {int(version_id)}"
             )
+            # The constraint that lets ATTACH skip its validation scan, made while the table is
+            # empty: added after the load, it would read every row once more to validate it.
+            check = f"CHECK (version_id = {int(version_id)})"
+            cursor.execute(f"ALTER TABLE {name} ADD CONSTRAINT {name}_version {check}")
 
 
 def index_and_attach(connection: BaseDatabaseWrapper, version_id: int) -> None:
     """PostgreSQL: index the loaded tables like their parents, then attach them as partitions.
 
-    The CHECK constraint lets ATTACH skip its validation scan; the matching indexes are adopted
-    by the parents' partitioned indexes instead of being built again. Raises IntegrityError on
-    duplicate keys.
+    The CHECK constraint made with the table (create_load_tables) lets ATTACH skip its
+    validation scan; the matching indexes are adopted by the parents' partitioned indexes
+    instead of being built again. Raises IntegrityError on duplicate keys.
     """
     version_id = int(version_id)
     with connection.cursor() as cursor:
@@ -270,8 +274,6 @@ def index_and_attach(connection: BaseDatabaseWrapper, version_id: int) -> None:
                 cursor.execute(
                     f"CREATE {unique}INDEX {index.name}_v{version_id} ON {name} {index.definition}"
                 )
-            check = f"CHECK (version_id = {version_id})"
-            cursor.execute(f"ALTER TABLE {name} ADD CONSTRAINT {name}_version {check}")
             cursor.execute(f"ANALYZE {name}")
             cursor.execute(
                 f"ALTER TABLE {table.name} ATTACH PARTITION {name} FOR VALUES IN ({version_id})"

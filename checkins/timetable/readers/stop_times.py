@@ -8,7 +8,7 @@ from typing import Any
 
 from checkins.timetable import schema
 from checkins.timetable.gtfs import Table, parse_time
-from checkins.timetable.readers.base import FeedLoad
+from checkins.timetable.readers.base import FeedLoad, LoadedTrip
 
 
 def read(load: FeedLoad) -> list[int]:
@@ -26,42 +26,56 @@ def read(load: FeedLoad) -> list[int]:
 def _stop_time_rows(
     load: FeedLoad, table: Table, departures: list[int]
 ) -> Iterator[tuple[Any, ...]]:
+    """The checked rows. This loop runs for every stop time of a national feed (tens of
+    millions), so it keeps to local names and does once per run of rows what it can: rows come
+    trip by trip, and a trip is looked up and counted when the next one starts."""
     trips, stops, problems = load.trips, load.stops, load.problems
     trip_i, stop_i = table.columns["trip_id"], table.columns["stop_id"]
     seq_i = table.columns["stop_sequence"]
     arrival_i, departure_i = table.index("arrival_time"), table.index("departure_time")
     pickup_i, drop_off_i = table.index("pickup_type"), table.index("drop_off_type")
     headsign_i, dist_i = table.index("stop_headsign"), table.index("shape_dist_traveled")
-    times: dict[str, int] = {}  # the same few thousand times repeat millions of times
+    # The same few thousand times repeat millions of times: each text's seconds, None for empty.
+    times: dict[str, int | None] = {}
     max_departure = 0
     file = table.file
     rows_read = 0
     report = load.progress.rows_read
 
     def seconds(text: str, column: str) -> int | None:
-        text = text.strip()
-        if not text:
+        """The seconds of a time not seen before (kept when it is one)."""
+        stripped = text.strip()
+        if not stripped:
+            times[text] = None
             return None
-        value = times.get(text)
-        if value is None:
-            try:
-                value = times[text] = parse_time(text)
-            except ValueError:
-                problems.add(file, table.line, column, f"{text!r} is not a time (HH:MM:SS)")
-                return None
+        try:
+            value = times[text] = parse_time(stripped)
+        except ValueError:
+            problems.add(file, table.line, column, f"{stripped!r} is not a time (HH:MM:SS)")
+            return None
         return value
 
+    # The trip of the current run of rows, and what the run added to it.
+    trip: LoadedTrip | None = None
+    trip_text = ""
+    run_rows = 0
+    run_last_seq = -1
     for row in table.rows:
         rows_read += 1
         if not rows_read & 0xFFFF:
             report(rows_read)
-        trip = trips.get(row[trip_i])
-        if trip is None:
-            trip_id = row[trip_i].strip()
-            trip = trips.get(trip_id)
+        if row[trip_i] != trip_text:
+            if trip is not None:
+                trip.stop_times += run_rows
+                trip.last_seq = max(trip.last_seq, run_last_seq)
+            run_rows, run_last_seq = 0, -1
+            trip_text = row[trip_i]
+            trip = trips.get(trip_text)
             if trip is None:
-                problems.add(file, table.line, "trip_id", f"unknown trip {trip_id!r}")
-                continue
+                trip = trips.get(trip_text.strip())
+        if trip is None:
+            problems.add(file, table.line, "trip_id", f"unknown trip {trip_text.strip()!r}")
+            continue
         stop_pk = stops.get(row[stop_i])
         if stop_pk is None:
             stop_id = row[stop_i].strip()
@@ -74,8 +88,18 @@ def _stop_time_rows(
         except ValueError:
             problems.add(file, table.line, "stop_sequence", f"{row[seq_i]!r} is not a number")
             continue
-        arrival = seconds(row[arrival_i], "arrival_time") if arrival_i is not None else None
-        departure = seconds(row[departure_i], "departure_time") if departure_i is not None else None
+        if arrival_i is None:
+            arrival = None
+        else:
+            arrival = times.get(row[arrival_i], -1)
+            if arrival == -1:
+                arrival = seconds(row[arrival_i], "arrival_time")
+        if departure_i is None:
+            departure = None
+        else:
+            departure = times.get(row[departure_i], -1)
+            if departure == -1:
+                departure = seconds(row[departure_i], "departure_time")
         # Either may be left out for the other (GTFS allows times only at timepoints).
         if departure is None:
             departure = arrival
@@ -89,9 +113,9 @@ def _stop_time_rows(
         except ValueError:
             problems.add(file, table.line, "pickup_type", "pickup/drop_off_type not 0-3")
             continue
-        if seq > trip.last_seq:
-            trip.last_seq = seq
-        trip.stop_times += 1
+        if seq > run_last_seq:
+            run_last_seq = seq
+        run_rows += 1
         departures[stop_pk] += 1
         yield (
             trip.pk,
@@ -105,4 +129,7 @@ def _stop_time_rows(
             (row[headsign_i].strip() or None) if headsign_i is not None else None,
             float(row[dist_i]) if dist_i is not None and row[dist_i].strip() else None,
         )
+    if trip is not None:
+        trip.stop_times += run_rows
+        trip.last_seq = max(trip.last_seq, run_last_seq)
     load.max_departure_s = max_departure
