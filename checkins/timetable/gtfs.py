@@ -360,13 +360,23 @@ def _too_many(name: str, line: int, limit: int, problems: Problems) -> FeedError
     return problems.fatal(name, line, None, message)
 
 
+# The largest whole number the timetable's integer columns hold. Binary COPY packs a value
+# into its column's width as given, so a reader refuses a larger one: it would not fail, it
+# would be stored wrapped around.
+LARGEST_INTEGER = 2**31 - 1
+# The same for the smallint columns (location_type, direction_id, transfer_type…).
+LARGEST_SMALL_INTEGER = 2**15 - 1
+# Hours of a time: past 24 for a trip that runs past midnight, and within the seconds column.
+LARGEST_HOUR = LARGEST_INTEGER // 3600 - 1
+
+
 def parse_time(text: str) -> int:
     """GTFS time (H:MM:SS, hours may pass 24) to seconds after noon minus 12 h. ValueError."""
     hours, minutes, seconds = text.split(":")
     if len(minutes) != 2 or len(seconds) != 2 or not hours:
         raise ValueError(text)
     hour, minute, second = int(hours), int(minutes), int(seconds)
-    if hour < 0 or not 0 <= minute <= 59 or not 0 <= second <= 59:
+    if not 0 <= hour <= LARGEST_HOUR or not 0 <= minute <= 59 or not 0 <= second <= 59:
         raise ValueError(text)
     return hour * 3600 + minute * 60 + second
 

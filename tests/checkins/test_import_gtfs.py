@@ -200,6 +200,37 @@ BAD_FEEDS = {
         {"calendar_dates.txt": FILES["calendar_dates.txt"].replace("20190610", "2019-06-10")},
         "calendar_dates.txt, line 2, column date: '2019-06-10' is not a YYYYMMDD date",
     ),
+    "stop_sequence past a whole number's range": (
+        {
+            "stop_times.txt": FILES["stop_times.txt"].replace(
+                "T1,HAM,2", "T1,HAM,99999999999999999999999"
+            )
+        },
+        "stop_times.txt, line 3, column stop_sequence: '99999999999999999999999' is out of range",
+    ),
+    "route_type past a whole number's range": (
+        {"routes.txt": FILES["routes.txt"].replace("S7,,109", "S7,,99999999999999999999999")},
+        "routes.txt, line 3, column route_type: '99999999999999999999999' is out of range",
+    ),
+    "pickup_type past its values": (
+        {
+            "stop_times.txt": "trip_id,stop_id,stop_sequence,arrival_time,departure_time,"
+            "pickup_type\nT1,BER:1,1,08:00:00,08:02:00,0\nT1,HAM,2,09:51:00,09:51:00,70000\n"
+        },
+        "stop_times.txt, line 3, column pickup_type: pickup/drop_off_type not 0-3",
+    ),
+    "direction_id past a small whole number's range": (
+        {"trips.txt": FILES["trips.txt"].replace("T1,Hamburg Hbf,0", "T1,Hamburg Hbf,70000")},
+        "trips.txt, line 2, column direction_id: '70000' is out of range",
+    ),
+    "a time past the seconds' range": (
+        {
+            "stop_times.txt": FILES["stop_times.txt"].replace(
+                "09:51:00,09:51:00", "999999:00:00,09:51:00"
+            )
+        },
+        "stop_times.txt, line 3, column arrival_time: '999999:00:00' is not a time (HH:MM:SS)",
+    ),
     "duplicate stop_sequence": (
         {"stop_times.txt": FILES["stop_times.txt"].replace("T1,HAM,2", "T1,HAM,1")},
         "stop_times.txt, column stop_sequence: duplicate key",

@@ -10,7 +10,14 @@ from datetime import date
 from typing import TYPE_CHECKING, Any, Protocol
 
 from checkins.timetable import schema
-from checkins.timetable.gtfs import GtfsSource, Problems, Table, open_table, parse_date
+from checkins.timetable.gtfs import (
+    LARGEST_INTEGER,
+    GtfsSource,
+    Problems,
+    Table,
+    open_table,
+    parse_date,
+)
 from checkins.timetable.models import FeedVersion
 
 if TYPE_CHECKING:
@@ -93,9 +100,23 @@ class FeedLoad:
         self.counts[name.removesuffix(".txt")] = rows
         self.progress.file_finished(name, rows, time.monotonic() - started)
 
-    def integer(self, table: Table, row: list[str], column: str, default: int | None = None) -> Any:
-        """The column as a whole number; ``default`` when empty, a problem when it is not."""
-        return self._converted(table, row, column, int, "a whole number", default)
+    def integer(
+        self,
+        table: Table,
+        row: list[str],
+        column: str,
+        default: int | None = None,
+        *,
+        largest: int = LARGEST_INTEGER,
+    ) -> Any:
+        """The column as a whole number from 0 to ``largest`` (the column's width, or the
+        largest value GTFS defines); ``default`` when empty, a problem when it is not."""
+        value = self._converted(table, row, column, int, "a whole number", default)
+        if value is not None and not 0 <= value <= largest:
+            text = row[table.index(column)].strip()  # type: ignore[index] # read above
+            self.problems.add(table.file, table.line, column, f"{text!r} is out of range")
+            return default
+        return value
 
     def number(self, table: Table, row: list[str], column: str) -> float | None:
         """The column as a number; None when empty, a problem when it is not one."""

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from checkins.timetable import schema
-from checkins.timetable.gtfs import Table, parse_time
+from checkins.timetable.gtfs import LARGEST_INTEGER, Table, parse_time
 from checkins.timetable.readers.base import FeedLoad, LoadedTrip
 
 
@@ -88,6 +88,9 @@ def _stop_time_rows(
         except ValueError:
             problems.add(file, table.line, "stop_sequence", f"{row[seq_i]!r} is not a number")
             continue
+        if not 0 <= seq <= LARGEST_INTEGER:
+            problems.add(file, table.line, "stop_sequence", f"{row[seq_i]!r} is out of range")
+            continue
         if arrival_i is None:
             arrival = None
         else:
@@ -111,6 +114,8 @@ def _stop_time_rows(
             pickup = int(row[pickup_i] or 0) if pickup_i is not None else 0
             drop_off = int(row[drop_off_i] or 0) if drop_off_i is not None else 0
         except ValueError:
+            pickup = drop_off = -1
+        if not (0 <= pickup <= 3 and 0 <= drop_off <= 3):
             problems.add(file, table.line, "pickup_type", "pickup/drop_off_type not 0-3")
             continue
         if seq > run_last_seq:

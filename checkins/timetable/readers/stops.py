@@ -8,7 +8,7 @@ from typing import Any
 
 from checkins.geo import great_circle_m
 from checkins.timetable import schema
-from checkins.timetable.gtfs import search_form
+from checkins.timetable.gtfs import LARGEST_SMALL_INTEGER, search_form
 from checkins.timetable.readers.base import FeedLoad, optional
 
 # How close a stop named like a station plus a suffix must be to count as part of it.
@@ -28,7 +28,7 @@ def read(load: FeedLoad) -> list[list[Any]]:
         pk = load.new_id(table, load.stops, stop_id, "stop_id")
         if pk is None:
             continue
-        location_type = load.integer(table, row, "location_type", 0)
+        location_type = load.integer(table, row, "location_type", 0, largest=LARGEST_SMALL_INTEGER)
         name = row[name_index].strip() if name_index is not None else ""
         lat = load.number(table, row, "stop_lat")
         lon = load.number(table, row, "stop_lon")

@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 from checkins.timetable import schema
+from checkins.timetable.gtfs import LARGEST_SMALL_INTEGER
 from checkins.timetable.readers.base import FeedLoad
 
 
@@ -25,7 +26,7 @@ def read(load: FeedLoad) -> None:
         rows[(from_pk, to_pk)] = (
             from_pk,
             to_pk,
-            load.integer(table, row, "transfer_type", 0),
+            load.integer(table, row, "transfer_type", 0, largest=LARGEST_SMALL_INTEGER),
             load.integer(table, row, "min_transfer_time"),
         )
     if skipped:

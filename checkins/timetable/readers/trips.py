@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 
 from checkins.timetable import schema
+from checkins.timetable.gtfs import LARGEST_SMALL_INTEGER
 from checkins.timetable.readers.base import FeedLoad, LoadedTrip, optional
 
 
@@ -51,7 +52,7 @@ def read(load: FeedLoad) -> None:
             service_pk=service_pk,
             headsign=optional(row, table.index("trip_headsign")),
             short_name=optional(row, table.index("trip_short_name")),
-            direction_id=load.integer(table, row, "direction_id"),
+            direction_id=load.integer(table, row, "direction_id", largest=LARGEST_SMALL_INTEGER),
             block_id=optional(row, table.index("block_id")),
             shape_pk=shape_pk,
         )
