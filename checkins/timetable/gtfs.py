@@ -14,7 +14,7 @@ import re
 import sys
 import unicodedata
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -292,6 +292,19 @@ _NOT_PLAIN = re.compile('["\x00\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]')
 BLOCK_CHARS = 1 << 16
 
 
+class _NulFound(Exception):
+    pass
+
+
+def _without_nul(lines: Iterable[str]) -> Iterator[str]:
+    """The lines as they are, until one holds a NUL character: the csv module reads it as any
+    other, and PostgreSQL refuses it in text, so the file is refused where it is."""
+    for text_line in lines:
+        if "\x00" in text_line:
+            raise _NulFound
+        yield text_line
+
+
 def _rows(
     name: str,
     text: IO[str],
@@ -319,7 +332,7 @@ def _rows(
             if not cut or _NOT_PLAIN.search(block, 0, cut):
                 # The csv module from here, from the start of this block, on whole lines.
                 lines = io.StringIO(block + text.readline(), newline="")
-                reader = csv.reader(itertools.chain(lines, text))
+                reader = csv.reader(_without_nul(itertools.chain(lines, text)))
                 count = line - first  # rows so far: plain lines are one row each
                 for row in reader:
                     position.line_num = line + reader.line_num
@@ -350,6 +363,10 @@ def _rows(
     except csv.Error as exc:
         message = f"malformed CSV: {exc}"
         raise problems.fatal(name, position.line_num, None, message) from None
+    except _NulFound:
+        # The line after the last row read (a quoted field over several lines aside).
+        message = "a NUL character (GTFS files are text)"
+        raise problems.fatal(name, position.line_num + 1, None, message) from None
     except (zipfile.BadZipFile, EOFError, OSError) as exc:
         message = f"the archive is damaged (truncated?): {exc}"
         raise problems.fatal(name, position.line_num, None, message) from None

@@ -231,6 +231,10 @@ BAD_FEEDS = {
         },
         "stop_times.txt, line 3, column arrival_time: '999999:00:00' is not a time (HH:MM:SS)",
     ),
+    "a NUL character in a field": (
+        {"trips.txt": FILES["trips.txt"].replace("München Hbf", "Mün\x00chen Hbf")},
+        "trips.txt, line 3: a NUL character (GTFS files are text)",
+    ),
     "duplicate stop_sequence": (
         {"stop_times.txt": FILES["stop_times.txt"].replace("T1,HAM,2", "T1,HAM,1")},
         "stop_times.txt, column stop_sequence: duplicate key",
