@@ -284,15 +284,21 @@ class Seeder:
             public: list[tuple[int, int, float]] = []  # (journey id, traveller index, created)
             rows = self._checkin_rows(planned, ids, travellers, pool, now, public)
             self._copy(CheckIn, rows, len(planned), "journeys", CHECKIN_FIELDS)
+            # Each phase lets go of what the next ones do not need: at 10M journeys the plan,
+            # the public journeys, the likes and the notifications are gigabytes each as Python
+            # objects, and the run kept them all to the end (12 GB at its peak).
+            del planned, ids, rows
         with self._phase("likes"):
             likes = self._likes(public, travellers, blocks, now)
+            del public
             self._copy(Like, self._stamped(likes, lambda like: (like[1], like[2])), len(likes),
                        "likes", ["created_at", "updated_at", "user", "checkin"])  # fmt: skip
         with self._phase("notifications"):
             notes = self._notifications(follows, likes, travellers, now)
-            self._copy(Notification, iter(notes), len(notes), "notifications",
-                       ["created_at", "updated_at", "recipient", "actor", "kind", "checkin",
-                        "read_at"])  # fmt: skip
+            del likes
+            self._copy(Notification, self._notification_rows(notes, now), len(notes),
+                       "notifications", ["created_at", "updated_at", "recipient", "actor",
+                                         "kind", "checkin", "read_at"])  # fmt: skip
 
     def _phase(self, name: str) -> _Phase:
         return _Phase(self, name)
@@ -742,9 +748,9 @@ class Seeder:
         likes: list[tuple[int, int, int, float]],
         travellers: list[Traveller],
         now: float,
-    ) -> list[tuple[Any, ...]]:
-        """What the follows and likes would have sent: a follow, a follow request (and its
-        acceptance), a like; read some hours later, the last two days' partly unread."""
+    ) -> list[tuple[float, int, int, str, int | None]]:
+        """What the follows and likes would have sent, oldest first: (created, recipient,
+        actor, kind, journey) for a follow, a follow request (and its acceptance), a like."""
         rng = self.rng
         private = {t.id for t in travellers if t.private}
         notes: list[tuple[float, int, int, str, int | None]] = []
@@ -761,14 +767,21 @@ class Seeder:
         for owner, liker, checkin_id, created in likes:
             notes.append((created, owner, liker, Notification.Kind.LIKE, checkin_id))
         notes.sort(key=lambda note: note[0])
-        rows: list[tuple[Any, ...]] = []
+        return notes
+
+    def _notification_rows(
+        self, notes: list[tuple[float, int, int, str, int | None]], now: float
+    ) -> Iterator[tuple[Any, ...]]:
+        """The rows of ``notes`` as COPY takes them, one at a time (made all at once, they were
+        the run's largest list): read some hours later, the last two days' partly unread.
+        Runs while COPY has the connection: no queries in here."""
+        rng = self.rng
         for created, recipient, actor, kind, journey in notes:
             read = created + rng.expovariate(1 / 36_000)
             unread = read >= now or (now - created < 2 * 86_400 and rng.random() < 0.5)
             moment = _moment(created)
-            rows.append((moment, moment, recipient, actor, str(kind), journey,
-                         None if unread else _moment(read)))  # fmt: skip
-        return rows
+            yield (moment, moment, recipient, actor, str(kind), journey,
+                   None if unread else _moment(read))  # fmt: skip
 
     # --- Replacing and finishing ----------------------------------------------------------
 

@@ -169,6 +169,21 @@ class CheckIn(TimeStampedModel):
                 condition=Q(visibility__in=[Visibility.PUBLIC, Visibility.AUTHENTICATED]),
                 name="checkin_feed",
             ),
+            # Journeys in progress ("on the move now", feed.selectors): those still to arrive,
+            # by the real arrival where known, else the planned one. Together the two answer
+            # `arrival_real > now OR (arrival_real IS NULL AND arrival_planned > now)` as one
+            # bitmap of the few journeys not yet arrived; without them PostgreSQL reads every
+            # journey (half a second at 1M journeys, growing with them).
+            models.Index(
+                fields=["arrival_planned"],
+                condition=Q(arrival_real__isnull=True),
+                name="checkin_arrival_planned",
+            ),
+            models.Index(
+                fields=["arrival_real"],
+                condition=Q(arrival_real__isnull=False),
+                name="checkin_arrival_real",
+            ),
             # Realtime updates find the journeys on the trips they report.
             models.Index(
                 fields=["feed_name", "trip_id", "service_date"],
