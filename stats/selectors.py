@@ -29,8 +29,9 @@ from checkins.selectors import (
     checkin_totals,
     checkins_visible_to,
     journeys_in,
+    relations_of,
 )
-from feed.selectors import FEED_VISIBILITIES
+from feed.selectors import FEED_GENERATION, FEED_VISIBILITIES, FRONT_PAGE_SECONDS
 from stats import emissions
 from stats.points import points_expression
 from trainy.accounts.models import User
@@ -260,16 +261,42 @@ class Standing:
     distance_km: float
 
 
-def leaderboard(*, viewer: Viewer, since: datetime, limit: int = 20) -> list[Standing]:
-    """Travellers by points for journeys departing since ``since``. What counts is what the
-    viewer's global feed would list (checkins_visible_to narrowed to FEED_VISIBILITIES: public,
-    and signed-in users only for signed-in viewers; nobody blocked either way, nobody whose
-    sign-in is blocked), of public profiles only, so no one's rank gives away what they keep to
-    themselves; travellers who opted out are left out."""
+def leaderboard(*, viewer: Viewer, days: int, limit: int = 20) -> list[Standing]:
+    """Travellers by points for journeys departing in the last ``days`` days. What counts is
+    what the viewer's global feed would list (checkins_visible_to narrowed to FEED_VISIBILITIES:
+    public, and signed-in users only for signed-in viewers; nobody blocked either way, nobody
+    whose sign-in is blocked), of public profiles only, so no one's rank gives away what they
+    keep to themselves; travellers who opted out are left out."""
+    audience = _audience(viewer)
+    if audience is None:
+        return _standings(viewer, days, limit)
+    # Adding up a month of everyone's journeys grows with the travellers: the board is made
+    # once per audience and feed generation (which every change to what it counts moves on)
+    # and kept FRONT_PAGE_SECONDS at most, as the feed's first pages are.
+    key = FEED_GENERATION.key("leaderboard", audience, days, limit)
+    board = cache.get(key)
+    if board is None:
+        board = _standings(viewer, days, limit)
+        cache.set(key, board, FRONT_PAGE_SECONDS)
+    return board
+
+
+def _audience(viewer: Viewer) -> str | None:
+    """Who sees the same board as the viewer: by checkins_visible_to, everyone signed out, and
+    everyone signed in who neither blocked anyone nor was blocked (the journeys counted are
+    public profiles' public and signed-in-only ones, which only a block takes away). None for
+    a viewer with a block either way, whose board is their own."""
+    if not viewer.is_authenticated:
+        return "anonymous"
+    return None if relations_of(viewer).blocked else "signed-in"
+
+
+def _standings(viewer: Viewer, days: int, limit: int) -> list[Standing]:
+    now = timezone.now()
     journeys = checkins_visible_to(viewer).filter(
         visibility__in=FEED_VISIBILITIES,
-        departure_planned__gte=since,
-        departure_planned__lte=timezone.now(),
+        departure_planned__gte=now - timedelta(days=days),
+        departure_planned__lte=now,
         # A private profile's journeys are visible to its accepted followers, but a rank is
         # shown to everyone.
         user__private_profile=False,

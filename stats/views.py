@@ -1,12 +1,9 @@
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
-from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from checkins.selectors import journey_paths
@@ -54,17 +51,16 @@ def journey_map(request: AuthenticatedRequest) -> JsonResponse:
 
 @require_GET
 def leaderboards(request: HttpRequest) -> HttpResponse:
-    now = timezone.now()
     context = {
         "boards": [
             (
                 "This week",
-                leaderboard(viewer=request.user, since=now - timedelta(days=7)),
+                leaderboard(viewer=request.user, days=7),
                 "weekly",
             ),
             (
                 "This month",
-                leaderboard(viewer=request.user, since=now - timedelta(days=30)),
+                leaderboard(viewer=request.user, days=30),
                 "monthly",
             ),
         ],

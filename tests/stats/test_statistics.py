@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
@@ -15,10 +16,11 @@ from django.utils import timezone
 from checkins.models import CheckIn, Mode, Purpose, Visibility
 from checkins.selectors import JourneyFilter, checkins_visible_to, journeys_in
 from checkins.services.checkins import checkin_update
+from feed.models import Block
 from stats import emissions, selectors
 from stats.points import points
 from stats.selectors import leaderboard, user_statistics
-from tests.factories import CheckInFactory
+from tests.factories import CheckInFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -148,11 +150,32 @@ def test_leaderboards_count_only_what_everyone_may_see_and_respect_opt_outs(alic
     charlie.leaderboard_opt_out = True
     charlie.save()
 
-    board = leaderboard(viewer=alice, since=now - timedelta(days=7))
+    board = leaderboard(viewer=alice, days=7)
 
     assert [(s.user.username, s.points) for s in board] == [("bob", 11), ("alice", 6)]
     page = Client().get(reverse("stats:leaderboard")).content.decode()
     assert "Bob" in page and "Charlie" not in page
+
+
+def test_a_board_is_shared_only_by_viewers_who_see_the_same_journeys(alice, bob, charlie):
+    """The boards are kept per audience (signed out; signed in without a block): a viewer
+    with a block either way gets a board of their own, never the shared one, nor the shared
+    one theirs."""
+    now = timezone.now()
+    journey(bob, now - timedelta(minutes=10), 60, distance_m=10_000)
+    journey(charlie, now - timedelta(minutes=20), 60, visibility=Visibility.AUTHENTICATED)
+    Block.objects.create(blocker=alice, blocked=bob)
+    dave, erin = UserFactory(), UserFactory()
+
+    def names(viewer) -> list[str]:
+        return [standing.user.username for standing in leaderboard(viewer=viewer, days=7)]
+
+    assert names(dave) == ["bob", "charlie"]
+    assert names(alice) == ["charlie"]  # she blocked Bob
+    assert names(bob) == ["bob", "charlie"]  # his own board: Alice blocked him
+    assert names(erin) == ["bob", "charlie"]
+    assert names(AnonymousUser()) == ["bob"]
+    assert names(dave) == ["bob", "charlie"]
 
 
 def test_leaderboards_read_journeys_through_the_one_privacy_rule(alice, bob, monkeypatch):
@@ -166,7 +189,7 @@ def test_leaderboards_read_journeys_through_the_one_privacy_rule(alice, bob, mon
         return checkins_visible_to(viewer).exclude(user=bob)
 
     monkeypatch.setattr(selectors, "checkins_visible_to", narrowed)
-    board = leaderboard(viewer=alice, since=now - timedelta(days=7))
+    board = leaderboard(viewer=alice, days=7)
     assert [standing.user.username for standing in board] == ["alice"]
 
 

@@ -242,3 +242,14 @@ def test_the_gitlab_recheck_keeps_its_grace_period_no_shorter_than_its_interval(
     assert "TRAINY_GITLAB_RECHECK_SECONDS" in failure_of(
         {**PRODUCTION, "TRAINY_GITLAB_RECHECK_SECONDS": "5"}
     )
+
+
+@pytest.mark.django_db
+def test_postgresql_connections_compile_no_jit():
+    """Queries of milliseconds were compiled for hundreds of milliseconds once a large
+    timetable or many journeys pushed their estimates past jit_above_cost."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"
