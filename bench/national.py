@@ -21,7 +21,6 @@ import json
 import os
 import random
 import shutil
-import statistics
 import subprocess
 import sys
 import threading
@@ -29,7 +28,6 @@ import time
 import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import IO
 from urllib.parse import urlsplit
@@ -46,6 +44,7 @@ from timetable import (
     ROOT,
     bench_peer_query,
     bench_search,
+    bench_trainy_query,
     board_pairs,
     database_url,
     feed_rows,
@@ -409,22 +408,6 @@ def use_database(url: str) -> None:
     connection.settings_dict["NAME"] = urlsplit(url).path.lstrip("/")
 
 
-def time_boards(feed: str, pairs: list[tuple[str, datetime]], warmup: int) -> list[float]:
-    """checkins.timetable.selectors.departures(limit=20) for each pair, only the call timed."""
-    from checkins.timetable.selectors import departures
-
-    times, sizes = [], []
-    for n, (station, at) in enumerate([*pairs[:warmup], *pairs]):
-        started = time.perf_counter()
-        board = departures(stop_id=station, at=at, limit=20, feed=feed)
-        elapsed = time.perf_counter() - started
-        if n >= warmup:
-            times.append(elapsed)
-            sizes.append(len(board))
-    say(f"  {feed} boards: {spread(times)}  (mean board {statistics.mean(sizes):.1f} rows)")
-    return times
-
-
 def time_searches(label: str, queries: list[str], warmup: int) -> list[float]:
     say(f"  {label}:")
     return bench_search(queries, warmup)
@@ -520,9 +503,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     say(f"== Departure boards: {args.queries} random (parent station, minute) pairs, next 20, "
         f"{args.warmup} warm-up queries each; {load_average()}")  # fmt: skip
     use_database(mta_url)
-    mta_boards = time_boards(MTA, pairs, args.warmup)
+    mta_boards = bench_trainy_query(pairs, args.warmup, MTA, f"{MTA} boards")
     use_database(national_url)
-    national_boards = time_boards(national, national_pairs, args.warmup)
+    national_boards = bench_trainy_query(
+        national_pairs, args.warmup, national, f"{national} boards"
+    )
     use_database(national_url)
     peer_boards = bench_peer_query(pairs, args.warmup) if peer else []
     say()

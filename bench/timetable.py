@@ -370,19 +370,22 @@ def queries_from_names(names: Sequence[str], count: int, rng: random.Random) -> 
 # --- Departure boards ----------------------------------------------------------------------------
 
 
-def bench_trainy_query(pairs: list[tuple[str, datetime]], warmup: int) -> list[float]:
+def bench_trainy_query(
+    pairs: list[tuple[str, datetime]], warmup: int, feed: str = MTA, label: str = "Trainy query"
+) -> list[float]:
+    """checkins.timetable.selectors.departures(limit=20) for each pair, only the call timed."""
     from checkins.timetable.selectors import departures
 
     times = []
     sizes = []
     for n, (station, at) in enumerate([*pairs[:warmup], *pairs]):
         started = time.perf_counter()
-        board = departures(stop_id=station, at=at, limit=20, feed=MTA)
+        board = departures(stop_id=station, at=at, limit=20, feed=feed)
         elapsed = time.perf_counter() - started
         if n >= warmup:
             times.append(elapsed)
             sizes.append(len(board))
-    say(f"  Trainy query: {spread(times)}  (mean board {statistics.mean(sizes):.1f} rows)")
+    say(f"  {label}: {spread(times)}  (mean board {statistics.mean(sizes):.1f} rows)")
     return times
 
 
