@@ -8,9 +8,9 @@ MongoDB; nothing cached on its way), over HTTP from gunicorn. Prints figures; no
     .venv/bin/python bench/stats_page.py --requests 500 --map-requests 50
 
 Runs against the database trainy_bench (created and migrated if missing) and the MongoDB
-database trainy_bench. The traveller bench-stats gets 10,000 journeys over two years (made
-once, kept for later runs) and a journey document for each (made whenever some are missing:
-bench/checkin.py drops that MongoDB database at its start).
+database trainy_bench_stats, its own. The traveller bench-stats gets 10,000 journeys over two
+years (made once, kept for later runs) and a journey document for each (made whenever some are
+missing; all made again if some are of an older version, e.g. without route overviews).
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from checkin import (
-    BENCH_NAME,
     HOST,
     LOG_DIR,
     gunicorn,
@@ -41,6 +40,9 @@ from checkin import (
 from timetable import add_database_argument, percentile, prepare_django, say, spread, verdict
 
 USERNAME = "bench-stats"
+# The journey documents' database: this benchmark's alone (bench/checkin.py drops its own,
+# trainy_bench, at every start; 10,000 documents take a minute or two to make again).
+DOCUMENTS_DB = "trainy_bench_stats"
 TARGETS = {"warm": 0.100, "cold": 0.500, "map": 0.500}
 # The ranges, as the page's query string: the page is /stats/?<query>, its map
 # /stats/map.json?<query> (the page asks for it with its own query once it has loaded).
@@ -132,11 +134,15 @@ def route(checkin: Any, rng: random.Random) -> list[tuple[float, float]]:
 
 
 def documents(user: Any, seed: int) -> None:
-    """A journey document for every journey of ``user`` that has none: what enrichment builds
-    for a journey without a trip (build_document()), with a route of a real shape's weight in
-    place of its two-point line. Not timed; the documents are kept for later runs."""
-    from checkins.enrichment import build_document
-    from checkins.geo import encode_path
+    """A journey document for every journey of ``user`` that has none (all of them again if
+    some are of an older DOCUMENT_VERSION, such as those written before route overviews): what
+    enrichment builds for a journey without a trip (build_document()), with a route of a real
+    shape's weight in place of its two-point line, its geometry made as enrichment makes it
+    (route_geometry(): the route and its overview). Not timed; the documents are kept for
+    later runs."""
+    import pymongo
+
+    from checkins.enrichment import DOCUMENT_VERSION, build_document, route_geometry
     from checkins.models import CheckIn
     from trainy.documents import journey_store
 
@@ -145,33 +151,44 @@ def documents(user: Any, seed: int) -> None:
     ids = list(CheckIn.objects.filter(user=user).order_by("id").values_list("id", flat=True))
     began = time.perf_counter()
     have: set[int] = set()
+    stale = 0
     # FerretDB answers a list of ids by scanning the collection: a few large lists.
     for start in range(0, len(ids), 5000):
-        have.update(store.get_many(ids[start : start + 5000]))
+        for checkin_id, document in store.get_many(ids[start : start + 5000]).items():
+            if document.get("version") == DOCUMENT_VERSION:
+                have.add(checkin_id)
+            else:
+                stale += 1
+    say(f"  journey documents of {USERNAME}: {len(have) + stale:,} of {len(ids):,}, {stale:,} "
+        f"of an older version (looked up in {time.perf_counter() - began:.1f} s)")  # fmt: skip
+    if stale:
+        # Built the way enrichment used to (before route overviews, say): the database dropped
+        # whole and every document made again.
+        # FerretDB deletes or replaces a document by scanning the collection for it, a fifth
+        # of a second each at 10,000 documents.
+        pymongo.MongoClient(os.environ["MONGO_URL"]).drop_database(DOCUMENTS_DB)
+        store.ensure_indexes()
+        have = set()
     missing = [checkin_id for checkin_id in ids if checkin_id not in have]
-    say(f"  journey documents of {USERNAME}: {len(have):,} of {len(ids):,} there "
-        f"(looked up in {time.perf_counter() - began:.1f} s)")  # fmt: skip
     if not missing:
         return
     say(f"  making the {len(missing):,} missing journey documents (not timed)")
     rng = random.Random(seed)  # noqa: S311 (reproducible data, not secrets)
     began = time.perf_counter()
-    points = 0
+    points = overview = 0
     for start in range(0, len(missing), 1000):
         batch = {}
         for checkin in CheckIn.objects.filter(id__in=missing[start : start + 1000]):
             document = build_document(checkin)
             path = route(checkin, rng)
+            document["geometry"] = route_geometry(path)
             points += len(path)
-            document["geometry"] = {
-                "encoding": "polyline6",
-                "path": encode_path(path),
-                "points": len(path),
-            }
+            overview += document["geometry"]["overview"]["points"]
             batch[checkin.id] = document
         store.put_many(batch)
-    say(f"    {len(missing):,} documents ({points / len(missing):.0f} route points each on "
-        f"average) in {time.perf_counter() - began:.1f} s")  # fmt: skip
+    say(f"    {len(missing):,} documents ({points / len(missing):.0f} route points and "
+        f"{overview / len(missing):.0f} overview points each on average) in "
+        f"{time.perf_counter() - began:.1f} s")  # fmt: skip
 
 
 def fetch(port: int, path: str, cookie: str) -> tuple[float, bytes]:
@@ -208,9 +225,11 @@ def fetch_map(port: int, path: str, cookie: str, routes: int) -> tuple[float, in
 
 def map_parts(user: Any, query: str, count: int) -> str:
     """Where a map's time goes, in this process, the view's own steps one after the other:
-    the ids from PostgreSQL, the documents from the store (one get_many), the routes decoded
-    and thinned (journey_paths, handed the documents just read), the JSON response. Medians
-    of ``count``."""
+    the ids from PostgreSQL, the documents from the store (one get_many), the routes
+    (journey_paths, handed the documents just read: their overviews decoded), the JSON
+    response. Then, beside them, the routes of the same documents without their overviews, as
+    documents written before overviews are drawn (every point decoded, every fourth kept).
+    Medians of ``count``."""
     from django.http import JsonResponse, QueryDict
 
     from checkins.selectors import journey_paths
@@ -223,7 +242,9 @@ def map_parts(user: Any, query: str, count: int) -> str:
         raise SystemExit(f"the range {query} is not valid: {form.errors}")
     criteria = form.criteria()
     store = journey_store()
-    parts: dict[str, list[float]] = {"ids": [], "documents": [], "routes": [], "json": []}
+    parts: dict[str, list[float]] = {
+        "ids": [], "documents": [], "routes": [], "json": [], "routes of old documents": []
+    }  # fmt: skip
     for _ in range(count):
         began = time.perf_counter()
         ids = journey_ids_for_map(owner=user, criteria=criteria)
@@ -232,7 +253,7 @@ def map_parts(user: Any, query: str, count: int) -> str:
         got = time.perf_counter()
 
         # journey_paths reads them again: handed what was just read (an instance attribute
-        # shadowing the method), only its decoding and thinning is timed.
+        # shadowing the method), only its decoding is timed.
         def already_read(_ids: Any, read: dict[int, Any] = read) -> dict[int, Any]:
             return read
 
@@ -244,8 +265,29 @@ def map_parts(user: Any, query: str, count: int) -> str:
         decoded = time.perf_counter()
         JsonResponse({"paths": paths})
         done = time.perf_counter()
+
+        # The same documents as they were before overviews (copied untimed).
+        old = {
+            checkin_id: {**document, "geometry": {
+                key: value for key, value in document["geometry"].items() if key != "overview"
+            }}
+            for checkin_id, document in read.items()
+        }  # fmt: skip
+
+        def old_read(_ids: Any, old: dict[int, Any] = old) -> dict[int, Any]:
+            return old
+
+        store.get_many = old_read  # type: ignore[method-assign,assignment]
+        try:
+            began_old = time.perf_counter()
+            journey_paths(checkin_ids=ids, every=4)
+            old_routes = time.perf_counter() - began_old
+        finally:
+            del store.get_many
         for name, seconds in zip(
-            parts, (fetched - began, got - fetched, decoded - got, done - decoded), strict=True
+            parts,
+            (fetched - began, got - fetched, decoded - got, done - decoded, old_routes),
+            strict=True,
         ):
             parts[name].append(seconds)
     return ", ".join(
@@ -276,7 +318,7 @@ def main() -> None:
     args = parser.parse_args()
     harness_url("REDIS_URL")
     harness_url("MONGO_URL")  # the map reads the journey documents from MongoDB
-    os.environ["MONGO_DB"] = BENCH_NAME
+    os.environ["MONGO_DB"] = DOCUMENTS_DB
     os.environ.pop("CELERY_BROKER_URL", None)  # nothing here queues tasks
     prepare_django(args.database_url)
     from trainy.generations import STATS as STATS_GENERATION

@@ -15,7 +15,7 @@ from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
-from checkins.geo import decode_path
+from checkins.geo import MAP_PRECISION, decode_path
 from checkins.models import CheckIn, JourneyImport, Mode, Purpose, Visibility
 from feed.models import Block, Follow, Like, Mute
 from trainy.accounts.models import User
@@ -410,11 +410,15 @@ def journey_document_get(*, checkin: CheckIn) -> JourneyDocument | None:
     )
 
 
-def journey_paths(*, checkin_ids: list[int], every: int = 1) -> list[list[list[float]]] | None:
-    """The routes of these journeys (ids the viewer may see: the caller's selector chose
-    them), in their order, as [lat, lon] points rounded to about a metre; every ``every``th
-    point and the last. Journeys without a geometry yet are left out. None while the document
-    store is away."""
+def journey_paths(
+    *, checkin_ids: list[int], every: int = 1
+) -> list[list[tuple[float, float]]] | None:
+    """The routes of these journeys for a map of many (ids the viewer may see: the caller's
+    selector chose them), in their order, as (lat, lon) points rounded to about a metre: each
+    route's overview (checkins.enrichment.OVERVIEW_MAX_POINTS: at most 100 points, within
+    10 m of the route where that many suffice), or, for a document without one, every
+    ``every``th point of the whole route and the last. Journeys without a geometry yet are
+    left out. None while the document store is away."""
     try:
         documents = journey_store().get_many(checkin_ids)
     except DocumentStoreError:
@@ -422,10 +426,22 @@ def journey_paths(*, checkin_ids: list[int], every: int = 1) -> list[list[list[f
     paths = []
     for checkin_id in checkin_ids:
         geometry = (documents.get(checkin_id) or {}).get("geometry")
-        if geometry:
-            points = decode_path(geometry["path"])
+        if not geometry:
+            continue
+        overview = geometry.get("overview")
+        if overview:
+            # Encoded at the map's precision: decoded, the points are already rounded.
+            paths.append(decode_path(overview["path"], MAP_PRECISION))
+        else:
+            # Documents written before overviews were (version 3 and older) are drawn from the
+            # whole route, decoding every point: no migration is needed, and each such journey
+            # gets its overview when it is next enriched.
+            route = decode_path(geometry["path"])
             paths.append(
-                [[round(lat, 5), round(lon, 5)] for lat, lon in points[::every] + points[-1:]]
+                [
+                    (round(lat, MAP_PRECISION), round(lon, MAP_PRECISION))
+                    for lat, lon in route[::every] + route[-1:]
+                ]
             )
     return paths
 

@@ -42,7 +42,8 @@ def journey_map(request: AuthenticatedRequest) -> JsonResponse:
     if not form.is_valid():
         return JsonResponse({"error": form.errors.get_json_data()}, status=400)
     ids = journey_ids_for_map(owner=request.user, criteria=form.criteria())
-    # Every fourth point is plenty at the zoom of a map of many journeys.
+    # Each route's overview; of an older document without one, every fourth point of the
+    # whole route, plenty at the zoom of a map of many journeys.
     paths = journey_paths(checkin_ids=ids, every=4)
     if paths is None:
         return JsonResponse({"paths": [], "note": "Routes are unavailable at the moment."})

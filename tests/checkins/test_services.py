@@ -1,16 +1,20 @@
 from __future__ import annotations
 
-from datetime import timedelta
+import math
+from datetime import date, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.management import call_command
 from django.db import IntegrityError
 from django.utils import timezone
 
-from checkins.geo import decode_path
+from checkins.enrichment import OVERVIEW_MAX_POINTS
+from checkins.geo import MAP_PRECISION, decode_path
 from checkins.models import CheckIn, Visibility
-from checkins.services.checkins import checkin_update
+from checkins.services.checkins import checkin_from_trip, checkin_update
 from checkins.services.enrichment_lifecycle import journey_enrich
+from tests.checkins.feeds import write_feed
 from tests.factories import CheckInFactory, manual_checkin
 from trainy.documents import journey_store
 
@@ -63,6 +67,51 @@ def test_enrichment_is_idempotent(alice):
     assert first.distance_m == second.distance_m
     assert document["distance"]["method"] == "stop_to_stop"
     assert decode_path(document["geometry"]["path"]) == [(52.5251, 13.3694), (53.553, 10.0069)]
+
+
+def test_enrichment_writes_a_bounded_overview_of_a_long_route(alice, tmp_path):
+    # The test feed's ICE from Berlin to Hamburg along a winding shape of 3,000 points.
+    lat0, lon0, lat1, lon1 = 52.5251, 13.3694, 53.5530, 10.0069
+    rows = [
+        f"SH1,{lat0 + (lat1 - lat0) * n / 2999 + 0.02 * math.sin(n / 15):.6f},"
+        f"{lon0 + (lon1 - lon0) * n / 2999:.6f},{n + 1}"
+        for n in range(3000)
+    ]
+    shapes = "shape_id,shape_pt_lat,shape_pt_lon,shape_pt_sequence\n" + "\n".join(rows) + "\n"
+    feed = write_feed(tmp_path / "feed", {"shapes.txt": shapes})
+    call_command("import_gtfs", str(feed), name="test", verbosity=0)
+    checkin = checkin_from_trip(
+        user=alice, feed="test", trip_id="T1", service_date=date(2019, 6, 3),
+        origin_seq=1, destination_seq=2,
+    )  # fmt: skip
+    journey_enrich(checkin_id=checkin.id)
+    geometry = journey_store().get(checkin.id)["geometry"]
+    route = decode_path(geometry["path"])
+    assert geometry["points"] == len(route) == 3000
+    overview = decode_path(geometry["overview"]["path"], MAP_PRECISION)
+    assert geometry["overview"]["encoding"] == "polyline5"
+    assert geometry["overview"]["points"] == len(overview) == OVERVIEW_MAX_POINTS
+    # Points of the route (to the metre: within half of the fifth place and half of the sixth),
+    # in its order, from the first stop to the last.
+    assert overview[0] == route[0] == (52.5252, 13.3695)  # Berlin Hbf, platform 1
+    assert overview[-1] == route[-1] == (53.553, 10.0069)
+    positions = [
+        next(
+            index
+            for index, (lat, lon) in enumerate(route)
+            if abs(lat - point[0]) <= 6e-6 and abs(lon - point[1]) <= 6e-6
+        )
+        for point in overview
+    ]
+    assert positions == sorted(positions)
+
+
+def test_the_overview_of_a_two_point_route_is_the_route(alice):
+    checkin = CheckInFactory(user=alice)
+    journey_enrich(checkin_id=checkin.id)
+    overview = journey_store().get(checkin.id)["geometry"]["overview"]
+    assert decode_path(overview["path"], MAP_PRECISION) == [(52.5251, 13.3694), (53.553, 10.0069)]
+    assert overview["points"] == 2
 
 
 def test_enrichment_without_coordinates_leaves_the_distance_unknown(alice):

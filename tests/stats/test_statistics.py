@@ -3,6 +3,7 @@ midnight and time zones, points, emissions, the cache and its invalidation, bad 
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -13,14 +14,18 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from checkins.enrichment import OVERVIEW_MAX_POINTS, route_geometry
+from checkins.geo import MAP_PRECISION, decode_path, encode_path
 from checkins.models import CheckIn, Mode, Purpose, Visibility
 from checkins.selectors import JourneyFilter, checkins_visible_to, journeys_in
 from checkins.services.checkins import checkin_update
+from checkins.services.enrichment_lifecycle import journey_enrich
 from feed.models import Block
 from stats import emissions, selectors
 from stats.points import points
 from stats.selectors import leaderboard, user_statistics
 from tests.factories import CheckInFactory, UserFactory
+from trainy.documents import journey_store
 
 pytestmark = pytest.mark.django_db
 
@@ -239,13 +244,53 @@ def test_the_page_shows_every_chart_with_its_table(alice):
 
 def test_the_map_lists_the_routes_of_the_range(alice, bob):
     mine = journey(alice, timezone.now() - timedelta(days=1), 60)
-    from checkins.services.enrichment_lifecycle import journey_enrich
-
     journey_enrich(checkin_id=mine.id)
     journey_enrich(checkin_id=journey(bob, timezone.now() - timedelta(days=1), 60).id)
     data = signed_in(alice).get("/stats/map.json?period=all").json()
     assert len(data["paths"]) == 1
     assert data["paths"][0][0] == [52.5251, 13.3694]
+
+
+def winding_route(count: int) -> list[tuple[float, float]]:
+    """Berlin Hbf to Hamburg Hbf in ``count`` points, a few metres off the straight line."""
+    rng = random.Random(count)
+    return [
+        (52.5251 + (53.5530 - 52.5251) * n / (count - 1) + rng.gauss(0, 2e-4),
+         13.3694 + (10.0069 - 13.3694) * n / (count - 1) + rng.gauss(0, 2e-4))
+        for n in range(count)
+    ]  # fmt: skip
+
+
+def test_the_map_draws_each_route_from_its_overview(alice):
+    mine = journey(alice, timezone.now() - timedelta(days=1), 60)
+    journey_enrich(checkin_id=mine.id)
+    # The document as enrichment writes a journey with a shape of 2,000 points.
+    document = journey_store().get(mine.id)
+    document["geometry"] = route_geometry(winding_route(2000))
+    journey_store().put(mine.id, document)
+    data = signed_in(alice).get("/stats/map.json?period=all").json()
+    overview = decode_path(document["geometry"]["overview"]["path"], MAP_PRECISION)
+    assert len(overview) == OVERVIEW_MAX_POINTS
+    assert data["paths"] == [[[lat, lon] for lat, lon in overview]]
+    # To the metre, as the routes of older documents are drawn.
+    assert all(lat == round(lat, 5) and lon == round(lon, 5) for lat, lon in overview)
+
+
+def test_a_document_written_before_overviews_is_still_mapped(alice):
+    mine = journey(alice, timezone.now() - timedelta(days=1), 60)
+    journey_enrich(checkin_id=mine.id)
+    # A version 3 document: the whole route only.
+    route = winding_route(2000)
+    document = journey_store().get(mine.id)
+    document["version"] = 3
+    document["geometry"] = {"encoding": "polyline6", "path": encode_path(route), "points": 2000}
+    journey_store().put(mine.id, document)
+    data = signed_in(alice).get("/stats/map.json?period=all").json()
+    decoded = decode_path(encode_path(route))
+    # Every fourth point of the route and its last.
+    expected = [[round(lat, 5), round(lon, 5)] for lat, lon in decoded[::4] + decoded[-1:]]
+    assert data["paths"] == [expected]
+    assert len(expected) == 501
 
 
 def test_journeys_in_is_the_owners_alone(alice, bob):
