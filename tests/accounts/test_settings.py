@@ -51,7 +51,9 @@ def test_the_settings_page_saves_and_says_what_is_wrong(alice):
                      "leaderboard_opt_out": True}  # fmt: skip
 
 
-def test_the_leaderboard_opt_out_is_saved_and_takes_the_traveller_off_the_boards(alice, bob):
+def test_the_leaderboard_opt_out_is_saved_and_takes_the_traveller_off_the_boards(
+    alice, bob, django_capture_on_commit_callbacks
+):
     for traveller in (alice, bob):
         CheckInFactory(user=traveller, visibility=Visibility.PUBLIC, distance_m=50_000)
 
@@ -61,10 +63,12 @@ def test_the_leaderboard_opt_out_is_saved_and_takes_the_traveller_off_the_boards
                 for standing in board}  # fmt: skip
 
     assert on_the_board() == {"alice", "bob"}
-    response = signed_in(alice).post(
-        reverse("accounts:settings"),
-        {"default_visibility": "public", "likes_enabled": "on", "leaderboard_opt_out": "on"},
-    )
+    # The boards are kept per feed generation, which the saved settings move on after commit.
+    with django_capture_on_commit_callbacks(execute=True):
+        response = signed_in(alice).post(
+            reverse("accounts:settings"),
+            {"default_visibility": "public", "likes_enabled": "on", "leaderboard_opt_out": "on"},
+        )
     assert response.status_code == 302
     assert User.objects.get(pk=alice.pk).leaderboard_opt_out is True
     assert on_the_board() == {"bob"}
