@@ -242,7 +242,8 @@ def test_a_request_in_flight_completes_when_web_is_stopped(migrated, env_file, s
     answer: dict[str, requests.Response | None] = {}
     with psycopg.connect(database) as lock:
         lock.execute("LOCK TABLE checkins_checkin IN ACCESS EXCLUSIVE MODE")
-        # The leaderboards read the journeys at every request (no cached copy).
+        # The leaderboards read the journeys while no board is kept (no other request of this
+        # module asks for them, under its own cache prefix).
         leaderboards = f"{base}/stats/leaderboard/"
         thread = threading.Thread(target=lambda: answer.update(page=get(leaderboards)))
         thread.start()
