@@ -348,15 +348,10 @@ def measured_import(url: str, name: str, source: Path) -> ImportRun:
         at = names.index("indexing")
         end = phases[at + 1][0] if at + 1 < len(phases) else started + seconds
         index_seconds = end - phases[at][0]
+    active = active_version(url, name)
+    assert active is not None
+    version_id, stop_times = active
     with psycopg.connect(url) as connection:
-        row = connection.execute(
-            """SELECT v.id, (v.row_counts ->> 'stop_times')::bigint
-               FROM checkins_feedversion v JOIN checkins_feed f ON f.active_version_id = v.id
-               WHERE f.name = %s""",
-            [name],
-        ).fetchone()
-        assert row is not None
-        version_id, stop_times = row
         disk = connection.execute(
             "SELECT sum(pg_total_relation_size(c.oid))::bigint FROM pg_class c "
             "WHERE c.relname LIKE 'tt\\_%%\\_v' || %s AND c.relkind = 'r'",
@@ -376,16 +371,22 @@ def measured_import(url: str, name: str, source: Path) -> ImportRun:
     )
 
 
-def active_stop_times(url: str, feed: str) -> int | None:
-    """The stop_times of the feed's active version in that database (None without one)."""
+def active_version(url: str, feed: str) -> tuple[int, int] | None:
+    """The id and stop_times of the feed's active version in that database (None without one)."""
     with psycopg.connect(url) as connection:
         row = connection.execute(
-            """SELECT (v.row_counts ->> 'stop_times')::bigint
+            """SELECT v.id, (v.row_counts ->> 'stop_times')::bigint
                FROM checkins_feedversion v JOIN checkins_feed f ON f.active_version_id = v.id
                WHERE f.name = %s""",
             [feed],
         ).fetchone()
-    return row[0] if row else None
+    return (row[0], row[1]) if row else None
+
+
+def active_stop_times(url: str, feed: str) -> int | None:
+    """The stop_times of the feed's active version in that database (None without one)."""
+    active = active_version(url, feed)
+    return active[1] if active else None
 
 
 def report_import(run: ImportRun) -> None:
