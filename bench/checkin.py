@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import http.client
+import logging
 import os
 import pstats
 import random
@@ -216,7 +217,15 @@ def forget_earlier_runs() -> None:
             "pk", flat=True
         )
     }
-    stale = [s.pk for s in Session.objects.all() if s.get_decoded().get("_auth_user_id") in ids]
+    # Sessions that other benchmarks signed with their own SECRET_KEY do not decode here; Django
+    # logs a warning for each one it cannot read, thousands of lines that say nothing.
+    quiet = logging.getLogger("django.security.SuspiciousSession")
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)
+    try:
+        stale = [s.pk for s in Session.objects.all() if s.get_decoded().get("_auth_user_id") in ids]
+    finally:
+        quiet.setLevel(level)
     Session.objects.filter(pk__in=stale).delete()
     deleted, _ = CheckIn.objects.filter(user__username__startswith="bench-traveller-").delete()
     # The benchmark's document database dropped whole: deleting the documents of a long run
