@@ -13,11 +13,32 @@ nothing, and the entries built meanwhile are not kept either.
 from __future__ import annotations
 
 import time
+from contextvars import ContextVar
+from typing import Any
 
 from django.core.cache import cache
+from django.core.signals import request_finished, request_started
 from django.db import transaction
 
 Scope = int | str | None
+
+# The counters read during the current request. A feed page asks for the feed generation three
+# times (its kept copy, the kept newest journeys, the demo check), each a round trip to the
+# cache; read once, the page is built from one generation throughout. Only inside a request:
+# a task or a command reads the cache every time, as nothing would ever forget for it.
+_read: ContextVar[dict[str, int] | None] = ContextVar("generations_read", default=None)
+
+
+def _start_reading(**kwargs: Any) -> None:
+    _read.set({})
+
+
+def _stop_reading(**kwargs: Any) -> None:
+    _read.set(None)
+
+
+request_started.connect(_start_reading, dispatch_uid="trainy.generations.start")
+request_finished.connect(_stop_reading, dispatch_uid="trainy.generations.stop")
 
 
 class Generation:
@@ -28,7 +49,13 @@ class Generation:
         return f"{self.name}:generation" if scope is None else f"{self.name}:generation:{scope}"
 
     def current(self, scope: Scope = None) -> int:
-        return int(cache.get(self._counter(scope), 0))
+        counter = self._counter(scope)
+        read = _read.get()
+        if read is None:
+            return int(cache.get(counter, 0))
+        if counter not in read:
+            read[counter] = int(cache.get(counter, 0))
+        return read[counter]
 
     def key(self, *parts: object, scope: Scope = None) -> str:
         """A cache key of the current generation: ``name[:scope]:generation:parts…``."""
@@ -37,6 +64,9 @@ class Generation:
 
     def move_on(self, scope: Scope = None) -> None:
         """Start a new generation now (see ``changed`` for a change inside a transaction)."""
+        read = _read.get()
+        if read is not None:  # this request's own change: read what comes after it
+            read.pop(self._counter(scope), None)
         try:
             cache.incr(self._counter(scope))
         except ValueError:  # not there yet (or evicted): any new value differs from the old

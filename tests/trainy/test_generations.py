@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 from django.core.cache import cache
+from django.core.signals import request_finished, request_started
 from django.db import transaction
 
 from trainy.generations import Generation
@@ -81,3 +82,20 @@ def test_a_cache_outage_reads_as_generation_zero_and_moving_on_does_nothing(serv
     assert generation.current() == 0
     generation.move_on()  # neither raises nor blocks
     assert generation.key("page") == f"{generation.name}:0:page"
+
+
+def test_a_request_reads_each_counter_once_and_sees_its_own_change(generation):
+    # Django's request signals, as a server sends them around each request.
+    generation.move_on()
+    first = generation.current()
+    request_started.send(sender=None)
+    try:
+        assert generation.current() == first
+        cache.set(f"{generation.name}:generation", first + 100, None)  # another process's move
+        assert generation.current() == first  # the page is built from one generation
+        generation.move_on()  # this request's own change
+        assert generation.current() == first + 101
+    finally:
+        request_finished.send(sender=None)
+    cache.set(f"{generation.name}:generation", first + 500, None)
+    assert generation.current() == first + 500  # outside a request, read every time
