@@ -169,6 +169,22 @@ class CheckIn(TimeStampedModel):
                 condition=Q(visibility__in=[Visibility.PUBLIC, Visibility.AUTHENTICATED]),
                 name="checkin_feed",
             ),
+            # The following feed: the newest few journeys of each person followed that feeds
+            # may list (feed.selectors._following_ids), read from the index alone. With
+            # checkin_user_time PostgreSQL fetches every row from the table to see its
+            # visibility: thousands of random reads for someone who follows hundreds, more of
+            # them from disk as the journeys outgrow memory.
+            models.Index(
+                fields=["user", "-departure_planned", "-id"],
+                condition=Q(
+                    visibility__in=[
+                        Visibility.PUBLIC,
+                        Visibility.AUTHENTICATED,
+                        Visibility.FOLLOWERS,
+                    ]
+                ),
+                name="checkin_following",
+            ),
             # Journeys in progress ("on the move now", feed.selectors): those still to arrive,
             # by the real arrival where known, else the planned one. Together the two answer
             # `arrival_real > now OR (arrival_real IS NULL AND arrival_planned > now)` as one

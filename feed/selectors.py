@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
@@ -89,7 +88,7 @@ def global_feed(
     if viewer.is_authenticated:
         page = _global_cut(viewer, relations_of(viewer), after, limit or PAGE_SIZE)
         if page is not None:
-            _mark_liked(viewer, page.journeys)
+            _mark_likes(viewer, page.journeys)
             return page
     return _global_query(viewer, after, limit)
 
@@ -114,8 +113,8 @@ def _global_cut(
     cursor (one plain index range) cut with the viewer's Relations, a few pages' worth at a
     time: the privacy query costs more to build and plan than this costs to run. None when
     CUT_ROUNDS rounds did not fill the page (a viewer who mutes or cannot see most of the
-    newest journeys): the query answers then. Whether the viewer liked them is for the caller
-    to mark (_mark_liked)."""
+    newest journeys): the query answers then. Their likes are for the caller to mark
+    (_mark_likes)."""
     candidates = CheckIn.objects.filter(
         visibility__in=FEED_VISIBILITIES, user__is_active=True
     ).select_related("user")
@@ -123,7 +122,7 @@ def _global_cut(
     shown: list[CheckIn] = []
     for _ in range(CUT_ROUNDS):
         rows = candidates.filter(after_cursor(after)).order_by("-departure_planned", "-id")
-        loaded = list(with_likes(rows, AnonymousUser())[:batch])
+        loaded = list(rows[:batch])
         wanted = limit + 1 - len(shown)
         shown += _seen(loaded, relations, wanted, lambda _: True, complete=True) or []
         if len(shown) > limit or len(loaded) < batch:
@@ -145,7 +144,7 @@ def following_feed(
         )
         return _page(with_likes(_not_muted(journeys, viewer), viewer), after, limit)
     page = _following_cut(viewer, relations_of(viewer), after, limit or PAGE_SIZE)
-    _mark_liked(viewer, page.journeys)
+    _mark_likes(viewer, page.journeys)
     return page
 
 
@@ -155,10 +154,10 @@ def _following_cut(
     """following_feed on PostgreSQL: the newest journeys of each person followed, then the
     newest of those (see _following_ids), loaded by id and held to the privacy rule with the
     viewer's Relations: the same rows as the query on other databases, at a fraction of its
-    cost to build. Likes are for the caller to mark (_mark_liked)."""
+    cost to build. Likes are for the caller to mark (_mark_likes)."""
     ids = _following_ids(viewer, after, limit + 1)
     rows = CheckIn.objects.filter(id__in=ids).select_related("user")
-    loaded = list(with_likes(rows, AnonymousUser()).order_by("-departure_planned", "-id"))
+    loaded = list(rows.order_by("-departure_planned", "-id"))
     shown = _seen(loaded, relations, limit, lambda _: True, complete=True) or []
     more = len(ids) > limit and shown
     return FeedPage(shown, journey_cursor(shown[-1]) if more else None)
@@ -288,9 +287,9 @@ def _kept_in_process(name: str, build: Callable[[], T]) -> T:
 
 def _newest() -> Newest:
     """The newest journeys that belong in anyone's feed, private profiles' included (their
-    followers see them), with their like counts; and the journeys in progress."""
+    followers see them), and the journeys in progress. Their likes are marked on each
+    viewer's copies of the few shown (_mark_likes)."""
     now = timezone.now()
-    anyone = AnonymousUser()  # like counts; whether the viewer liked them comes per viewer
     active = CheckIn.objects.filter(user__is_active=True).select_related("user")
     journeys = active.filter(visibility__in=FEED_VISIBILITIES)
     moving = active.filter(
@@ -300,8 +299,8 @@ def _newest() -> Newest:
     ).filter(Q(arrival_real__gt=now) | Q(arrival_real__isnull=True, arrival_planned__gt=now))
     newest_first = ("-departure_planned", "-id")
     return Newest(
-        journeys=list(with_likes(journeys, anyone).order_by(*newest_first)[:NEWEST_KEPT]),
-        moving=list(with_likes(moving, anyone).order_by(*newest_first)[:MOVING_KEPT]),
+        journeys=list(journeys.order_by(*newest_first)[:NEWEST_KEPT]),
+        moving=list(moving.order_by(*newest_first)[:MOVING_KEPT]),
     )
 
 
@@ -323,7 +322,7 @@ def _seen(
     complete: bool,
 ) -> list[CheckIn] | None:
     """The first ``wanted`` of ``journeys`` that the viewer sees and ``keep`` keeps, as the
-    viewer's copies (for _mark_liked); None when fewer were found and ``journeys`` is not the
+    viewer's copies (for _mark_likes); None when fewer were found and ``journeys`` is not the
     ``complete`` list (more may be in the database)."""
     shown = []
     for journey in journeys:
@@ -334,22 +333,29 @@ def _seen(
     return shown if complete else None
 
 
-def _mark_liked(viewer: User, journeys: list[CheckIn]) -> None:
-    """Set ``liked`` on the viewer's copies of journeys (from _seen) as the viewer liked them:
-    one query for the journeys shown."""
+def _mark_likes(viewer: User, journeys: list[CheckIn]) -> None:
+    """Set ``like_count`` and ``liked`` (as with_likes names them) on the viewer's copies of
+    journeys (from _seen) as they stand now: one query for the journeys shown, answered from
+    the like_once index. (A like count per row inside the rows' query costs as much again as
+    loading them: a subquery per row, and Django building it on every page.)"""
     if not journeys:
         return
     # Written out (a table name in the text, values as parameters): the ORM takes longer to
     # build this query than the database to answer it, on every page of every viewer.
-    ids = [journey.id for journey in journeys]
+    ids = list({journey.id for journey in journeys})
     marks = ", ".join(["%s"] * len(ids))
     like = Like._meta.db_table
-    sql = f"SELECT checkin_id FROM {like} WHERE user_id = %s AND checkin_id IN ({marks})"  # noqa: S608
+    sql = f"""
+        SELECT checkin_id, COUNT(*), MAX(CASE WHEN user_id = %s THEN 1 ELSE 0 END)
+        FROM {like} WHERE checkin_id IN ({marks}) GROUP BY checkin_id
+    """  # noqa: S608
     with connection.cursor() as cursor:
         cursor.execute(sql, [viewer.pk, *ids])
-        liked = {checkin_id for (checkin_id,) in cursor.fetchall()}
+        counted = {checkin_id: (count, mine) for checkin_id, count, mine in cursor.fetchall()}
     for journey in journeys:
-        journey.liked = journey.id in liked  # type: ignore[attr-defined] # with_likes names it
+        count, mine = counted.get(journey.id, (0, 0))
+        journey.like_count = count  # type: ignore[attr-defined] # with_likes names them
+        journey.liked = bool(mine)  # type: ignore[attr-defined]
 
 
 def _moving_seen(
@@ -408,7 +414,7 @@ def cached_global_feed(
         cut = _global_cut(viewer, relations, after, limit)
     travelling = _moving_seen(newest, relations, following_only=False)
     # Whether the viewer liked them: asked for the few shown, not for every row kept.
-    _mark_liked(viewer, [*(cut.journeys if cut else []), *(travelling or [])])
+    _mark_likes(viewer, [*(cut.journeys if cut else []), *(travelling or [])])
     page = cut or _global_query(viewer, after, limit)
     return page, travelling_now(viewer=viewer) if travelling is None else travelling
 
@@ -425,7 +431,7 @@ def cached_following_feed(
     page = _following_cut(viewer, relations, after, limit or PAGE_SIZE)
     newest = _kept_in_process("newest", _newest)
     travelling = _moving_seen(newest, relations, following_only=True)
-    _mark_liked(viewer, [*page.journeys, *(travelling or [])])
+    _mark_likes(viewer, [*page.journeys, *(travelling or [])])
     if travelling is None:
         travelling = travelling_now(viewer=viewer, following_only=True)
     return page, travelling
@@ -531,10 +537,12 @@ def profile_get(
             followers=Count("id", filter=Q(followee=owner)),
             following=Count("id", filter=Q(follower=owner)),
         )
-        page = _page(with_likes(journeys, anyone), after, limit)
+        # Signed in, the likes are marked on the viewer's copies (_liked_by); signed out, the
+        # like counts come with the rows.
+        shown = journeys if viewer.is_authenticated else with_likes(journeys, viewer)
+        page = _page(shown, after, limit)
         return page, checkin_totals(journeys), counts
 
-    anyone = AnonymousUser()  # like counts; whether the viewer liked them comes per viewer
     if after is None and limit == PAGE_SIZE:
         page, totals, counts = _cached(f"profile:{owner.pk}:{_standing(viewer, standing)}", figures)
     else:
@@ -565,11 +573,11 @@ def _standing(viewer: Viewer, standing: Relation) -> str:
 
 
 def _liked_by(viewer: Viewer, page: FeedPage) -> FeedPage:
-    """The page with ``liked`` as the viewer liked its journeys."""
+    """The page with its likes marked for a signed-in viewer (_mark_likes)."""
     if not viewer.is_authenticated:
         return page
     journeys = [_viewer_copy(journey) for journey in page.journeys]  # the kept page stays as is
-    _mark_liked(viewer, journeys)
+    _mark_likes(viewer, journeys)
     return FeedPage(journeys, page.next_cursor)
 
 
