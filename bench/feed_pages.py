@@ -7,7 +7,7 @@ Run with the services up, after seeding the benchmark database once (the seed is
     export BENCH_DATABASE_URL=postgres://trainy:trainy@127.0.0.1:5432/trainy_bench
     DATABASE_URL=$BENCH_DATABASE_URL .venv/bin/python bench/seed.py   # once, ~2 min
     .venv/bin/python bench/feed_pages.py                  # ~3 min
-    .venv/bin/python bench/feed_pages.py --duration 30 --connections 40 --viewers 8000
+    .venv/bin/python bench/feed_pages.py --duration 30 --connections 40 --viewers 4000
 
 Trainy runs under gunicorn against its own database (default postgres://trainy:trainy@127.0.0.1:
 5432/trainy_bench) and the harness's Redis. The signed-in pages are asked for by `--viewers`
@@ -576,7 +576,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
     parser.add_argument("--server-threads", type=int, default=4,
                         help="gunicorn threads per worker")  # fmt: skip
-    parser.add_argument("--viewers", type=int, default=6000,
+    parser.add_argument("--viewers", type=int, default=10_000,
                         help="seeded travellers signed in, asking for pages in turn")  # fmt: skip
     parser.add_argument("--in-process", type=int, default=50,
                         help="requests per page (distinct viewers) in this process")  # fmt: skip
