@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
+from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
 from django.db.models import (
     Count,
@@ -31,10 +33,11 @@ from checkins.selectors import (
     journeys_in,
     relations_of,
 )
-from feed.selectors import FEED_GENERATION, FEED_VISIBILITIES, FRONT_PAGE_SECONDS
+from feed.selectors import FEED_VISIBILITIES
 from stats import emissions
 from stats.points import points_expression
 from trainy.accounts.models import User
+from trainy.generations import RANKS
 from trainy.generations import STATS as STATS_GENERATION
 
 # Deutsche Bahn's rule: a train less than six minutes late is on time.
@@ -261,34 +264,93 @@ class Standing:
     distance_km: float
 
 
+# The windows of the leaderboard page (days).
+LEADERBOARD_WINDOWS = (7, 30)
+# A board adds up a window of everyone's journeys: about a second for a month at 10M
+# journeys, growing with the travellers. So it is kept per audience and window, made afresh
+# every LEADERBOARD_SECONDS by a beat task (stats.tasks.refresh_leaderboards), and no page
+# waits for it; a page adds it up itself when none is kept, when a change took something off
+# (trainy.generations.RANKS), or when the kept one is older than twice that (no beat running).
+# A new journey thus shows within a minute.
+LEADERBOARD_SECONDS = 60
+# Standings kept beyond the 20 shown: a viewer's board leaves out those in a block with them.
+BOARD_KEPT = 60
+
+
+@dataclass(frozen=True)
+class Board:
+    generation: int  # of RANKS
+    made_at: float  # time.time()
+    viewer_id: int | None  # who it was made for (None: signed out), to make it afresh
+    standings: list[Standing]
+
+    def current(self) -> bool:
+        return (
+            self.generation == RANKS.current()
+            and time.time() - self.made_at < 2 * LEADERBOARD_SECONDS
+        )
+
+
 def leaderboard(*, viewer: Viewer, days: int, limit: int = 20) -> list[Standing]:
     """Travellers by points for journeys departing in the last ``days`` days. What counts is
     what the viewer's global feed would list (checkins_visible_to narrowed to FEED_VISIBILITIES:
     public, and signed-in users only for signed-in viewers; nobody blocked either way, nobody
     whose sign-in is blocked), of public profiles only, so no one's rank gives away what they
     keep to themselves; travellers who opted out are left out."""
-    audience = _audience(viewer)
-    if audience is None:
-        return _standings(viewer, days, limit)
-    # Adding up a month of everyone's journeys grows with the travellers: the board is made
-    # once per audience and feed generation (which every change to what it counts moves on)
-    # and kept FRONT_PAGE_SECONDS at most, as the feed's first pages are.
-    key = FEED_GENERATION.key("leaderboard", audience, days, limit)
-    board = cache.get(key)
-    if board is None:
-        board = _standings(viewer, days, limit)
-        cache.set(key, board, FRONT_PAGE_SECONDS)
+    limit = min(limit, BOARD_KEPT)
+    relations = relations_of(viewer) if viewer.is_authenticated else None
+    # By checkins_visible_to, everyone signed out sees the same journeys, and so does everyone
+    # signed in, but for those in a block with them (the journeys counted are public profiles'
+    # public and signed-in-only ones, which only a block takes away).
+    audience = "anonymous" if relations is None else "signed-in"
+    board = cache.get(_board_key(audience, days))
+    if board is None or not board.current():
+        if relations is not None and relations.blocked:
+            return _standings(viewer, days, limit)  # nothing kept to start from: their own
+        board = _board_make(viewer, audience, days)
+    taken_off = relations.blocked if relations is not None else frozenset()
+    shown = [standing for standing in board.standings if standing.user.pk not in taken_off]
+    if len(shown) < limit and len(board.standings) == BOARD_KEPT:
+        return _standings(viewer, days, limit)  # so many taken off that the rest are unknown
+    return [replace(standing, rank=rank) for rank, standing in enumerate(shown[:limit], start=1)]
+
+
+def _board_key(audience: str, days: int) -> str:
+    return f"leaderboard:{audience}:{days}"
+
+
+def _board_make(viewer: Viewer, audience: str, days: int) -> Board:
+    generation = RANKS.current()  # read first: a change meanwhile makes the board old at once
+    board = Board(
+        generation=generation,
+        made_at=time.time(),
+        viewer_id=viewer.pk if viewer.is_authenticated else None,
+        standings=_standings(viewer, days, BOARD_KEPT),
+    )
+    cache.set(_board_key(audience, days), board, 2 * LEADERBOARD_SECONDS)
     return board
 
 
-def _audience(viewer: Viewer) -> str | None:
-    """Who sees the same board as the viewer: by checkins_visible_to, everyone signed out, and
-    everyone signed in who neither blocked anyone nor was blocked (the journeys counted are
-    public profiles' public and signed-in-only ones, which only a block takes away). None for
-    a viewer with a block either way, whose board is their own."""
-    if not viewer.is_authenticated:
-        return "anonymous"
-    return None if relations_of(viewer).blocked else "signed-in"
+def leaderboards_refresh() -> int:
+    """Make the kept boards afresh, each for the viewer it was made for (while they still see
+    what the audience sees); how many were made. Boards nobody asked for lately are not kept,
+    and not made; nor are those a change has made old (the next page adds them up)."""
+    made = 0
+    generation = RANKS.current()
+    for audience in ("anonymous", "signed-in"):
+        for days in LEADERBOARD_WINDOWS:
+            board = cache.get(_board_key(audience, days))
+            if board is None or board.generation != generation:
+                continue
+            viewer: Viewer = AnonymousUser()
+            if board.viewer_id is not None:
+                found = User.objects.filter(pk=board.viewer_id, is_active=True).first()
+                if found is None or relations_of(found).blocked:
+                    continue  # the next page of a viewer of the audience makes it
+                viewer = found
+            _board_make(viewer, audience, days)
+            made += 1
+    return made
 
 
 def _standings(viewer: Viewer, days: int, limit: int) -> list[Standing]:

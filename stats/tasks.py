@@ -6,6 +6,7 @@ from typing import Any
 
 from celery import shared_task
 
+from stats.selectors import leaderboards_refresh
 from stats.services import export_fail, export_run, exports_expire
 from trainy.celery import FILE_TASK
 from trainy.tasks import RecordsFailure
@@ -27,6 +28,13 @@ class ExportTask(RecordsFailure):
 @shared_task(base=ExportTask, **FILE_TASK)
 def run_export(export_id: int) -> None:
     export_run(export_id=export_id)
+
+
+@shared_task(ignore_result=True)
+def refresh_leaderboards() -> int:
+    """Periodic (Celery beat, every LEADERBOARD_SECONDS): make the kept leaderboards afresh,
+    so that no page waits for one."""
+    return leaderboards_refresh()
 
 
 @shared_task(acks_late=True, ignore_result=True)

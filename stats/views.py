@@ -10,7 +10,12 @@ from checkins.selectors import journey_paths
 from stats import emissions
 from stats.forms import StatsFilterForm
 from stats.points import BASE_POINTS
-from stats.selectors import journey_ids_for_map, leaderboard, user_statistics
+from stats.selectors import (
+    LEADERBOARD_WINDOWS,
+    journey_ids_for_map,
+    leaderboard,
+    user_statistics,
+)
 from trainy.http import AuthenticatedRequest
 
 
@@ -52,18 +57,11 @@ def journey_map(request: AuthenticatedRequest) -> JsonResponse:
 
 @require_GET
 def leaderboards(request: HttpRequest) -> HttpResponse:
+    week, month = LEADERBOARD_WINDOWS
     context = {
         "boards": [
-            (
-                "This week",
-                leaderboard(viewer=request.user, days=7),
-                "weekly",
-            ),
-            (
-                "This month",
-                leaderboard(viewer=request.user, days=30),
-                "monthly",
-            ),
+            ("This week", leaderboard(viewer=request.user, days=week), "weekly"),
+            ("This month", leaderboard(viewer=request.user, days=month), "monthly"),
         ],
         "base_points": sorted(BASE_POINTS.items(), key=lambda item: -item[1]),
     }

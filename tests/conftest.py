@@ -314,10 +314,13 @@ def _fast_password_hashing() -> Iterator[None]:
 @pytest.fixture(autouse=True)
 def _fresh_feed_cache() -> None:
     """Each test starts a new feed generation: a front page cached by an earlier test (whose
-    rows were rolled back without telling the cache) is never served to it."""
+    rows were rolled back without telling the cache) is never served to it. The same for the
+    leaderboards' kept boards."""
     from feed.selectors import FEED_GENERATION
+    from trainy.generations import RANKS
 
     FEED_GENERATION.move_on()
+    RANKS.move_on()
 
 
 @pytest.fixture(scope="session", autouse=True)

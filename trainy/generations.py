@@ -95,3 +95,10 @@ FEED = Generation("feed")
 # journeys changes, so every service that changes a journey calls STATS.changed(user_id)
 # (stats.selectors keeps the figures under it).
 STATS = Generation("stats")
+
+# The leaderboards (stats.selectors.leaderboard): moved with FEED by every change that may take
+# a journey, points or a traveller off a board or change how a traveller is shown on it, but
+# not by a new journey, which a kept board takes in within a minute. Check-ins are by far the
+# most frequent change; a board made afresh for each would add up a month of everyone's
+# journeys once per check-in.
+RANKS = Generation("ranks")

@@ -292,6 +292,8 @@ CELERY_TASK_QUEUES = tuple(
 )
 CELERY_TASK_ROUTES = {
     "checkins.tasks.enrich_journey": {"queue": "enrichment"},
+    # The leaderboards are made afresh every minute: never behind an hour-long export.
+    "stats.tasks.refresh_leaderboards": {"queue": "default"},
     "stats.tasks.*": {"queue": "exports"},
     # A traveller's import of another service's export: long work on one person's file.
     "checkins.tasks.run_journey_import": {"queue": "exports"},
@@ -309,6 +311,13 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "delete-due-accounts": {"task": "trainy.accounts.tasks.delete_due_accounts", "schedule": 600.0},
     # Archives ("Download all my data") past their expiry.
     "expire-exports": {"task": "stats.tasks.expire_exports", "schedule": 3600.0},
+    # The leaderboards, made afresh while they are kept (stats.selectors.LEADERBOARD_SECONDS);
+    # one that waited past the next is stale.
+    "leaderboards": {
+        "task": "stats.tasks.refresh_leaderboards",
+        "schedule": 60.0,
+        "options": {"expires": 60},
+    },
     # Travellers' "make my journeys private after N days".
     "private-by-age": {"task": "checkins.tasks.make_old_journeys_private", "schedule": 3600.0},
 }

@@ -26,7 +26,7 @@ from feed.services.webhooks import webhooks_emit
 from trainy import metrics
 from trainy.accounts.models import User
 from trainy.documents import DocumentStoreError, journey_store
-from trainy.generations import FEED, STATS
+from trainy.generations import FEED, RANKS, STATS
 from trainy.services import model_update
 
 logger = logging.getLogger(__name__)
@@ -309,6 +309,7 @@ def checkin_update(
     if changed:
         _emit(WebhookEvent.CHECKIN_UPDATED, checkin)
         FEED.changed()
+        RANKS.changed()
         STATS.changed(checkin.user_id)
     return checkin
 
@@ -329,4 +330,5 @@ def checkin_delete(*, checkin: CheckIn) -> None:
 
     transaction.on_commit(forget)
     FEED.changed()
+    RANKS.changed()
     STATS.changed(checkin.user_id)

@@ -12,7 +12,7 @@ from django.utils import timezone
 from checkins.models import CheckIn, Visibility
 from checkins.services.checkins import checkin_delete
 from trainy.accounts.models import User
-from trainy.generations import FEED, STATS
+from trainy.generations import FEED, RANKS, STATS
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +66,7 @@ def _made_private(*, user_ids: set[int]) -> None:
     """What follows journeys made private, however: feeds and the travellers' statistics are
     let go after the commit."""
     FEED.changed()
+    RANKS.changed()
     for user_id in user_ids:
         STATS.changed(user_id)
 

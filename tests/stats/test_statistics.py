@@ -21,10 +21,12 @@ from checkins.selectors import JourneyFilter, checkins_visible_to, journeys_in
 from checkins.services.checkins import checkin_update
 from checkins.services.enrichment_lifecycle import journey_enrich
 from feed.models import Block
+from feed.selectors import FEED_GENERATION
 from stats import emissions, selectors
 from stats.points import points
 from stats.selectors import leaderboard, user_statistics
 from tests.factories import CheckInFactory, UserFactory
+from trainy.accounts.services import settings_update, sign_in_allow
 from trainy.documents import journey_store
 
 pytestmark = pytest.mark.django_db
@@ -196,6 +198,77 @@ def test_leaderboards_read_journeys_through_the_one_privacy_rule(alice, bob, mon
     monkeypatch.setattr(selectors, "checkins_visible_to", narrowed)
     board = leaderboard(viewer=alice, days=7)
     assert [standing.user.username for standing in board] == ["alice"]
+
+
+def names(viewer, days: int = 7) -> list[str]:
+    return [standing.user.username for standing in leaderboard(viewer=viewer, days=days)]
+
+
+def test_a_kept_board_takes_in_new_journeys_when_the_beat_task_makes_it_afresh(alice, bob):
+    """A new journey (the most frequent change) does not make a board afresh for the next page:
+    the beat task does, within LEADERBOARD_SECONDS."""
+    now = timezone.now()
+    journey(alice, now - timedelta(hours=1), 60, distance_m=10_000)
+    dave = UserFactory()
+    assert names(dave) == ["alice"]
+    assert names(AnonymousUser()) == ["alice"]
+    journey(bob, now - timedelta(minutes=30), 60, mode=Mode.LONG_DISTANCE, distance_m=90_000)
+    FEED_GENERATION.move_on()  # as checkin_create moves it: the feeds show it at once
+    assert names(dave) == ["alice"]  # kept
+    # The two boards asked for (signed in and signed out, this week), each for its viewer.
+    assert selectors.leaderboards_refresh() == 2
+    assert names(dave) == ["bob", "alice"]
+    assert names(AnonymousUser()) == ["bob", "alice"]
+
+
+def test_a_kept_board_older_than_twice_the_interval_is_added_up_by_the_page(
+    alice, bob, monkeypatch
+):
+    """No beat running (the boards are not made afresh): the page adds the board up itself."""
+    now = timezone.now()
+    journey(alice, now - timedelta(hours=1), 60)
+    assert names(UserFactory()) == ["alice"]
+    journey(bob, now - timedelta(minutes=30), 60)
+    monkeypatch.setattr(selectors, "LEADERBOARD_SECONDS", 0)
+    assert sorted(names(UserFactory())) == ["alice", "bob"]
+
+
+def test_what_takes_points_or_a_traveller_off_a_kept_board_shows_at_once(
+    alice, bob, charlie, django_capture_on_commit_callbacks
+):
+    now = timezone.now()
+    kept = journey(alice, now - timedelta(hours=1), 60)
+    journey(bob, now - timedelta(hours=2), 60)
+    journey(charlie, now - timedelta(hours=3), 60)
+    dave = UserFactory()
+    assert sorted(names(dave)) == ["alice", "bob", "charlie"]
+    with django_capture_on_commit_callbacks(execute=True):
+        checkin_update(checkin=kept, message="", visibility="private", purpose="private")
+    assert sorted(names(dave)) == ["bob", "charlie"]
+    with django_capture_on_commit_callbacks(execute=True):
+        settings_update(user=bob, default_visibility="public", private_profile=False,
+                        likes_enabled=True, private_after_days=None,
+                        leaderboard_opt_out=True)  # fmt: skip
+    assert names(dave) == ["charlie"]
+    with django_capture_on_commit_callbacks(execute=True):
+        sign_in_allow(users=type(charlie).objects.filter(pk=charlie.pk), allowed=False, by=dave)
+    assert names(dave) == []
+
+
+def test_a_viewer_with_a_block_gets_the_kept_board_without_those_in_the_block(alice, bob):
+    now = timezone.now()
+    journey(alice, now - timedelta(hours=1), 60)
+    journey(bob, now - timedelta(hours=2), 60)
+    assert names(UserFactory()) == ["alice", "bob"]
+    erin = UserFactory()
+    journey(erin, now - timedelta(minutes=5), 60, mode=Mode.LONG_DISTANCE, distance_m=90_000)
+    Block.objects.create(blocker=erin, blocked=alice)
+    # Read from the kept board (erin's own new journey is not on it yet), Alice left out and
+    # Bob ranked first; a board of erin's own would show erin first.
+    board = leaderboard(viewer=erin, days=7)
+    assert [(s.rank, s.user.username) for s in board] == [(1, "bob")]
+    # Alice, blocked by erin: the kept board too, without erin (not on it yet anyway).
+    assert [s.user.username for s in leaderboard(viewer=alice, days=7)] == ["alice", "bob"]
 
 
 def test_the_page_is_cached_until_one_of_the_travellers_journeys_changes(

@@ -26,7 +26,7 @@ from trainy.accounts.models import AccessToken, Scope, User, UserSession
 from trainy.accounts.selectors import ended_sessions
 from trainy.accounts.signals import profile_made_public
 from trainy.documents import journey_store
-from trainy.generations import FEED, STATS
+from trainy.generations import FEED, RANKS, STATS
 from trainy.services import model_update
 
 logger = logging.getLogger(__name__)
@@ -62,6 +62,7 @@ def settings_update(
         profile_made_public.send(sender=User, user=user)
     if changed:
         FEED.changed()
+        RANKS.changed()
     if private_after_days is not None:
         journeys_make_private_by_age(users=[user])
     return user
@@ -79,6 +80,7 @@ def sign_in_allow(*, users: QuerySet[User], allowed: bool, by: User) -> int:
     changed = users.exclude(pk=by.pk).filter(is_active=not allowed).update(is_active=allowed)
     if changed:
         FEED.changed()
+        RANKS.changed()
     return changed
 
 
@@ -100,6 +102,7 @@ def user_admin_save(*, user: User, by: User) -> User:
         sign_in_allow(users=User.objects.filter(pk=user.pk), allowed=allowed, by=by)
         user.refresh_from_db(fields=["is_active"])
     FEED.changed()
+    RANKS.changed()
     return user
 
 
@@ -159,6 +162,7 @@ def account_delete(*, user: User, by: User | None = None) -> None:
     for session_key in sessions:
         store(session_key=session_key).delete()
     FEED.changed()
+    RANKS.changed()
     STATS.changed(user.pk)
     if by is None:
         logger.info("account %s deleted with %d journeys", user.pk, len(checkin_ids))
