@@ -126,8 +126,12 @@ def pages(depth_cursor: str, history: dict[str, tuple[str, int]], depth: int,
              "/stats/?period=all", "median", "cold", "stats"),
         Page("stats-busiest-cached", "statistics, the busiest (this year)", "/stats/",
              "busiest", "cached", "stats"),
+        # Cold: what the beat task adds up every minute (or a page, after a change took
+        # something off). Shared: the kept boards, as pages read them between the task's runs.
         Page("leaderboard", "leaderboards (week, month), distinct viewers", "/stats/leaderboard/",
              "viewers", "cold", "ok"),
+        Page("leaderboard-shared", "leaderboards (week, month), distinct viewers",
+             "/stats/leaderboard/", "viewers", "shared", "ok"),
         Page("map-busiest", "/stats/map.json, the busiest (this year)", "/stats/map.json",
              "busiest", "cold", "map"),
         Page("map-own", "/stats/map.json, distinct viewers (own)", "/stats/map.json", "own",
