@@ -14,11 +14,20 @@ from django.urls import reverse
 from django.utils import timezone
 
 from checkins.models import CheckIn, Visibility
+from checkins.selectors import journey_cursor, parse_cursor
 from checkins.services.checkins import checkin_delete, checkin_update
 from checkins.services.moderation import journeys_make_private_by_age
 from checkins.tasks import make_old_journeys_private
 from feed.models import Block, Follow, Like, Mute, Notification
-from feed.selectors import FEED_GENERATION, FOLLOW_LIST_SIZE, PAGE_SIZE, relation
+from feed.selectors import (
+    FEED_GENERATION,
+    FOLLOW_LIST_SIZE,
+    PAGE_SIZE,
+    cached_following_feed,
+    cached_global_feed,
+    profile_get,
+    relation,
+)
 from feed.services.social import (
     block_create,
     follow_create,
@@ -467,3 +476,41 @@ def test_the_following_feed_is_not_cut_short_by_people_it_leaves_out(alice, bob)
                    departure_planned=now - timedelta(days=3))  # fmt: skip
 
     assert feed_messages(signed_in(alice), reverse("feed:following")) == ["bob's", "quiet's"]
+
+
+def test_every_feed_shows_each_journeys_likes_and_whether_the_viewer_liked_it(alice, bob):
+    """Each way a feed reads its rows (the kept newest journeys, the global feed's older pages,
+    the following feed, a profile, "on the move now") marks the like counts and the viewer's
+    own likes as the likes table has them, for each viewer alike."""
+    charlie = UserFactory()
+    now = timezone.now()
+    journeys = [
+        CheckInFactory(user=alice, visibility=Visibility.PUBLIC,
+                       departure_planned=now - timedelta(hours=k, minutes=10),
+                       arrival_planned=now - timedelta(hours=k) + timedelta(minutes=50))
+        for k in range(3)
+    ]  # fmt: skip
+    liked_by = {bob: {journeys[0].id}, charlie: {journeys[0].id, journeys[1].id}}
+    for viewer, ids in liked_by.items():
+        follow_create(follower=viewer, followee=alice)
+        for checkin_id in ids:
+            like_create(user=viewer, checkin_id=checkin_id)
+    counts = {journeys[0].id: 2, journeys[1].id: 1, journeys[2].id: 0}
+    FEED_GENERATION.move_on()
+    older = parse_cursor(journey_cursor(journeys[0]))
+    for viewer, mine in liked_by.items():
+        first, moving = cached_global_feed(viewer=viewer)
+        pages = {
+            "global": first.journeys,
+            "on the move": moving,
+            "global, older": cached_global_feed(viewer=viewer, after=older)[0].journeys,
+            "following": cached_following_feed(viewer=viewer)[0].journeys,
+            "profile": profile_get(viewer=viewer, username=alice.username).page.journeys,
+        }
+        assert [j.id for j in pages["global"]] == [j.id for j in journeys]
+        assert [j.id for j in pages["on the move"]] == [journeys[0].id]
+        assert [j.id for j in pages["global, older"]] == [j.id for j in journeys[1:]]
+        for name, shown in pages.items():
+            marked = {j.id: (j.like_count, j.liked) for j in shown}
+            expected = {j.id: (counts[j.id], j.id in mine) for j in shown}
+            assert marked == expected, (viewer.username, name)
