@@ -39,19 +39,24 @@ def avatar(person: Any, small: bool = False) -> SafeString:
 # of the page's cards together. The process's copies are cleared when full.
 BODIES_KEPT = 5000
 BODY_SECONDS = 3600
-_bodies: dict[str, Markup] = {}
+_bodies: dict[tuple[Any, ...], Markup] = {}
 
 
-def _body_key(journey: Any, request_shown: tuple[str, ...]) -> str:
+def _shown(journey: Any, request_shown: tuple[str, ...]) -> tuple[Any, ...]:
+    """Everything a card's body shows, the journey's id first: the body's key in this process
+    (as it is: a digest of it is made only for the cache, for the bodies not found here)."""
     user = journey.user
-    shown = (
-        journey.updated_at, journey.enriched_at, journey.visibility, journey.mode,
+    return (
+        journey.id, journey.updated_at, journey.enriched_at, journey.visibility, journey.mode,
         journey.line_name, journey.origin_name, journey.destination_name,
         journey.departure_planned, journey.arrival_planned, journey.arrival_real,
         journey.distance_m, journey.message, user.username, user.display_name, user.avatar_url,
         request_shown,
     )  # fmt: skip
-    return f"card:{journey.id}:{hashlib.sha256(repr(shown).encode()).hexdigest()[:32]}"
+
+
+def _cache_key(shown: tuple[Any, ...]) -> str:
+    return f"card:{shown[0]}:{hashlib.sha256(repr(shown[1:]).encode()).hexdigest()[:32]}"
 
 
 def card_bodies(journeys: list[Any]) -> dict[int, Markup]:
@@ -59,22 +64,22 @@ def card_bodies(journeys: list[Any]) -> dict[int, Markup]:
     process, else from the cache (one round trip for all), else rendered and shared."""
     # What the request changes in every body (times, words, links), read once for the page.
     request_shown = (timezone.get_current_timezone_name(), get_language(), get_script_prefix())
-    keys = {journey.id: _body_key(journey, request_shown) for journey in journeys}
-    missing = [key for key in keys.values() if key not in _bodies]
+    shown = {journey.id: _shown(journey, request_shown) for journey in journeys}
+    missing = [each for each in shown.values() if each not in _bodies]
     if missing:
         if len(_bodies) + len(missing) > BODIES_KEPT:
             _bodies.clear()
-        for key, html in cache.get_many(missing).items():
-            _bodies[key] = Markup(html)  # noqa: S704 -- Jinja2's escaped output, stored below
+        keys = {_cache_key(each): each for each in missing}
+        for key, html in cache.get_many(list(keys)).items():
+            _bodies[keys[key]] = Markup(html)  # noqa: S704 -- Jinja2's escaped output, stored below
     bodies, rendered = {}, {}
     template = engines["jinja2"].get_template("feed/_card.html")
     for journey in journeys:
-        key = keys[journey.id]
-        body = _bodies.get(key)
+        body = _bodies.get(shown[journey.id])
         if body is None:
             html = template.render({"journey": journey})
-            body = _bodies[key] = Markup(html)  # noqa: S704 -- escaped by Jinja2 as it rendered
-            rendered[key] = html
+            body = _bodies[shown[journey.id]] = Markup(html)  # noqa: S704 -- escaped by Jinja2
+            rendered[_cache_key(shown[journey.id])] = html
         bodies[journey.id] = body
     if rendered:
         cache.set_many(rendered, BODY_SECONDS)
