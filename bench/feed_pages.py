@@ -606,6 +606,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"page after {args.warmup:g} s of warm-up; gunicorn gthread {args.workers} workers x "
         f"{args.server_threads} threads, DEBUG=false")  # fmt: skip
     say(f"  {machine_note()}")
+    # Every run starts as a server just deployed: the card bodies an earlier run rendered
+    # (kept an hour, shared by every viewer) are dropped; those rendered during the run are
+    # shared as in production.
+    from django.core.cache import cache
+
+    say(f"  card bodies left by earlier runs, dropped: {cache.delete_pattern('card:*'):,}")
     checker_user, owner = seeded_people()
     users = viewer_users(args.viewers, checker_user)
     viewers: list[Viewer] = []
