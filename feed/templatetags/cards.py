@@ -102,7 +102,7 @@ def render_cards(request: HttpRequest | None, name: str, values: dict[str, Any])
 
 @register.simple_tag(takes_context=True)
 def journey_cards(context: template.Context, journeys: Iterable[Any]) -> SafeString:
-    """The cards of ``journeys`` (feed/_journey.html), each with the viewer's like button."""
+    """The cards of ``journeys`` (feed/_journeys.html), each with the viewer's like button."""
     journeys = list(journeys)
     values = {"journeys": journeys, "bodies": card_bodies(journeys)}
     return render_cards(context.get("request"), "feed/_journeys.html", values)
