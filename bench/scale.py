@@ -130,7 +130,7 @@ def pages(depth_cursor: str, history: dict[str, tuple[str, int]], depth: int,
         # something off). Shared: the kept boards, as pages read them between the task's runs.
         Page("leaderboard", "leaderboards (week, month), distinct viewers", "/stats/leaderboard/",
              "viewers", "cold", "ok"),
-        Page("leaderboard-shared", "leaderboards (week, month), distinct viewers",
+        Page("leaderboard-shared", "leaderboards (week, month), kept boards, distinct viewers",
              "/stats/leaderboard/", "viewers", "shared", "ok"),
         Page("map-busiest", "/stats/map.json, the busiest (this year)", "/stats/map.json",
              "busiest", "cold", "map"),

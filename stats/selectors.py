@@ -333,8 +333,9 @@ def _board_make(viewer: Viewer, audience: str, days: int) -> Board:
 
 def leaderboards_refresh() -> int:
     """Make the kept boards afresh, each for the viewer it was made for (while they still see
-    what the audience sees); how many were made. Boards nobody asked for lately are not kept,
-    and not made; nor are those a change has made old (the next page adds them up)."""
+    what the audience sees); how many were made. Only boards a page has made are kept (at most
+    one per audience and window, kept alive by this task from then on); those a change has
+    made old are not made here: the next page adds them up."""
     made = 0
     generation = RANKS.current()
     for audience in ("anonymous", "signed-in"):

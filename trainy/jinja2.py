@@ -21,13 +21,14 @@ from checkins.templatetags import journeys
 from feed.templatetags.cards import avatar
 
 
+def _local(value: datetime) -> datetime:
+    """The moment in the active time zone, as Django's engine shows an aware one."""
+    return timezone.localtime(value) if timezone.is_aware(value) else value
+
+
 def date(value: datetime | None, format_string: str) -> str:
     """Django's ``date`` filter in the active time zone, as Django's engine applies it."""
-    if value is None:
-        return ""
-    if timezone.is_aware(value):
-        value = timezone.localtime(value)
-    return defaultfilters.date(value, format_string)
+    return "" if value is None else defaultfilters.date(_local(value), format_string)
 
 
 @pass_context
@@ -71,11 +72,7 @@ def _id_path(prefix: str, name: str) -> tuple[str, str]:
 
 def iso(value: datetime | None) -> str:
     """ISO 8601 in the active time zone, as Django's ``date`` filter writes it for ``c``."""
-    if value is None:
-        return ""
-    if timezone.is_aware(value):
-        value = timezone.localtime(value)
-    return value.isoformat()
+    return "" if value is None else _local(value).isoformat()
 
 
 def environment(**options: Any) -> Environment:
