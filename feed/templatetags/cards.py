@@ -89,7 +89,11 @@ def card_bodies(journeys: list[Any]) -> dict[int, Markup]:
 def render_cards(request: HttpRequest | None, name: str, values: dict[str, Any]) -> SafeString:
     """The Jinja2 template ``name`` (a card or a like button) for the viewer of ``request``."""
     values["request"] = request
-    values["user"] = getattr(request, "user", None)
+    user = getattr(request, "user", None)
+    values["user"] = user
+    # Who is looking, read once for the page: each read through request.user's lazy wrapper
+    # is a few calls, and the like button of every card asks.
+    values["viewer_id"] = user.pk if user is not None and user.is_authenticated else None
     # One token for every form of the page (each masked token is valid for the cookie): the
     # backend would mask a new one per form, 32 random characters each time.
     values["csrf_input"] = csrf_input(request) if request is not None else ""
