@@ -110,19 +110,15 @@ def _global_cut(
     viewer: User, relations: Relations, after: tuple[datetime, int] | None, limit: int
 ) -> FeedPage | None:
     """global_feed for a signed-in viewer, read as everyone's newest feed journeys after the
-    cursor (one plain index range) cut with the viewer's Relations, a few pages' worth at a
-    time: the privacy query costs more to build and plan than this costs to run. None when
-    CUT_ROUNDS rounds did not fill the page (a viewer who mutes or cannot see most of the
-    newest journeys): the query answers then. Their likes are for the caller to mark
+    cursor (_feed_rows: one plain index range) cut with the viewer's Relations, a few pages'
+    worth at a time: the privacy query costs more to build and plan than this costs to run.
+    None when CUT_ROUNDS rounds did not fill the page (a viewer who mutes or cannot see most
+    of the newest journeys): the query answers then. Their likes are for the caller to mark
     (_mark_likes)."""
-    candidates = CheckIn.objects.filter(
-        visibility__in=FEED_VISIBILITIES, user__is_active=True
-    ).select_related("user")
     batch = math.ceil(CUT_BATCH * (limit + 1))
     shown: list[CheckIn] = []
     for _ in range(CUT_ROUNDS):
-        rows = candidates.filter(after_cursor(after)).order_by("-departure_planned", "-id")
-        loaded = list(rows[:batch])
+        loaded = _feed_rows(after, batch)
         wanted = limit + 1 - len(shown)
         shown += _seen(loaded, relations, wanted, lambda _: True, complete=True) or []
         if len(shown) > limit or len(loaded) < batch:
@@ -130,6 +126,23 @@ def _global_cut(
             return FeedPage(shown[:limit], journey_cursor(shown[limit - 1]) if more else None)
         after = (loaded[-1].departure_planned, loaded[-1].id)
     return None
+
+
+def _feed_rows(after: tuple[datetime, int] | None, count: int) -> list[CheckIn]:
+    """Everyone's newest ``count`` feed journeys after the cursor (travellers whose sign-in is
+    blocked left out), that every signed-in viewer's page there is cut from: kept in this
+    process for the feed generation, as the newest journeys are (_newest). Whoever scrolls
+    down the feed asks for the rows the viewers before them asked for: the cursor of a page is
+    its last journey, the same for everyone who sees that journey."""
+
+    def read() -> list[CheckIn]:
+        rows = CheckIn.objects.filter(
+            after_cursor(after), visibility__in=FEED_VISIBILITIES, user__is_active=True
+        ).select_related("user")
+        return list(rows.order_by("-departure_planned", "-id")[:count])
+
+    place = "newest" if after is None else f"{after[0].isoformat()}/{after[1]}"
+    return _kept_in_process(f"rows:{place}:{count}", read)
 
 
 def following_feed(
@@ -264,6 +277,9 @@ class Newest:
 
 
 _kept: dict[str, tuple[int, float, Any]] = {}
+# Entries kept by _kept_in_process (the deeper pages' rows are one each, see _feed_rows, a few
+# dozen kilobytes); past this many, all are let go and read again as they are asked for.
+KEPT_ENTRIES = 200
 
 
 def _kept_in_process(name: str, build: Callable[[], T]) -> T:
@@ -281,6 +297,8 @@ def _kept_in_process(name: str, build: Callable[[], T]) -> T:
     if kept is not None and kept[0] == generation and now - kept[1] < FRONT_PAGE_SECONDS:
         return kept[2]
     value = build()
+    if len(_kept) >= KEPT_ENTRIES:
+        _kept.clear()
     _kept[name] = (generation, now, value)
     return value
 
@@ -744,29 +762,35 @@ UNREAD_LOADED = 100
 
 def unread_count(*, recipient: User) -> int:
     """How many of the notifications the recipient is shown are unread."""
-    # Every page's header asks, and building and planning _inbox's privacy checks costs a few
-    # milliseconds. A traveller's unread notifications are few (none for most): they are read
-    # from the unread index as the few values the rule needs (models would cost more than the
-    # query) and held to _inbox's rule with the recipient's Relations
-    # (tests/feed/test_privacy.py holds the two to each other).
+    # Every page's header asks. A traveller who has read their notifications (until the next
+    # one comes) has none unread: one look at the unread index answers. PostgreSQL takes ten
+    # times longer to plan the query of the values the privacy rule needs (four tables) than
+    # to run it, so it is asked only when there are unread ones: their notifications are read
+    # as those few values (models would cost more than the query) and held to _inbox's rule
+    # with the recipient's Relations (tests/feed/test_privacy.py holds the two to each other).
+    # Written out, as relations_of is, because the ORM takes longer to build these queries
+    # than the database to answer them. Only table names go into the text; values are
+    # parameters.
     notification, user, journey = (model._meta.db_table for model in (Notification, User, CheckIn))
-    # Only table names go into the text; values are parameters. Written out, as relations_of
-    # is, because the ORM takes longer to build this query than the database to answer it.
-    sql = f"""
-        SELECT n.actor_id, actor.is_active, n.checkin_id, j.user_id, owner.is_active,
-               owner.private_profile, j.visibility
-        FROM {notification} n
-        JOIN {user} actor ON actor.id = n.actor_id
-        LEFT JOIN {journey} j ON j.id = n.checkin_id
-        LEFT JOIN {user} owner ON owner.id = j.user_id
-        WHERE n.recipient_id = %s AND n.read_at IS NULL
-        LIMIT %s
-    """  # noqa: S608
     with connection.cursor() as cursor:
-        cursor.execute(sql, [recipient.pk, UNREAD_LOADED + 1])
+        any_unread = f"SELECT 1 FROM {notification} WHERE recipient_id = %s AND read_at IS NULL"  # noqa: S608
+        cursor.execute(f"{any_unread} LIMIT 1", [recipient.pk])
+        if cursor.fetchone() is None:
+            return 0
+        cursor.execute(
+            f"""
+            SELECT n.actor_id, actor.is_active, n.checkin_id, j.user_id, owner.is_active,
+                   owner.private_profile, j.visibility
+            FROM {notification} n
+            JOIN {user} actor ON actor.id = n.actor_id
+            LEFT JOIN {journey} j ON j.id = n.checkin_id
+            LEFT JOIN {user} owner ON owner.id = j.user_id
+            WHERE n.recipient_id = %s AND n.read_at IS NULL
+            LIMIT %s
+            """,  # noqa: S608
+            [recipient.pk, UNREAD_LOADED + 1],
+        )
         unread = cursor.fetchall()
-    if not unread:
-        return 0
     if len(unread) > UNREAD_LOADED:
         return _inbox(recipient).filter(read_at__isnull=True).count()
     relations = relations_of(recipient)

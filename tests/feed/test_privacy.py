@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -747,6 +749,37 @@ def test_every_page_of_the_feeds_cut_by_relations_is_the_privacy_querys_page(lim
     assert paged(lambda after: following_feed(viewer=viewer, after=after, limit=limit)) == (
         expected_following
     )
+
+
+def test_deeper_pages_are_cut_from_rows_kept_for_everyone_until_the_feed_changes(
+    django_capture_on_commit_callbacks,
+):
+    """Past the first page, every signed-in viewer's page is cut from everyone's rows after the
+    cursor, read once per process and feed generation: the second viewer's page reads no
+    journey, and a journey made private is gone from the next viewer's page at once."""
+    from checkins.services.checkins import checkin_update
+
+    first, second, third, owner = UserFactory(), UserFactory(), UserFactory(), UserFactory()
+    now = timezone.now()
+    journeys = [
+        CheckInFactory(user=owner, visibility=Visibility.PUBLIC,
+                       departure_planned=now - timedelta(minutes=n + 1))
+        for n in range(12)
+    ]  # fmt: skip
+    after = parse_cursor(global_feed(viewer=first, limit=4).next_cursor)
+    page_two = [journey.id for journey in journeys[4:8]]
+    assert [j.id for j in global_feed(viewer=first, after=after, limit=4).journeys] == page_two
+
+    with CaptureQueriesContext(connection) as read:
+        shown = global_feed(viewer=second, after=after, limit=4).journeys
+    assert [journey.id for journey in shown] == page_two
+    assert not [q for q in read.captured_queries if '"checkins_checkin"."id"' in q["sql"]]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        checkin_update(checkin=journeys[5], message="", visibility=Visibility.PRIVATE,
+                       purpose=journeys[5].purpose)  # fmt: skip
+    shown = global_feed(viewer=third, after=after, limit=4).journeys
+    assert [journey.id for journey in shown] == [journeys[n].id for n in (4, 6, 7, 8)]
 
 
 def test_a_viewer_who_mutes_the_newest_travellers_still_gets_a_full_page(monkeypatch):
