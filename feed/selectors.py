@@ -8,7 +8,9 @@ the viewer's checkins.selectors.Relations.
 from __future__ import annotations
 
 import math
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -276,9 +278,11 @@ class Newest:
         return [journey.id for journey in (*self.journeys, *self.moving)]
 
 
-_kept: dict[str, tuple[int, float, Any]] = {}
-# Entries kept by _kept_in_process (the deeper pages' rows are one each, see _feed_rows, a few
-# dozen kilobytes); past this many, all are let go and read again as they are asked for.
+# Entries kept by _kept_in_process, least recently used first: the newest journeys, the rows
+# of deeper pages (one entry per cursor, see _feed_rows), profiles (two entries each), a few
+# dozen kilobytes each at most. Past KEPT_ENTRIES the least recently used are let go.
+_kept: OrderedDict[str, tuple[int, float, Any]] = OrderedDict()
+_kept_lock = threading.Lock()
 KEPT_ENTRIES = 200
 
 
@@ -293,13 +297,17 @@ def _kept_in_process(name: str, build: Callable[[], T]) -> T:
         if not generation:
             return build()
     now = time.monotonic()
-    kept = _kept.get(name)
-    if kept is not None and kept[0] == generation and now - kept[1] < FRONT_PAGE_SECONDS:
-        return kept[2]
+    with _kept_lock:
+        kept = _kept.get(name)
+        if kept is not None and kept[0] == generation and now - kept[1] < FRONT_PAGE_SECONDS:
+            _kept.move_to_end(name)
+            return kept[2]
     value = build()
-    if len(_kept) >= KEPT_ENTRIES:
-        _kept.clear()
-    _kept[name] = (generation, now, value)
+    with _kept_lock:
+        _kept[name] = (generation, now, value)
+        _kept.move_to_end(name)
+        while len(_kept) > KEPT_ENTRIES:
+            _kept.popitem(last=False)
     return value
 
 
@@ -537,7 +545,12 @@ def profile_get(
     included), ``limit`` of them after the cursor ``after``, and totals over those only. None
     for an unknown user or one who blocked the viewer (the same answer, so a block does not
     show)."""
-    owner = User.objects.filter(username=username, is_active=True).first()
+    # A much-visited profile is asked for by one viewer after another: the owner and the
+    # figures of each standing are kept in this process, as the feed's newest journeys are.
+    owner = _kept_in_process(
+        f"traveller:{username}",
+        lambda: User.objects.filter(username=username, is_active=True).first(),
+    )
     if owner is None:
         return None
     standing = relation(viewer=viewer, owner=owner)
@@ -562,7 +575,8 @@ def profile_get(
         return page, checkin_totals(journeys), counts
 
     if after is None and limit == PAGE_SIZE:
-        page, totals, counts = _cached(f"profile:{owner.pk}:{_standing(viewer, standing)}", figures)
+        key = f"profile:{owner.pk}:{_standing(viewer, standing)}"
+        page, totals, counts = _kept_in_process(key, lambda: _cached(key, figures))
     else:
         page, totals, counts = figures()
     page = _liked_by(viewer, page)
@@ -682,7 +696,12 @@ def follow_list(
     """
     if direction not in ("followers", "following"):
         raise ValueError(f"no follow list {direction!r}")
-    owner = User.objects.filter(username=username, is_active=True).first()
+    # A much-visited profile is asked for by one viewer after another: the owner and the
+    # figures of each standing are kept in this process, as the feed's newest journeys are.
+    owner = _kept_in_process(
+        f"traveller:{username}",
+        lambda: User.objects.filter(username=username, is_active=True).first(),
+    )
     if owner is None:
         return None
     standing = relation(viewer=viewer, owner=owner)

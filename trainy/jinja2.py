@@ -28,7 +28,14 @@ def _local(value: datetime) -> datetime:
 
 def date(value: datetime | None, format_string: str) -> str:
     """Django's ``date`` filter in the active time zone, as Django's engine applies it."""
-    return "" if value is None else defaultfilters.date(_local(value), format_string)
+    if value is None:
+        return ""
+    if format_string == "H:i":
+        # Two of a card's three times: hours and minutes need no words of any language, and
+        # Django's formatter reads its format letter by letter for every card not kept.
+        local = _local(value)
+        return f"{local.hour:02d}:{local.minute:02d}"
+    return defaultfilters.date(_local(value), format_string)
 
 
 @pass_context

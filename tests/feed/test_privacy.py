@@ -782,6 +782,42 @@ def test_deeper_pages_are_cut_from_rows_kept_for_everyone_until_the_feed_changes
     assert [journey.id for journey in shown] == [journeys[n].id for n in (4, 6, 7, 8)]
 
 
+def test_a_profile_is_read_once_for_its_viewers_until_something_on_it_changes(
+    django_capture_on_commit_callbacks,
+):
+    """The owner and the figures of a profile are kept in the process for the feed generation:
+    the second viewer's page reads neither, and a journey made private or the owner's sign-in
+    blocked shows to the next viewer at once."""
+    from checkins.services.checkins import checkin_update
+    from feed.selectors import profile_get
+
+    owner, first, second, third, admin = (UserFactory() for _ in range(5))
+    now = timezone.now()
+    journeys = [
+        CheckInFactory(user=owner, visibility=Visibility.PUBLIC,
+                       departure_planned=now - timedelta(hours=n + 1))
+        for n in range(3)
+    ]  # fmt: skip
+    ids = [journey.id for journey in journeys]
+    assert [j.id for j in profile_get(viewer=first, username=owner.username).page.journeys] == ids
+
+    with CaptureQueriesContext(connection) as read:
+        profile = profile_get(viewer=second, username=owner.username)
+    assert profile is not None and [journey.id for journey in profile.page.journeys] == ids
+    asked = " ".join(query["sql"] for query in read.captured_queries)
+    assert '"feed_user"."username"' not in asked and '"checkins_checkin"' not in asked
+
+    with django_capture_on_commit_callbacks(execute=True):
+        checkin_update(checkin=journeys[1], message="", visibility=Visibility.PRIVATE,
+                       purpose=journeys[1].purpose)  # fmt: skip
+    profile = profile_get(viewer=third, username=owner.username)
+    assert profile is not None and [j.id for j in profile.page.journeys] == [ids[0], ids[2]]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        sign_in_allow(users=User.objects.filter(pk=owner.pk), allowed=False, by=admin)
+    assert profile_get(viewer=third, username=owner.username) is None
+
+
 def test_a_viewer_who_mutes_the_newest_travellers_still_gets_a_full_page(monkeypatch):
     """Too few of everyone's newest journeys for the viewer after a few rounds: the privacy
     query answers."""

@@ -3,14 +3,14 @@ filter write them."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.template import defaultfilters
 from django.urls import clear_script_prefix, reverse, set_script_prefix
 from django.utils import timezone
 
-from trainy.jinja2 import _reverse, iso
+from trainy.jinja2 import _reverse, date, iso
 
 
 @pytest.fixture(params=["/", "/trainy/"])
@@ -49,3 +49,17 @@ def test_a_cards_machine_readable_time_is_the_date_filters_c():
         expected = defaultfilters.date(timezone.localtime(moment), "c")
         assert iso(moment) == expected == "2026-07-01T08:05:04.321000+02:00"
     assert iso(None) == ""
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata"])
+@pytest.mark.parametrize("format_string", ["H:i", "D j M Y, H:i"])
+def test_a_cards_times_are_the_date_filters(zone, format_string):
+    """Every hour and minute of a day across a change of summer time, as the filter writes
+    them (the hours and minutes written without it)."""
+    start = datetime(2026, 3, 28, 0, 0, tzinfo=UTC)
+    with timezone.override(zone):
+        for minutes in range(0, 2 * 24 * 60, 7):
+            moment = start + timedelta(minutes=minutes, seconds=59)
+            expected = defaultfilters.date(timezone.localtime(moment), format_string)
+            assert date(moment, format_string) == expected, moment
+    assert date(None, format_string) == ""
