@@ -86,6 +86,14 @@ def card_bodies(journeys: list[Any]) -> dict[int, Markup]:
     return bodies
 
 
+def _csrf_input(request: HttpRequest) -> SafeString:
+    kept: SafeString | None = getattr(request, "_cards_csrf_input", None)
+    if kept is None:
+        kept = csrf_input(request)
+        request._cards_csrf_input = kept  # type: ignore[attr-defined]
+    return kept
+
+
 def render_cards(request: HttpRequest | None, name: str, values: dict[str, Any]) -> SafeString:
     """The Jinja2 template ``name`` (a card or a like button) for the viewer of ``request``."""
     values["request"] = request
@@ -94,9 +102,10 @@ def render_cards(request: HttpRequest | None, name: str, values: dict[str, Any])
     # Who is looking, read once for the page: each read through request.user's lazy wrapper
     # is a few calls, and the like button of every card asks.
     values["viewer_id"] = user.pk if user is not None and user.is_authenticated else None
-    # One token for every form of the page (each masked token is valid for the cookie): the
-    # backend would mask a new one per form, 32 random characters each time.
-    values["csrf_input"] = csrf_input(request) if request is not None else ""
+    # One token for every form of the page, whichever list of cards it is in (each masked
+    # token is valid for the cookie): the backend would mask a new one per form, 32 random
+    # characters each time.
+    values["csrf_input"] = _csrf_input(request) if request is not None else ""
     # Read once for the page, not once per card: where a like form returns to, and the paths.
     values["next_path"] = request.get_full_path() if request is not None else ""
     values["script_prefix"] = get_script_prefix()
