@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import math
 import os
 import random
 import re
@@ -36,8 +37,18 @@ from pathlib import Path
 from string import Template
 from typing import Any
 
-from checkin import HOST, LOG_DIR, gunicorn, harness_url, machine_note, neighbours
-from timetable import add_database_argument, prepare_django, say, verdict
+from checkin import (
+    HOST,
+    LOG_DIR,
+    Call,
+    Load,
+    gunicorn,
+    harness_url,
+    machine_note,
+    neighbours,
+    run_load,
+)
+from timetable import add_database_argument, prepare_django, say, spread, verdict
 
 SEED_PREFIX = "seed-user-"  # the travellers of bench/seed.py
 VIEWER_SEED = 20260526  # which seeded travellers are the viewers (random.Random)
@@ -563,6 +574,36 @@ def where_time_goes(
             say(f"    {line}")
 
 
+# --- Paced: the pages as a server in use serves them -------------------------------------------
+
+
+def paced_load(
+    port: int,
+    path: str,
+    viewers: list[Viewer],
+    position: int,
+    clients: int,
+    think: float,
+    seconds: float,
+    rng: random.Random,
+) -> tuple[Load, int]:
+    """``clients`` travellers, each on its own connection, each asking for ``path`` as the next
+    viewer in the rotation after a pause uniform between half and one and a half ``think``
+    (reading the page): an open load well below what the server can do, where wrk's closed
+    loop keeps it saturated and its p95 is mostly the queue. Returns the load and the
+    rotation's position after it."""
+    each = math.ceil(seconds / think) + 2
+    plans = [
+        [Call("GET", path, headers={"Cookie": viewers[(position + k + n * clients)
+                                                      % len(viewers)].cookie},
+              think=rng.uniform(0.5, 1.5) * think)
+         for n in range(each)]
+        for k in range(clients)
+    ]  # fmt: skip
+    load = run_load(port, plans, 2, lambda status, _: status == 200, seconds)
+    return load, position + clients * each
+
+
 # --- Main ------------------------------------------------------------------------------------
 
 
@@ -581,6 +622,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--in-process", type=int, default=50,
                         help="requests per page (distinct viewers) in this process")  # fmt: skip
     parser.add_argument("--depth", type=int, default=50, help="page of the deep global feed")
+    parser.add_argument("--paced-clients", type=int, default=20,
+                        help="paced travellers (0: no paced loads)")  # fmt: skip
+    parser.add_argument("--think", type=float, default=0.2,
+                        help="mean seconds between a paced traveller's pages")  # fmt: skip
     parser.add_argument("--no-explain", action="store_true",
                         help="no EXPLAIN ANALYZE of the slowest page's slowest query")  # fmt: skip
     args = parser.parse_args(argv)
@@ -620,6 +665,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     viewers: list[Viewer] = []
     log = LOG_DIR / "trainy-bench-feed-gunicorn.log"
     results: list[tuple[Page, Figures]] = []
+    paced: list[tuple[str, Load]] = []
     disturbed: set[str] = set()  # pages loaded while other Trainy processes ran
     try:
         started = time.perf_counter()
@@ -696,6 +742,40 @@ def main(argv: Sequence[str] | None = None) -> None:
                     f"({figures.requests:,} requests in {figures.seconds:.1f} s"
                     f"{failed})")  # fmt: skip
             say(f"  machine afterwards: {machine_note()}")
+            if args.paced_clients:
+                say()
+                say(
+                    f"== Paced: {args.paced_clients} travellers, each asking for the page as the "
+                    f"next viewer after {args.think:g} s on average (uniform, half to one and a "
+                    f"half times), {args.duration:g} s a page: a server in use, not saturated"
+                )
+                rng = random.Random(VIEWER_SEED)  # noqa: S311 -- pauses, not secrets
+                for page in [
+                    Page("GET /healthz, paced (the ceiling)", "/healthz", False),
+                    *(page for page in pages if page.many),
+                ]:
+                    if page.signed_in and time.time() - seen > due:
+                        seen_again(viewers)
+                        seen = time.time()
+                    load, position = paced_load(
+                        port,
+                        page.path,
+                        viewers,
+                        position,
+                        args.paced_clients,
+                        args.think,
+                        args.duration,
+                        rng,
+                    )
+                    paced.append((page.name, load))
+                    settle()
+                    failed = f", {load.failures} not 200" if load.failures else ""
+                    say(
+                        f"  {page.name}: {spread(load.times) if load.times else 'no answer'}"
+                        " (p50/p95/p99), "
+                        f"{load.rate:.0f} req/s ({len(load.times):,} requests{failed})"
+                    )
+                say(f"  machine afterwards: {machine_note()}")
             loaded = time.time()
         say()
         if position > len(viewers):
@@ -736,6 +816,17 @@ def main(argv: Sequence[str] | None = None) -> None:
         "answer other than 200")  # fmt: skip
     if disturbed:
         say("* measured while other Trainy processes (test runs, servers) shared the machine")
+    if paced:
+        say()
+        say(
+            f"paced ({args.paced_clients} travellers, a page every "
+            f"{args.think:g} s on average each; reference, the issue's targets are under wrk):"
+        )
+        width = max(len(name) for name, _ in paced)
+        for name, load in paced:
+            shown = spread(load.times) if load.times else "no answer"
+            failed = f", {load.failures} not 200" if load.failures else ""
+            say(f"  {name.ljust(width)}  {shown}  {load.rate:.0f} req/s{failed}")
 
 
 if __name__ == "__main__":

@@ -171,11 +171,32 @@ def _following_cut(
     viewer's Relations: the same rows as the query on other databases, at a fraction of its
     cost to build. Likes are for the caller to mark (_mark_likes)."""
     ids = _following_ids(viewer, after, limit + 1)
-    rows = CheckIn.objects.filter(id__in=ids).select_related("user")
-    loaded = list(rows.order_by("-departure_planned", "-id"))
+    loaded = _journeys_by_id(ids)
     shown = _seen(loaded, relations, limit, lambda _: True, complete=True) or []
     more = len(ids) > limit and shown
     return FeedPage(shown, journey_cursor(shown[-1]) if more else None)
+
+
+# Journeys read by id kept per process (see _journeys_by_id); past this many, all are let go.
+JOURNEYS_KEPT = 2000
+
+
+def _journeys_by_id(ids: list[int]) -> list[CheckIn]:
+    """The journeys ``ids``, newest first, with their travellers: those read before kept in
+    this process for the feed generation, as the newest are (_newest). The newest journeys of
+    a much-followed traveller are on the following feed of every one of their followers."""
+    kept: dict[int, CheckIn] = _kept_in_process("journeys-by-id", dict)
+    # Read with get(): another request's thread may let them all go meanwhile.
+    found = {journey_id: j for journey_id in ids if (j := kept.get(journey_id)) is not None}
+    missing = [journey_id for journey_id in ids if journey_id not in found]
+    if missing:
+        read = {j.id: j for j in CheckIn.objects.filter(id__in=missing).select_related("user")}
+        found.update(read)
+        if len(kept) + len(read) > JOURNEYS_KEPT:
+            kept.clear()
+        kept.update(read)
+    newest_first = sorted(found.values(), key=lambda j: (j.departure_planned, j.id), reverse=True)
+    return newest_first
 
 
 def _following_ids(viewer: User, after: tuple[datetime, int] | None, count: int) -> list[int]:
@@ -547,10 +568,7 @@ def profile_get(
     show)."""
     # A much-visited profile is asked for by one viewer after another: the owner and the
     # figures of each standing are kept in this process, as the feed's newest journeys are.
-    owner = _kept_in_process(
-        f"traveller:{username}",
-        lambda: User.objects.filter(username=username, is_active=True).first(),
-    )
+    owner = _profile_owner(username)
     if owner is None:
         return None
     standing = relation(viewer=viewer, owner=owner)
@@ -588,6 +606,19 @@ def profile_get(
         followers=counts["followers"],
         following=counts["following"],
     )
+
+
+def _profile_owner(username: str) -> User | None:
+    """The traveller ``username`` whose sign-in is not blocked, kept in this process for the
+    feed generation; a username nobody has is not kept (who signs up has a profile at once)."""
+    key = f"traveller:{username}"
+    owner = _kept_in_process(
+        key, lambda: User.objects.filter(username=username, is_active=True).first()
+    )
+    if owner is None:
+        with _kept_lock:
+            _kept.pop(key, None)
+    return owner
 
 
 def _standing(viewer: Viewer, standing: Relation) -> str:
@@ -698,10 +729,7 @@ def follow_list(
         raise ValueError(f"no follow list {direction!r}")
     # A much-visited profile is asked for by one viewer after another: the owner and the
     # figures of each standing are kept in this process, as the feed's newest journeys are.
-    owner = _kept_in_process(
-        f"traveller:{username}",
-        lambda: User.objects.filter(username=username, is_active=True).first(),
-    )
+    owner = _profile_owner(username)
     if owner is None:
         return None
     standing = relation(viewer=viewer, owner=owner)

@@ -817,6 +817,42 @@ def test_a_profile_is_read_once_for_its_viewers_until_something_on_it_changes(
         sign_in_allow(users=User.objects.filter(pk=owner.pk), allowed=False, by=admin)
     assert profile_get(viewer=third, username=owner.username) is None
 
+    # A username nobody has is not kept: who signs up with it has a profile at once.
+    assert profile_get(viewer=third, username="newcomer") is None
+    UserFactory(username="newcomer")
+    assert profile_get(viewer=third, username="newcomer") is not None
+
+
+def test_the_following_feeds_journeys_are_read_once_until_the_feed_changes(
+    django_capture_on_commit_callbacks,
+):
+    """The journeys of a following feed, read by id, are kept in the process for the feed
+    generation: another follower's feed reads only which ids, and an edit shows at once."""
+    from checkins.services.checkins import checkin_update
+
+    owner, first, second, third = (UserFactory() for _ in range(4))
+    for follower in (first, second, third):
+        Follow.objects.create(follower=follower, followee=owner)
+    now = timezone.now()
+    journeys = [
+        CheckInFactory(user=owner, visibility=Visibility.FOLLOWERS, message="before",
+                       departure_planned=now - timedelta(hours=n + 1))
+        for n in range(3)
+    ]  # fmt: skip
+    ids = [journey.id for journey in journeys]
+    assert [j.id for j in following_feed(viewer=first).journeys] == ids
+
+    with CaptureQueriesContext(connection) as read:
+        shown = following_feed(viewer=second).journeys
+    assert [journey.id for journey in shown] == ids
+    assert not [q for q in read.captured_queries if '"checkins_checkin"."id"' in q["sql"]]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        checkin_update(checkin=journeys[1], message="after", visibility=Visibility.FOLLOWERS,
+                       purpose=journeys[1].purpose)  # fmt: skip
+    shown = following_feed(viewer=third).journeys
+    assert [journey.message for journey in shown] == ["before", "after", "before"]
+
 
 def test_a_viewer_who_mutes_the_newest_travellers_still_gets_a_full_page(monkeypatch):
     """Too few of everyone's newest journeys for the viewer after a few rounds: the privacy
