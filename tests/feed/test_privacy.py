@@ -751,6 +751,16 @@ def test_every_page_of_the_feeds_cut_by_relations_is_the_privacy_querys_page(lim
     )
 
 
+def newest_first(owner: User, count: int, visibility: str, **fields: object) -> list[CheckIn]:
+    """``count`` journeys of ``owner``, an hour apart before now, the newest first."""
+    now = timezone.now()
+    return [
+        CheckInFactory(user=owner, visibility=visibility,
+                       departure_planned=now - timedelta(hours=n + 1), **fields)
+        for n in range(count)
+    ]  # fmt: skip
+
+
 def test_deeper_pages_are_cut_from_rows_kept_for_everyone_until_the_feed_changes(
     django_capture_on_commit_callbacks,
 ):
@@ -760,12 +770,7 @@ def test_deeper_pages_are_cut_from_rows_kept_for_everyone_until_the_feed_changes
     from checkins.services.checkins import checkin_update
 
     first, second, third, owner = UserFactory(), UserFactory(), UserFactory(), UserFactory()
-    now = timezone.now()
-    journeys = [
-        CheckInFactory(user=owner, visibility=Visibility.PUBLIC,
-                       departure_planned=now - timedelta(minutes=n + 1))
-        for n in range(12)
-    ]  # fmt: skip
+    journeys = newest_first(owner, 12, Visibility.PUBLIC)
     after = parse_cursor(global_feed(viewer=first, limit=4).next_cursor)
     page_two = [journey.id for journey in journeys[4:8]]
     assert [j.id for j in global_feed(viewer=first, after=after, limit=4).journeys] == page_two
@@ -792,12 +797,7 @@ def test_a_profile_is_read_once_for_its_viewers_until_something_on_it_changes(
     from feed.selectors import profile_get
 
     owner, first, second, third, admin = (UserFactory() for _ in range(5))
-    now = timezone.now()
-    journeys = [
-        CheckInFactory(user=owner, visibility=Visibility.PUBLIC,
-                       departure_planned=now - timedelta(hours=n + 1))
-        for n in range(3)
-    ]  # fmt: skip
+    journeys = newest_first(owner, 3, Visibility.PUBLIC)
     ids = [journey.id for journey in journeys]
     assert [j.id for j in profile_get(viewer=first, username=owner.username).page.journeys] == ids
 
@@ -833,12 +833,7 @@ def test_the_following_feeds_journeys_are_read_once_until_the_feed_changes(
     owner, first, second, third = (UserFactory() for _ in range(4))
     for follower in (first, second, third):
         Follow.objects.create(follower=follower, followee=owner)
-    now = timezone.now()
-    journeys = [
-        CheckInFactory(user=owner, visibility=Visibility.FOLLOWERS, message="before",
-                       departure_planned=now - timedelta(hours=n + 1))
-        for n in range(3)
-    ]  # fmt: skip
+    journeys = newest_first(owner, 3, Visibility.FOLLOWERS, message="before")
     ids = [journey.id for journey in journeys]
     assert [j.id for j in following_feed(viewer=first).journeys] == ids
 
