@@ -78,6 +78,20 @@ def require_service(name: str) -> str:
     return url
 
 
+def drop_database(server: Any, name: str) -> None:
+    """DROP DATABASE ``name`` on ``server`` (a psycopg connection in autocommit). Plain first:
+    PostgreSQL stops an autovacuum worker that has just started on a new database itself,
+    while WITH (FORCE) refuses to terminate it for a role that is not its superuser's ("must
+    be a member of the role whose process is being terminated"). FORCE only when sessions of
+    ours are still open on it."""
+    import psycopg
+
+    try:
+        server.execute(f'DROP DATABASE IF EXISTS "{name}"')
+    except psycopg.errors.ObjectInUse:
+        server.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture
 def full_stack() -> dict[str, str]:
     return {name: require_service(name) for name in SERVICE_URLS}

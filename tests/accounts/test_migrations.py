@@ -21,6 +21,8 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 import pytest
 
+from tests.conftest import drop_database
+
 REPO = Path(__file__).resolve().parents[2]
 # The last commit with the user model in the feed app.
 BEFORE_THE_MOVE = "015e264"
@@ -142,7 +144,7 @@ def database_url() -> Iterator[str]:
         try:
             yield urlunsplit(server._replace(path=f"/{name}"))
         finally:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            drop_database(admin, name)
 
 
 @pytest.fixture

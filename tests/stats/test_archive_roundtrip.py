@@ -27,7 +27,7 @@ from checkins.models import CheckIn
 from checkins.services.enrichment_lifecycle import journey_enrich
 from checkins.services.imports import journeys_import
 from stats.exports.archive import ARCHIVE_NAME, RESTORED_APART, archive_write
-from tests.conftest import ROOT, require_service
+from tests.conftest import ROOT, drop_database, require_service
 from tests.factories import CheckInFactory, manual_checkin
 from trainy.documents import COLLECTION, journey_store
 
@@ -67,11 +67,7 @@ def other_instance(full_stack):
     yield env, database
     pymongo.MongoClient(settings.MONGO_URL).drop_database(OTHER)
     with psycopg.connect(admin, autocommit=True) as server:
-        # Not WITH (FORCE): the commands and the reads above have closed their connections,
-        # and an autovacuum worker that just started on the new database is the server's (its
-        # superuser's) to stop. FORCE refuses to try ("must be a member of the role whose
-        # process is being terminated"); a plain DROP makes the worker exit and goes on.
-        server.execute(f"DROP DATABASE IF EXISTS {OTHER}")
+        drop_database(server, OTHER)
 
 
 def rows(database: str) -> list[dict]:
