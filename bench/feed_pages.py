@@ -604,6 +604,13 @@ def paced_load(
     return load, position + clients * each
 
 
+def paced_figures(load: Load) -> str:
+    """p50/p95/p99 and requests per second of a paced load, and its answers other than 200."""
+    figures = spread(load.times) if load.times else "no answer"
+    failed = f", {load.failures} not 200" if load.failures else ""
+    return f"{figures} (p50/p95/p99), {load.rate:.0f} req/s ({len(load.times):,} requests{failed})"
+
+
 # --- Main ------------------------------------------------------------------------------------
 
 
@@ -769,12 +776,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                     )
                     paced.append((page.name, load))
                     settle()
-                    failed = f", {load.failures} not 200" if load.failures else ""
-                    say(
-                        f"  {page.name}: {spread(load.times) if load.times else 'no answer'}"
-                        " (p50/p95/p99), "
-                        f"{load.rate:.0f} req/s ({len(load.times):,} requests{failed})"
-                    )
+                    say(f"  {page.name}: {paced_figures(load)}")
                 say(f"  machine afterwards: {machine_note()}")
             loaded = time.time()
         say()
@@ -824,9 +826,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         )
         width = max(len(name) for name, _ in paced)
         for name, load in paced:
-            shown = spread(load.times) if load.times else "no answer"
-            failed = f", {load.failures} not 200" if load.failures else ""
-            say(f"  {name.ljust(width)}  {shown}  {load.rate:.0f} req/s{failed}")
+            say(f"  {name.ljust(width)}  {paced_figures(load)}")
 
 
 if __name__ == "__main__":

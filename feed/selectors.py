@@ -195,8 +195,7 @@ def _journeys_by_id(ids: list[int]) -> list[CheckIn]:
         if len(kept) + len(read) > JOURNEYS_KEPT:
             kept.clear()
         kept.update(read)
-    newest_first = sorted(found.values(), key=lambda j: (j.departure_planned, j.id), reverse=True)
-    return newest_first
+    return sorted(found.values(), key=lambda j: (j.departure_planned, j.id), reverse=True)
 
 
 def _following_ids(viewer: User, after: tuple[datetime, int] | None, count: int) -> list[int]:
@@ -300,8 +299,9 @@ class Newest:
 
 
 # Entries kept by _kept_in_process, least recently used first: the newest journeys, the rows
-# of deeper pages (one entry per cursor, see _feed_rows), profiles (two entries each), a few
-# dozen kilobytes each at most. Past KEPT_ENTRIES the least recently used are let go.
+# of deeper pages (one entry per cursor, see _feed_rows) and profiles (two entries each), a
+# few dozen kilobytes each at most, and the following feeds' journeys (one entry of at most
+# JOURNEYS_KEPT). Past KEPT_ENTRIES the least recently used are let go.
 _kept: OrderedDict[str, tuple[int, float, Any]] = OrderedDict()
 _kept_lock = threading.Lock()
 KEPT_ENTRIES = 200
@@ -727,9 +727,7 @@ def follow_list(
     """
     if direction not in ("followers", "following"):
         raise ValueError(f"no follow list {direction!r}")
-    # A much-visited profile is asked for by one viewer after another: the owner and the
-    # figures of each standing are kept in this process, as the feed's newest journeys are.
-    owner = _profile_owner(username)
+    owner = User.objects.filter(username=username, is_active=True).first()
     if owner is None:
         return None
     standing = relation(viewer=viewer, owner=owner)
